@@ -1,0 +1,64 @@
+package dev.magi.gateway;
+
+import dev.magi.gateway.api.ApiException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.List;
+
+/**
+ * The keys accepted on {@code /v1/}. A key is accepted as {@code Authorization: Bearer <key>} or
+ * {@code X-Api-Key: <key>}. Keys are compared as SHA-256 digests with a constant-time comparison,
+ * so neither timing nor length tells an attacker how close a guess was.
+ */
+final class ApiKeys {
+
+  private final List<byte[]> digests;
+
+  /** @param keys accepted keys; empty means every request is accepted */
+  ApiKeys(List<String> keys) {
+    this.digests = keys.stream().map(ApiKeys::digest).toList();
+  }
+
+  /** Whether keys are required at all. */
+  boolean required() {
+    return !digests.isEmpty();
+  }
+
+  /**
+   * Checks the credentials of one request.
+   *
+   * @param authorization the {@code Authorization} header, or null
+   * @param apiKeyHeader the {@code X-Api-Key} header, or null
+   * @throws ApiException 401 when keys are required and none of them was presented
+   */
+  void check(String authorization, String apiKeyHeader) {
+    if (!required()) {
+      return;
+    }
+    String presented = apiKeyHeader;
+    if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      presented = authorization.substring(7).trim();
+    }
+    if (presented == null || presented.isEmpty()) {
+      throw new ApiException(401, "invalid_request_error", null, "missing_api_key",
+          "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.");
+    }
+    byte[] candidate = digest(presented);
+    boolean match = false;
+    for (byte[] known : digests) {
+      match |= MessageDigest.isEqual(known, candidate);
+    }
+    if (!match) {
+      throw new ApiException(401, "invalid_request_error", null, "invalid_api_key", "Incorrect API key provided.");
+    }
+  }
+
+  private static byte[] digest(String key) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+}

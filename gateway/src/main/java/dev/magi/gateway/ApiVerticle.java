@@ -1,0 +1,202 @@
+package dev.magi.gateway;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.magi.gateway.api.ApiException;
+import dev.magi.gateway.api.ApiRequest;
+import dev.magi.gateway.api.Json;
+import dev.magi.gateway.api.Operation;
+import dev.magi.gateway.api.RequestParser;
+import dev.magi.gateway.config.MagiConfig;
+import dev.magi.gateway.proxy.ErrorResponses;
+import dev.magi.gateway.proxy.Proxy;
+import dev.magi.router.BackendDirectory;
+import dev.magi.router.BackendPool;
+import dev.magi.router.RouteTable;
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.Promise;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One HTTP server instance on one event loop, with its own upstream client. Several instances share
+ * the listening port; everything they share ({@link BackendDirectory}, configuration) is thread-safe.
+ *
+ * <p>{@link #routes()} is the one table of every endpoint and its handler chain.
+ */
+final class ApiVerticle extends AbstractVerticle {
+
+  private static final Logger LOG = Logger.getLogger(ApiVerticle.class.getName());
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final String REQUEST_ID = "requestId";
+
+  private final MagiConfig config;
+  private final int port;
+  private final BackendDirectory directory;
+  private final RequestParser parser;
+  private final ApiKeys apiKeys;
+  private Proxy proxy;
+  private HttpServer server;
+
+  /** @param port the port to listen on (the first instance may use 0; the others share its actual port) */
+  ApiVerticle(MagiConfig config, int port, BackendDirectory directory, RequestParser parser) {
+    this.config = config;
+    this.port = port;
+    this.directory = directory;
+    this.parser = parser;
+    this.apiKeys = new ApiKeys(config.apiKeys());
+  }
+
+  @Override
+  public void start(Promise<Void> started) {
+    HttpClientOptions clientOptions = new HttpClientOptions()
+        .setConnectTimeout((int) config.timeouts().connect().toMillis())
+        // llama-server closes idle keep-alive connections after 5 s; give ours up first.
+        .setKeepAliveTimeout(3)
+        .setTcpNoDelay(true);
+    PoolOptions pool = new PoolOptions().setHttp1MaxSize(1024);
+    proxy = new Proxy(vertx, vertx.createHttpClient(clientOptions, pool), directory, config);
+    HttpServerOptions serverOptions = new HttpServerOptions()
+        .setHost(config.server().host())
+        .setPort(port)
+        .setTcpNoDelay(true)
+        .setCompressionSupported(false);
+    vertx.createHttpServer(serverOptions)
+        .requestHandler(routes())
+        .listen()
+        .<Void>map(listening -> {
+          server = listening;
+          return null;
+        })
+        .onComplete(started);
+  }
+
+  /** The port actually listened on. */
+  int actualPort() {
+    return server.actualPort();
+  }
+
+  /** Every endpoint, top to bottom. */
+  Router routes() {
+    Router router = Router.router(vertx);
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(config.limits().bodyBytes());
+    router.route().handler(this::tagRequest);
+    router.get("/healthz").handler(this::healthz);
+    router.get("/readyz").handler(this::readyz);
+    router.route("/v1/*").handler(this::authenticate);
+    router.get("/v1/models").handler(this::listModels);
+    router.getWithRegex("/v1/models/(?<id>.+)").handler(this::getModel);
+    router.post("/v1/chat/completions").handler(body).handler(ctx -> forward(ctx, Operation.CHAT));
+    router.post("/v1/completions").handler(body).handler(ctx -> forward(ctx, Operation.COMPLETION));
+    router.post("/v1/embeddings").handler(body).handler(ctx -> forward(ctx, Operation.EMBEDDING));
+    router.route().failureHandler(this::failed);
+    router.errorHandler(404, ctx -> ErrorResponses.send(ctx.response(), new ApiException(404,
+        "invalid_request_error", null, "unknown_url", "Unknown request URL: " + ctx.request().method() + " "
+        + ctx.request().path() + ".")));
+    router.errorHandler(405, ctx -> ErrorResponses.send(ctx.response(), new ApiException(405,
+        "invalid_request_error", null, "method_not_allowed", "Method " + ctx.request().method()
+        + " is not allowed on " + ctx.request().path() + ".")));
+    return router;
+  }
+
+  private void tagRequest(RoutingContext ctx) {
+    byte[] bytes = new byte[12];
+    RANDOM.nextBytes(bytes);
+    String id = "req_" + HexFormat.of().formatHex(bytes);
+    ctx.put(REQUEST_ID, id);
+    ctx.response().putHeader("x-request-id", id);
+    ctx.next();
+  }
+
+  private void authenticate(RoutingContext ctx) {
+    apiKeys.check(ctx.request().getHeader("Authorization"), ctx.request().getHeader("X-Api-Key"));
+    ctx.next();
+  }
+
+  private void forward(RoutingContext ctx, Operation operation) {
+    ApiRequest request = parser.parse(operation, ctx.body().buffer());
+    proxy.forward(request, ctx.response(), ctx.get(REQUEST_ID));
+  }
+
+  private void listModels(RoutingContext ctx) {
+    ObjectNode list = Json.object();
+    list.put("object", "list");
+    ArrayNode data = list.putArray("data");
+    for (BackendPool pool : directory.routes().pools()) {
+      data.add(model(pool));
+    }
+    json(ctx, 200, list);
+  }
+
+  private void getModel(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    BackendPool pool = directory.routes().resolve(id).orElseThrow(() -> ApiException.modelNotFound(id));
+    json(ctx, 200, model(pool));
+  }
+
+  private static ObjectNode model(BackendPool pool) {
+    ObjectNode model = Json.object();
+    model.put("id", pool.modelId());
+    model.put("object", "model");
+    model.put("created", pool.created().getEpochSecond());
+    model.put("owned_by", pool.ownedBy());
+    if (!pool.aliases().isEmpty()) {
+      ArrayNode aliases = model.putArray("aliases");
+      pool.aliases().forEach(aliases::add);
+    }
+    return model;
+  }
+
+  private void healthz(RoutingContext ctx) {
+    ObjectNode status = Json.object();
+    status.put("status", "ok");
+    json(ctx, 200, status);
+  }
+
+  /** Ready when at least one backend passed its last health check; answered from memory. */
+  private void readyz(RoutingContext ctx) {
+    RouteTable routes = directory.routes();
+    long healthy = routes.pools().stream().filter(BackendPool::hasHealthyBackend).count();
+    ObjectNode status = Json.object();
+    boolean ready = healthy > 0;
+    status.put("status", ready ? "ready" : "not_ready");
+    status.putObject("models").put("total", routes.pools().size()).put("healthy", healthy);
+    if (!ready) {
+      status.set("error", new ApiException(503, "server_error", null, "not_ready",
+          routes.pools().isEmpty() ? "No backend is configured." : "No backend has passed its health check yet.")
+          .toJson().get("error"));
+    }
+    json(ctx, ready ? 200 : 503, status);
+  }
+
+  private void failed(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    ApiException error;
+    if (failure instanceof ApiException api) {
+      error = api;
+    } else if (ctx.statusCode() == 413) {
+      error = new ApiException(413, "invalid_request_error", null, "request_too_large",
+          "The request body is larger than " + config.limits().bodyBytes() + " bytes.");
+    } else if (ctx.statusCode() == 400) {
+      error = ApiException.invalid(null, "The request could not be read.");
+    } else {
+      LOG.log(Level.SEVERE, "unexpected failure on " + ctx.request().method() + " " + ctx.request().path(), failure);
+      error = new ApiException(500, "server_error", null, "internal_error",
+          "The gateway failed while handling this request (request id " + ctx.get(REQUEST_ID) + ").");
+    }
+    ErrorResponses.send(ctx.response(), error);
+  }
+
+  private static void json(RoutingContext ctx, int status, ObjectNode body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(Json.buffer(body));
+  }
+}

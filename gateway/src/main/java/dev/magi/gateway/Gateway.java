@@ -1,0 +1,102 @@
+package dev.magi.gateway;
+
+import dev.magi.gateway.api.RequestParser;
+import dev.magi.gateway.config.BackendSettings;
+import dev.magi.gateway.config.MagiConfig;
+import dev.magi.registry.OllamaModelName;
+import dev.magi.router.BackendDirectory;
+import dev.magi.router.BackendType;
+import dev.magi.router.LoadBalancer;
+import dev.magi.router.ModelDeclaration;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A running gateway: wires configuration into the backend directory, the control verticle and one
+ * API verticle per event loop. Tests start one in-process with port 0.
+ */
+public final class Gateway {
+
+  /** The directory source name for backends declared in configuration. */
+  static final String CONFIG_SOURCE = "config";
+
+  private final Vertx vertx;
+  private final BackendDirectory directory;
+  private final List<String> deployments;
+  private final int port;
+
+  private Gateway(Vertx vertx, BackendDirectory directory, List<String> deployments, int port) {
+    this.vertx = vertx;
+    this.directory = directory;
+    this.deployments = deployments;
+    this.port = port;
+  }
+
+  /**
+   * Starts a gateway on {@code vertx}. The future completes when the port is open and the first
+   * round of health checks and Ollama listings is done.
+   *
+   * @return the running gateway, or a failed future (e.g. the port is taken)
+   */
+  public static Future<Gateway> start(Vertx vertx, MagiConfig config) {
+    BackendDirectory directory = new BackendDirectory(LoadBalancer.LEAST_OUTSTANDING);
+    directory.replace(CONFIG_SOURCE, staticDeclarations(config));
+    RequestParser parser = new RequestParser(config.limits());
+    List<String> deployments = new ArrayList<>();
+    ApiVerticle first = new ApiVerticle(config, config.server().port(), directory, parser);
+    return vertx.deployVerticle(new ControlVerticle(config, directory))
+        .compose(id -> {
+          deployments.add(id);
+          return vertx.deployVerticle(first);
+        })
+        .compose(id -> {
+          deployments.add(id);
+          List<Future<String>> more = new ArrayList<>();
+          for (int i = 1; i < config.server().eventLoops(); i++) {
+            more.add(vertx.deployVerticle(new ApiVerticle(config, first.actualPort(), directory, parser)));
+          }
+          return Future.all(more).map(all -> {
+            more.forEach(f -> deployments.add(f.result()));
+            return new Gateway(vertx, directory, deployments, first.actualPort());
+          });
+        });
+  }
+
+  /** Models declared one by one in {@code backends:} (everything but model-less Ollama entries). */
+  static List<ModelDeclaration> staticDeclarations(MagiConfig config) {
+    Instant now = Instant.now();
+    List<ModelDeclaration> declarations = new ArrayList<>();
+    for (BackendSettings backend : config.backends()) {
+      if (backend.model().isEmpty()) {
+        continue;
+      }
+      String model = backend.model().get();
+      String upstream = backend.upstreamModel().orElse(model);
+      if (backend.type() == BackendType.OLLAMA) {
+        upstream = OllamaModelName.canonical(upstream);
+      }
+      declarations.add(new ModelDeclaration(model, backend.aliases(), backend.endpoint(), upstream, now));
+    }
+    return declarations;
+  }
+
+  /** The port the API listens on. */
+  public int port() {
+    return port;
+  }
+
+  /** The backends and models this gateway routes to. */
+  public BackendDirectory directory() {
+    return directory;
+  }
+
+  /** Undeploys everything this gateway deployed; the Vert.x instance stays open. */
+  public Future<Void> stop() {
+    List<Future<Void>> undeploys = new ArrayList<>();
+    deployments.forEach(id -> undeploys.add(vertx.undeploy(id)));
+    return Future.join(undeploys).mapEmpty();
+  }
+}

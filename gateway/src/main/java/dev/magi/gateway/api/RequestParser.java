@@ -1,0 +1,350 @@
+package dev.magi.gateway.api;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.magi.gateway.config.MagiConfig;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * Parses and checks request bodies for the OpenAI operations. It checks what Magi relies on and
+ * what a client could abuse (types, required fields, bounds on every number that sizes work);
+ * everything else passes to the backend untouched.
+ *
+ * <p>Each failure is a 400 {@link ApiException} naming the offending {@code param}.
+ */
+public final class RequestParser {
+
+  private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool", "function");
+  private static final int MAX_MODEL_LENGTH = 256;
+  private static final int MAX_STOP_SEQUENCES = 16;
+
+  private final ObjectMapper mapper;
+  private final MagiConfig.Limits limits;
+
+  /** @param limits the bounds to enforce */
+  public RequestParser(MagiConfig.Limits limits) {
+    this.limits = limits;
+    JsonFactory factory = JsonFactory.builder()
+        .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(limits.jsonDepth()).build())
+        .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+        .build();
+    this.mapper = new ObjectMapper(factory).enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  }
+
+  /**
+   * Parses {@code raw} as a request for {@code operation}.
+   *
+   * @throws ApiException 400 when the body is not a JSON object or a field is wrong
+   */
+  public ApiRequest parse(Operation operation, Buffer raw) {
+    ObjectNode body = parseObject(raw);
+    String model = requiredString(body, "model");
+    if (model.length() > MAX_MODEL_LENGTH) {
+      throw ApiException.invalid("model", "'model' must be at most " + MAX_MODEL_LENGTH + " characters.");
+    }
+    boolean stream = optionalBoolean(body, "stream", false);
+    boolean includeUsage = false;
+    JsonNode streamOptions = body.get("stream_options");
+    if (streamOptions != null && !streamOptions.isNull()) {
+      if (!streamOptions.isObject()) {
+        throw typeError("stream_options", "an object", streamOptions);
+      }
+      includeUsage = optionalBoolean((ObjectNode) streamOptions, "include_usage", "stream_options.include_usage", false);
+    }
+    OptionalInt maxTokens = OptionalInt.empty();
+    boolean base64 = false;
+    switch (operation) {
+      case CHAT -> {
+        checkMessages(body);
+        maxTokens = tokenLimit(body);
+        checkSampling(body);
+        checkArrayIfPresent(body, "tools");
+        checkBooleanIfPresent(body, "logprobs");
+        checkIntIfPresent(body, "top_logprobs", 0, 20);
+      }
+      case COMPLETION -> {
+        checkPrompt(body);
+        maxTokens = tokenLimit(body);
+        checkSampling(body);
+        checkIntIfPresent(body, "logprobs", 0, 5);
+        checkIntIfPresent(body, "best_of", 1, limits.maxChoices());
+        checkBooleanIfPresent(body, "echo");
+      }
+      case EMBEDDING -> {
+        checkEmbeddingInput(body);
+        base64 = checkEncodingFormat(body);
+        checkIntIfPresent(body, "dimensions", 1, 65536);
+      }
+      default -> throw new IllegalStateException("unknown operation " + operation);
+    }
+    return new ApiRequest(operation, model, stream, includeUsage, base64, maxTokens, body, raw);
+  }
+
+  private ObjectNode parseObject(Buffer raw) {
+    if (raw == null || raw.length() == 0) {
+      throw ApiException.invalid(null, "The request body is empty; send a JSON object.");
+    }
+    JsonNode node;
+    try {
+      node = mapper.readTree(raw.getBytes());
+    } catch (StreamConstraintsException e) {
+      throw ApiException.invalid(null, "The JSON body is nested deeper than " + limits.jsonDepth() + " levels.");
+    } catch (JsonProcessingException e) {
+      String where = e.getLocation() == null ? ""
+          : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+      String problem = e.getOriginalMessage();
+      int noise = problem.indexOf(" (start marker");
+      problem = (noise > 0 ? problem.substring(0, noise) : problem).lines().findFirst().orElse("");
+      throw ApiException.invalid(null, "The request body is not valid JSON: " + problem + where + ".");
+    } catch (IOException e) {
+      throw ApiException.invalid(null, "The request body could not be read as JSON.");
+    }
+    if (node == null || !node.isObject()) {
+      throw ApiException.invalid(null, "The request body must be a JSON object.");
+    }
+    return (ObjectNode) node;
+  }
+
+  private void checkMessages(ObjectNode body) {
+    JsonNode messages = body.get("messages");
+    if (messages == null || messages.isNull()) {
+      throw ApiException.invalid("messages", "Missing required parameter: 'messages'.");
+    }
+    if (!messages.isArray()) {
+      throw typeError("messages", "an array", messages);
+    }
+    if (messages.isEmpty()) {
+      throw ApiException.invalid("messages", "'messages' must contain at least one message.");
+    }
+    for (int i = 0; i < messages.size(); i++) {
+      String at = "messages[" + i + "]";
+      JsonNode message = messages.get(i);
+      if (!message.isObject()) {
+        throw typeError(at, "an object", message);
+      }
+      JsonNode role = message.get("role");
+      if (role == null || !role.isTextual()) {
+        throw ApiException.invalid(at + ".role", "Missing or invalid '" + at + ".role': expected a string.");
+      }
+      if (!ROLES.contains(role.asText())) {
+        throw ApiException.invalid(at + ".role", "Invalid value '" + role.asText() + "' for '" + at
+            + ".role': expected one of system, developer, user, assistant, tool.");
+      }
+      JsonNode content = message.get("content");
+      if (content != null && !content.isNull() && !content.isTextual() && !content.isArray()) {
+        throw typeError(at + ".content", "a string or an array of content parts", content);
+      }
+    }
+  }
+
+  private void checkPrompt(ObjectNode body) {
+    JsonNode prompt = body.get("prompt");
+    if (prompt == null || prompt.isNull()) {
+      throw ApiException.invalid("prompt", "Missing required parameter: 'prompt'.");
+    }
+    if (prompt.isTextual()) {
+      return;
+    }
+    if (!prompt.isArray() || prompt.isEmpty()) {
+      throw ApiException.invalid("prompt",
+          "'prompt' must be a string, an array of strings, an array of tokens or an array of token arrays.");
+    }
+    checkUniformArray("prompt", prompt, limits.embeddingInputs());
+  }
+
+  private void checkEmbeddingInput(ObjectNode body) {
+    JsonNode input = body.get("input");
+    if (input == null || input.isNull()) {
+      throw ApiException.invalid("input", "Missing required parameter: 'input'.");
+    }
+    if (input.isTextual()) {
+      return;
+    }
+    if (!input.isArray() || input.isEmpty()) {
+      throw ApiException.invalid("input",
+          "'input' must be a string, an array of strings, an array of tokens or an array of token arrays,"
+              + " and not empty.");
+    }
+    checkUniformArray("input", input, limits.embeddingInputs());
+  }
+
+  /** An array of strings, of integers, or of integer arrays; at most {@code maxItems} items of text. */
+  private static void checkUniformArray(String param, JsonNode array, int maxItems) {
+    JsonNode first = array.get(0);
+    if (first.isTextual() || first.isArray()) {
+      if (array.size() > maxItems) {
+        throw ApiException.invalid(param, "'" + param + "' may hold at most " + maxItems + " items, got "
+            + array.size() + ".");
+      }
+    }
+    for (int i = 0; i < array.size(); i++) {
+      JsonNode item = array.get(i);
+      boolean ok = first.isTextual() ? item.isTextual()
+          : first.isIntegralNumber() ? item.isIntegralNumber()
+          : first.isArray() && item.isArray() && allIntegers(item);
+      if (!ok) {
+        throw ApiException.invalid(param + "[" + i + "]", "'" + param
+            + "' must be all strings, all tokens (integers) or all token arrays.");
+      }
+    }
+  }
+
+  private static boolean allIntegers(JsonNode array) {
+    for (JsonNode item : array) {
+      if (!item.isIntegralNumber()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private boolean checkEncodingFormat(ObjectNode body) {
+    JsonNode format = body.get("encoding_format");
+    if (format == null || format.isNull()) {
+      return false;
+    }
+    if (!format.isTextual() || !(format.asText().equals("float") || format.asText().equals("base64"))) {
+      throw ApiException.invalid("encoding_format", "'encoding_format' must be 'float' or 'base64'.");
+    }
+    return format.asText().equals("base64");
+  }
+
+  private OptionalInt tokenLimit(ObjectNode body) {
+    checkIntIfPresent(body, "max_tokens", 1, limits.maxTokens());
+    checkIntIfPresent(body, "max_completion_tokens", 1, limits.maxTokens());
+    checkIntIfPresent(body, "n", 1, limits.maxChoices());
+    for (String field : new String[] {"max_completion_tokens", "max_tokens"}) {
+      JsonNode value = body.get(field);
+      if (value != null && !value.isNull()) {
+        return OptionalInt.of(value.asInt());
+      }
+    }
+    return OptionalInt.empty();
+  }
+
+  private static void checkSampling(ObjectNode body) {
+    checkNumberIfPresent(body, "temperature", 0, 2);
+    checkNumberIfPresent(body, "top_p", 0, 1);
+    checkNumberIfPresent(body, "frequency_penalty", -2, 2);
+    checkNumberIfPresent(body, "presence_penalty", -2, 2);
+    JsonNode seed = body.get("seed");
+    if (seed != null && !seed.isNull() && !(seed.isIntegralNumber() && seed.canConvertToLong())) {
+      throw typeError("seed", "an integer", seed);
+    }
+    JsonNode stop = body.get("stop");
+    if (stop != null && !stop.isNull() && !stop.isTextual()) {
+      if (!stop.isArray()) {
+        throw typeError("stop", "a string or an array of strings", stop);
+      }
+      if (stop.size() > MAX_STOP_SEQUENCES) {
+        throw ApiException.invalid("stop", "'stop' may hold at most " + MAX_STOP_SEQUENCES + " sequences.");
+      }
+      for (int i = 0; i < stop.size(); i++) {
+        if (!stop.get(i).isTextual()) {
+          throw typeError("stop[" + i + "]", "a string", stop.get(i));
+        }
+      }
+    }
+  }
+
+  private static String requiredString(ObjectNode body, String field) {
+    JsonNode value = body.get(field);
+    if (value == null || value.isNull()) {
+      throw ApiException.invalid(field, "Missing required parameter: '" + field + "'.");
+    }
+    if (!value.isTextual()) {
+      throw typeError(field, "a string", value);
+    }
+    if (value.asText().isBlank()) {
+      throw ApiException.invalid(field, "'" + field + "' must not be empty.");
+    }
+    return value.asText();
+  }
+
+  private static boolean optionalBoolean(ObjectNode body, String field, boolean fallback) {
+    return optionalBoolean(body, field, field, fallback);
+  }
+
+  private static boolean optionalBoolean(ObjectNode body, String field, String param, boolean fallback) {
+    JsonNode value = body.get(field);
+    if (value == null || value.isNull()) {
+      return fallback;
+    }
+    if (!value.isBoolean()) {
+      throw typeError(param, "a boolean", value);
+    }
+    return value.asBoolean();
+  }
+
+  private static void checkBooleanIfPresent(ObjectNode body, String field) {
+    optionalBoolean(body, field, false);
+  }
+
+  private static void checkArrayIfPresent(ObjectNode body, String field) {
+    JsonNode value = body.get(field);
+    if (value != null && !value.isNull() && !value.isArray()) {
+      throw typeError(field, "an array", value);
+    }
+  }
+
+  private static void checkIntIfPresent(ObjectNode body, String field, long min, long max) {
+    JsonNode value = body.get(field);
+    if (value == null || value.isNull()) {
+      return;
+    }
+    if (!value.isIntegralNumber() || !value.canConvertToLong()) {
+      throw typeError(field, "an integer", value);
+    }
+    long number = value.asLong();
+    if (number < min || number > max) {
+      throw ApiException.invalid(field, "Invalid '" + field + "': " + number + " is out of range; expected "
+          + min + " to " + max + ".");
+    }
+  }
+
+  private static void checkNumberIfPresent(ObjectNode body, String field, double min, double max) {
+    JsonNode value = body.get(field);
+    if (value == null || value.isNull()) {
+      return;
+    }
+    if (!value.isNumber()) {
+      throw typeError(field, "a number", value);
+    }
+    double number = value.asDouble();
+    if (!(number >= min && number <= max)) {
+      throw ApiException.invalid(field, "Invalid '" + field + "': " + value + " is out of range; expected "
+          + min + " to " + max + ".");
+    }
+  }
+
+  private static ApiException typeError(String param, String expected, JsonNode actual) {
+    return ApiException.invalid(param, "Invalid type for '" + param + "': expected " + expected + ", but got "
+        + describe(actual) + ".");
+  }
+
+  private static String describe(JsonNode node) {
+    return switch (node.getNodeType()) {
+      case STRING -> "a string";
+      case NUMBER -> "a number";
+      case BOOLEAN -> "a boolean";
+      case ARRAY -> "an array";
+      case OBJECT -> "an object";
+      case NULL -> "null";
+      default -> "something else";
+    };
+  }
+
+  /** The mapper used for request bodies, configured with the same limits, for re-encoding. */
+  public ObjectMapper mapper() {
+    return mapper;
+  }
+}

@@ -1,0 +1,190 @@
+package dev.magi.gateway.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.magi.router.BackendType;
+import dev.magi.router.Endpoint;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Turns {@code magi.yaml} plus the environment into a {@link MagiConfig}. The environment wins over
+ * the file: {@code MAGI_HOST}, {@code MAGI_PORT}, {@code MAGI_API_KEYS} (comma-separated).
+ * Runs once at startup, before any event loop exists, so reading the file here blocks nobody.
+ */
+public final class ConfigLoader {
+
+  /** Largest configuration file read. */
+  static final long MAX_FILE_BYTES = 1 << 20;
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  private ConfigLoader() {
+  }
+
+  /**
+   * Loads the file named by {@code --config PATH} in {@code args}, else by {@code MAGI_CONFIG}, else
+   * {@code magi.yaml} in the working directory when it exists, else only the defaults.
+   *
+   * @throws ConfigException when the file is missing (when named), unreadable or invalid
+   */
+  public static MagiConfig load(List<String> args, Map<String, String> env) {
+    Optional<Path> named = Optional.empty();
+    for (int i = 0; i < args.size(); i++) {
+      String arg = args.get(i);
+      if (arg.equals("--config")) {
+        if (i + 1 >= args.size()) {
+          throw new ConfigException("--config", "needs a file path");
+        }
+        named = Optional.of(Path.of(args.get(i + 1)));
+      } else if (arg.startsWith("--config=")) {
+        named = Optional.of(Path.of(arg.substring("--config=".length())));
+      }
+    }
+    if (named.isEmpty() && env.get("MAGI_CONFIG") != null && !env.get("MAGI_CONFIG").isBlank()) {
+      named = Optional.of(Path.of(env.get("MAGI_CONFIG")));
+    }
+    if (named.isPresent()) {
+      return fromYaml(read(named.get()), env);
+    }
+    Path local = Path.of("magi.yaml");
+    return Files.isRegularFile(local) ? fromYaml(read(local), env) : fromYaml("", env);
+  }
+
+  private static String read(Path file) {
+    try {
+      if (Files.size(file) > MAX_FILE_BYTES) {
+        throw new ConfigException(file.toString(), "is larger than " + MAX_FILE_BYTES + " bytes");
+      }
+      return Files.readString(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(file.toString(), "no such file");
+    } catch (IOException e) {
+      throw new ConfigException(file.toString(), "cannot be read: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Parses YAML text (empty text means "all defaults") and applies the environment.
+   *
+   * @throws ConfigException naming the field path of the first problem
+   */
+  public static MagiConfig fromYaml(String yaml, Map<String, String> env) {
+    JsonNode root;
+    try {
+      root = yaml.isBlank() ? null : YAML.readTree(yaml);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException("", "not valid YAML: " + e.getOriginalMessage()
+          + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+    }
+    ConfigReader top = new ConfigReader(root, "")
+        .allowOnly("server", "auth", "limits", "timeouts", "health", "ollama", "backends");
+
+    ConfigReader server = top.child("server").allowOnly("host", "port", "event_loops");
+    String host = env.getOrDefault("MAGI_HOST", server.string("host", "127.0.0.1")).trim();
+    int port = env.containsKey("MAGI_PORT")
+        ? parseEnvInt("MAGI_PORT", env.get("MAGI_PORT"), 0, 65535)
+        : server.integer("port", 8000, 0, 65535);
+    int cores = Runtime.getRuntime().availableProcessors();
+    int eventLoops = server.integer("event_loops", cores, 1, 256);
+    if (host.isEmpty()) {
+      throw new ConfigException("server.host", "must not be empty");
+    }
+
+    ConfigReader auth = top.child("auth").allowOnly("api_keys");
+    List<String> apiKeys = new ArrayList<>(auth.strings("api_keys"));
+    if (env.get("MAGI_API_KEYS") != null) {
+      Arrays.stream(env.get("MAGI_API_KEYS").split(",")).map(String::trim).filter(k -> !k.isEmpty())
+          .forEach(apiKeys::add);
+    }
+
+    ConfigReader limits = top.child("limits").allowOnly("body_bytes", "json_depth", "max_tokens", "max_choices",
+        "embedding_inputs", "upstream_response_bytes");
+    MagiConfig.Limits limitValues = new MagiConfig.Limits(
+        limits.size("body_bytes", 2L << 20, 1024, 1L << 30),
+        limits.integer("json_depth", 64, 4, 1000),
+        limits.integer("max_tokens", 1 << 20, 1, Integer.MAX_VALUE),
+        limits.integer("max_choices", 16, 1, 128),
+        limits.integer("embedding_inputs", 2048, 1, 100_000),
+        limits.size("upstream_response_bytes", 256L << 20, 1 << 16, 4L << 30));
+
+    ConfigReader timeouts = top.child("timeouts").allowOnly("connect", "first_token", "between_chunks",
+        "non_streaming");
+    Duration day = Duration.ofDays(1);
+    MagiConfig.Timeouts timeoutValues = new MagiConfig.Timeouts(
+        timeouts.duration("connect", Duration.ofSeconds(2), Duration.ofMillis(10), Duration.ofMinutes(5)),
+        timeouts.duration("first_token", Duration.ofSeconds(120), Duration.ofMillis(10), day),
+        timeouts.duration("between_chunks", Duration.ofSeconds(60), Duration.ofMillis(10), day),
+        timeouts.duration("non_streaming", Duration.ofSeconds(600), Duration.ofMillis(10), day));
+
+    ConfigReader health = top.child("health").allowOnly("interval", "timeout");
+    MagiConfig.HealthChecks healthValues = new MagiConfig.HealthChecks(
+        health.duration("interval", Duration.ofSeconds(5), Duration.ofMillis(50), Duration.ofHours(1)),
+        health.duration("timeout", Duration.ofSeconds(2), Duration.ofMillis(10), Duration.ofMinutes(1)));
+
+    ConfigReader ollama = top.child("ollama").allowOnly("refresh");
+    Duration refresh = ollama.duration("refresh", Duration.ofSeconds(30), Duration.ofMillis(100), Duration.ofDays(1));
+
+    List<BackendSettings> backends = new ArrayList<>();
+    for (ConfigReader entry : top.objects("backends")) {
+      backends.add(backend(entry));
+    }
+    return new MagiConfig(new MagiConfig.Server(host, port, eventLoops), apiKeys, limitValues, timeoutValues,
+        healthValues, refresh, backends);
+  }
+
+  private static BackendSettings backend(ConfigReader entry) {
+    entry.allowOnly("model", "url", "type", "aliases", "api_key", "upstream_model");
+    String typeName = entry.string("type", "llama-server");
+    BackendType type = BackendType.byConfigName(typeName).orElseThrow(() ->
+        new ConfigException(entry.at("type"), "must be llama-server, openai or ollama, got " + typeName));
+    Optional<String> model = Optional.ofNullable(entry.string("model", null)).map(String::trim)
+        .filter(m -> !m.isEmpty());
+    if (model.isEmpty() && type != BackendType.OLLAMA) {
+      throw new ConfigException(entry.at("model"), "is required for a " + typeName + " backend");
+    }
+    model.ifPresent(m -> checkModelName(entry.at("model"), m));
+    List<String> aliases = entry.strings("aliases");
+    for (int i = 0; i < aliases.size(); i++) {
+      checkModelName(entry.at("aliases") + "[" + i + "]", aliases.get(i));
+    }
+    if (!aliases.isEmpty() && model.isEmpty()) {
+      throw new ConfigException(entry.at("aliases"), "needs a model to be an alias of");
+    }
+    String apiKey = entry.string("api_key", null);
+    Endpoint endpoint;
+    try {
+      endpoint = Endpoint.of(type, entry.requiredString("url"), apiKey == null || apiKey.isBlank() ? null : apiKey);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(entry.at("url"), e.getMessage());
+    }
+    Optional<String> upstreamModel = Optional.ofNullable(entry.string("upstream_model", null))
+        .filter(m -> !m.isBlank());
+    return new BackendSettings(model, endpoint, aliases, upstreamModel);
+  }
+
+  /** Model ids appear in URLs and logs: printable, no spaces, at most 256 characters. */
+  static void checkModelName(String path, String name) {
+    if (name.length() > 256 || !name.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw new ConfigException(path, "must be 1-256 printable ASCII characters without spaces, got '" + name + "'");
+    }
+  }
+
+  private static int parseEnvInt(String name, String value, int min, int max) {
+    try {
+      return ConfigReader.checkRange(name, Integer.parseInt(value.trim()), min, max);
+    } catch (NumberFormatException e) {
+      throw new ConfigException(name, "must be a whole number, got '" + value + "'");
+    }
+  }
+}

@@ -1,0 +1,86 @@
+package dev.magi.gateway.config;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The whole configuration of one gateway, immutable. Every key has a default, so
+ * {@link #defaults()} is a working configuration with no backends.
+ *
+ * @param server where to listen
+ * @param apiKeys keys accepted on {@code /v1/}; empty means the API is open
+ * @param limits bounds on what a client may send
+ * @param timeouts bounds on how long upstream exchanges may take
+ * @param health active health checking
+ * @param ollamaRefresh how often Ollama endpoints are asked for their models
+ * @param backends statically declared backends
+ */
+public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Timeouts timeouts, HealthChecks health,
+    Duration ollamaRefresh, List<BackendSettings> backends) {
+
+  /** Copies the lists and checks that no model name is claimed twice by aliases. */
+  public MagiConfig {
+    apiKeys = List.copyOf(apiKeys);
+    backends = List.copyOf(backends);
+    Set<String> ids = new HashSet<>();
+    backends.forEach(b -> b.model().ifPresent(ids::add));
+    for (int i = 0; i < backends.size(); i++) {
+      for (String alias : backends.get(i).aliases()) {
+        if (ids.contains(alias)) {
+          throw new ConfigException("backends[" + i + "].aliases", "'" + alias + "' is already a model id");
+        }
+      }
+    }
+  }
+
+  /** The configuration used when there is no file and no environment: nothing to route to yet. */
+  public static MagiConfig defaults() {
+    return ConfigLoader.fromYaml("", java.util.Map.of());
+  }
+
+  /**
+   * Where the gateway listens.
+   *
+   * @param host interface to bind, default {@code 127.0.0.1}
+   * @param port TCP port, default 8000; 0 picks a free port
+   * @param eventLoops HTTP server instances, one per event loop; default the number of cores
+   */
+  public record Server(String host, int port, int eventLoops) {
+  }
+
+  /**
+   * Bounds on client input.
+   *
+   * @param bodyBytes largest request body accepted (413 beyond), default 2 MiB
+   * @param jsonDepth deepest nesting of JSON arrays and objects accepted, default 64
+   * @param maxTokens largest {@code max_tokens} / {@code max_completion_tokens} accepted
+   * @param maxChoices largest {@code n} accepted
+   * @param embeddingInputs most inputs in one embeddings request (OpenAI's limit is 2048)
+   * @param upstreamResponseBytes largest upstream body Magi holds in memory to translate it
+   */
+  public record Limits(long bodyBytes, int jsonDepth, int maxTokens, int maxChoices, int embeddingInputs,
+      long upstreamResponseBytes) {
+  }
+
+  /**
+   * Bounds on upstream exchanges.
+   *
+   * @param connect establishing a connection to a backend
+   * @param firstToken from sending a streamed request to its first event
+   * @param betweenChunks silence allowed between two events of a stream
+   * @param nonStreaming a whole non-streaming exchange
+   */
+  public record Timeouts(Duration connect, Duration firstToken, Duration betweenChunks, Duration nonStreaming) {
+  }
+
+  /**
+   * Active health checks.
+   *
+   * @param interval time between two checks of one endpoint
+   * @param timeout how long one check may take
+   */
+  public record HealthChecks(Duration interval, Duration timeout) {
+  }
+}

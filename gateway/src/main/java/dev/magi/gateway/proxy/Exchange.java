@@ -1,0 +1,428 @@
+package dev.magi.gateway.proxy;
+
+import dev.magi.gateway.api.ApiException;
+import dev.magi.gateway.api.ApiRequest;
+import dev.magi.gateway.config.MagiConfig;
+import dev.magi.router.Backend;
+import dev.magi.router.BackendPool;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
+import java.net.ConnectException;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The life of one client request on its way to a backend and back. Runs entirely on the context of
+ * the client's connection, so its fields need no locks.
+ *
+ * <ul>
+ *   <li>Before anything is sent to the client, a backend that cannot be reached (or is loading, or
+ *       breaks before its first event) is replaced by another replica, once.</li>
+ *   <li>A stream's 200 goes out only when the first upstream event has arrived. After that, a failure
+ *       becomes one {@code data: {"error":...}} event and the stream ends without {@code [DONE]}.</li>
+ *   <li>The client's departure resets the upstream request at once, so the backend frees its slot.</li>
+ *   <li>Each backend lease is released exactly once, whatever ends the exchange.</li>
+ * </ul>
+ */
+final class Exchange {
+
+  /** Largest error body read from a backend; the rest is dropped. */
+  static final int MAX_ERROR_BYTES = 64 * 1024;
+  private static final int MAX_ATTEMPTS = 2;
+
+  private final Vertx vertx;
+  private final HttpClient client;
+  private final HttpServerResponse response;
+  private final ApiRequest request;
+  private final BackendPool pool;
+  private final MagiConfig config;
+  private final String requestId;
+  private final Set<Backend> tried = new HashSet<>();
+
+  private Backend.Lease lease;
+  private HttpClientRequest upstream;
+  private HttpClientResponse upstreamResponse;
+  private StreamTranslator translator;
+  private Buffer held;
+  private boolean committed;
+  private boolean finished;
+  private long firstEventTimer = -1;
+  private long idleTimer = -1;
+  private long lastActivityNanos;
+
+  Exchange(Vertx vertx, HttpClient client, HttpServerResponse response, ApiRequest request, BackendPool pool,
+      MagiConfig config, String requestId) {
+    this.vertx = vertx;
+    this.client = client;
+    this.response = response;
+    this.request = request;
+    this.pool = pool;
+    this.config = config;
+    this.requestId = requestId;
+  }
+
+  /** Sends the request to the first chosen backend. */
+  void start() {
+    response.closeHandler(ignored -> clientLeft());
+    attempt(null);
+  }
+
+  private void attempt(ApiException previous) {
+    if (finished) {
+      return;
+    }
+    Backend backend = tried.size() >= MAX_ATTEMPTS ? null : pool.select(tried).orElse(null);
+    if (backend == null) {
+      fail(previous != null ? previous : ApiException.badGateway("No backend is available for model '"
+          + request.model() + "'."));
+      return;
+    }
+    tried.add(backend);
+    BackendProtocol protocol = BackendProtocol.of(backend.endpoint().type());
+    UpstreamRequest outgoing;
+    try {
+      outgoing = protocol.upstreamRequest(request, backend);
+    } catch (ApiException e) {
+      fail(e);
+      return;
+    }
+    lease = backend.begin();
+    RequestOptions options = new RequestOptions()
+        .setMethod(HttpMethod.POST)
+        .setHost(backend.endpoint().host())
+        .setPort(backend.endpoint().port())
+        .setSsl(backend.endpoint().ssl())
+        .setURI(outgoing.path())
+        .setConnectTimeout(config.timeouts().connect().toMillis())
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Accept", request.stream() ? "text/event-stream, application/x-ndjson" : "application/json")
+        .putHeader("X-Request-Id", requestId);
+    backend.endpoint().apiKey().ifPresent(key -> options.putHeader("Authorization", "Bearer " + key));
+    if (request.stream()) {
+      armFirstEventTimer();
+    } else {
+      options.setIdleTimeout(config.timeouts().nonStreaming().toMillis());
+    }
+    client.request(options)
+        .compose(sent -> {
+          if (finished) {
+            sent.reset();
+            return Future.failedFuture("client left");
+          }
+          upstream = sent;
+          return sent.send(outgoing.body());
+        })
+        .onSuccess(answer -> onResponse(backend, protocol, answer))
+        .onFailure(failure -> onFailureBeforeResponse(backend, failure));
+  }
+
+  private void onFailureBeforeResponse(Backend backend, Throwable failure) {
+    lease.release();
+    if (finished) {
+      return;
+    }
+    if (!(failure instanceof ConnectException) && String.valueOf(failure.getMessage()).contains("timeout")) {
+      // The backend took the request and then went quiet: it may have done the work, so no retry.
+      fail(ApiException.timeout("The backend for model '" + request.model() + "' did not answer within "
+          + config.timeouts().nonStreaming().toSeconds() + " s."));
+      return;
+    }
+    // Nothing reached the client yet: another replica may serve it.
+    attempt(ApiException.badGateway("The backend for model '" + request.model() + "' is unreachable ("
+        + describe(failure) + ")."));
+  }
+
+  private void onResponse(Backend backend, BackendProtocol protocol, HttpClientResponse answer) {
+    if (finished) {
+      answer.request().reset();
+      lease.release();
+      return;
+    }
+    int status = answer.statusCode();
+    if (status >= 400) {
+      readAtMost(answer, MAX_ERROR_BYTES).onComplete(body -> {
+        lease.release();
+        ApiException error = UpstreamErrors.normalise(status, body.succeeded() ? body.result() : Buffer.buffer(),
+            request.model());
+        if (status == 503 && !finished) {
+          attempt(error);
+        } else {
+          fail(error);
+        }
+      });
+      return;
+    }
+    String contentType = answer.getHeader("Content-Type");
+    if (protocol.streams(request, contentType)) {
+      relay(answer, protocol.streamTranslator(request, pool.modelId()));
+    } else if (protocol.translatesBody(request)) {
+      cancelFirstEventTimer();
+      readAtMost(answer, config.limits().upstreamResponseBytes()).onComplete(body -> {
+        lease.release();
+        if (body.failed()) {
+          fail(ApiException.badGateway("The backend for model '" + request.model() + "' sent a broken answer ("
+              + describe(body.cause()) + ")."));
+          return;
+        }
+        try {
+          Buffer translated = protocol.translateBody(request, pool.modelId(), body.result());
+          commitHeaders(status, "application/json");
+          finished = true;
+          response.end(translated);
+        } catch (ApiException e) {
+          fail(e);
+        }
+      });
+    } else {
+      pipe(answer, status, contentType);
+    }
+  }
+
+  /** Streams a whole non-streamed body through as it arrives, without holding it. */
+  private void pipe(HttpClientResponse answer, int status, String contentType) {
+    cancelFirstEventTimer();
+    commitHeaders(status, contentType == null ? "application/json" : contentType);
+    String length = answer.getHeader("Content-Length");
+    if (length != null) {
+      response.putHeader("Content-Length", length);
+    } else {
+      response.setChunked(true);
+    }
+    upstreamResponse = answer;
+    answer.handler(this::write);
+    answer.exceptionHandler(failure -> {
+      if (!finished) {
+        finished = true;
+        lease.release();
+        // A cut body must not look complete: drop the client connection.
+        response.reset();
+      }
+    });
+    answer.endHandler(ignored -> {
+      if (!finished) {
+        finished = true;
+        lease.release();
+        response.end();
+      }
+    });
+  }
+
+  private void relay(HttpClientResponse answer, StreamTranslator streamTranslator) {
+    upstreamResponse = answer;
+    translator = streamTranslator;
+    answer.handler(this::onPiece);
+    answer.exceptionHandler(this::onStreamFailure);
+    answer.endHandler(ignored -> onStreamEnd());
+  }
+
+  private void onPiece(Buffer piece) {
+    if (finished) {
+      return;
+    }
+    lastActivityNanos = System.nanoTime();
+    Buffer out;
+    try {
+      out = translator.push(piece);
+    } catch (IllegalStateException e) {
+      onStreamFailure(e);
+      return;
+    }
+    if (!committed) {
+      held = held == null ? out : held.appendBuffer(out);
+      if (!translator.sawEvent()) {
+        return;
+      }
+      commitStream();
+      out = held;
+      held = null;
+    }
+    if (out.length() > 0) {
+      write(out);
+    }
+  }
+
+  private void write(Buffer out) {
+    response.write(out);
+    if (response.writeQueueFull()) {
+      upstreamResponse.pause();
+      response.drainHandler(ignored -> upstreamResponse.resume());
+    }
+  }
+
+  private void commitStream() {
+    cancelFirstEventTimer();
+    commitHeaders(200, "text/event-stream");
+    response.putHeader("Cache-Control", "no-cache");
+    response.putHeader("X-Accel-Buffering", "no");
+    response.setChunked(true);
+    armIdleTimer(config.timeouts().betweenChunks().toMillis());
+  }
+
+  private void commitHeaders(int status, String contentType) {
+    committed = true;
+    response.setStatusCode(status);
+    response.putHeader("Content-Type", contentType);
+  }
+
+  private void onStreamEnd() {
+    if (finished) {
+      return;
+    }
+    Buffer tail = translator.finish();
+    if (!committed && !translator.sawEvent()) {
+      lease.release();
+      attempt(ApiException.badGateway("The backend for model '" + request.model()
+          + "' ended the stream without sending any event."));
+      return;
+    }
+    if (!committed) {
+      commitStream();
+      tail = held == null ? tail : held.appendBuffer(tail);
+    }
+    finished = true;
+    cancelTimers();
+    lease.release();
+    response.end(tail);
+  }
+
+  private void onStreamFailure(Throwable failure) {
+    if (finished) {
+      return;
+    }
+    if (upstream != null) {
+      upstream.reset();
+    }
+    lease.release();
+    if (!committed) {
+      attempt(ApiException.badGateway("The backend for model '" + request.model()
+          + "' failed before its first event (" + describe(failure) + ")."));
+      return;
+    }
+    endStreamWithError("upstream_failed", "The backend for model '" + request.model()
+        + "' failed during the stream (" + describe(failure) + ").");
+  }
+
+  private void endStreamWithError(String code, String message) {
+    finished = true;
+    cancelTimers();
+    response.end(SseEvents.error(code, message));
+  }
+
+  private void armFirstEventTimer() {
+    cancelFirstEventTimer();
+    long millis = config.timeouts().firstToken().toMillis();
+    firstEventTimer = vertx.setTimer(millis, id -> {
+      firstEventTimer = -1;
+      if (finished || committed) {
+        return;
+      }
+      if (upstream != null) {
+        upstream.reset();
+      }
+      lease.release();
+      fail(ApiException.timeout("The backend for model '" + request.model() + "' sent no first event within "
+          + config.timeouts().firstToken().toSeconds() + " s."));
+    });
+  }
+
+  /**
+   * Checks for silence between events without resetting a timer per event: each event only records
+   * the time, and the timer re-arms itself for whatever is left of the allowed silence.
+   */
+  private void armIdleTimer(long millis) {
+    idleTimer = vertx.setTimer(Math.max(1, millis), id -> {
+      idleTimer = -1;
+      if (finished) {
+        return;
+      }
+      long allowed = config.timeouts().betweenChunks().toNanos();
+      long silent = System.nanoTime() - lastActivityNanos;
+      if (silent < allowed) {
+        armIdleTimer(TimeUnit.NANOSECONDS.toMillis(allowed - silent) + 1);
+        return;
+      }
+      if (upstream != null) {
+        upstream.reset();
+      }
+      lease.release();
+      endStreamWithError("upstream_timeout", "The backend for model '" + request.model() + "' sent nothing for "
+          + config.timeouts().betweenChunks().toSeconds() + " s.");
+    });
+  }
+
+  private void cancelFirstEventTimer() {
+    if (firstEventTimer >= 0) {
+      vertx.cancelTimer(firstEventTimer);
+      firstEventTimer = -1;
+    }
+  }
+
+  private void cancelTimers() {
+    cancelFirstEventTimer();
+    if (idleTimer >= 0) {
+      vertx.cancelTimer(idleTimer);
+      idleTimer = -1;
+    }
+  }
+
+  private void clientLeft() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    cancelTimers();
+    if (upstream != null) {
+      upstream.reset();
+    }
+    if (lease != null) {
+      lease.release();
+    }
+  }
+
+  /** Answers with {@code error}: an HTTP error before anything was sent, an error event after. */
+  private void fail(ApiException error) {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    cancelTimers();
+    if (committed) {
+      response.end(SseEvents.error(error));
+    } else {
+      ErrorResponses.send(response, error);
+    }
+  }
+
+  private static Future<Buffer> readAtMost(HttpClientResponse answer, long max) {
+    Promise<Buffer> result = Promise.promise();
+    Buffer body = Buffer.buffer();
+    answer.handler(piece -> {
+      if (body.length() + piece.length() > max) {
+        answer.request().reset();
+        result.tryFail(new IllegalStateException("answer larger than " + max + " bytes"));
+      } else {
+        body.appendBuffer(piece);
+      }
+    });
+    answer.exceptionHandler(result::tryFail);
+    answer.endHandler(ignored -> result.tryComplete(body));
+    return result.future();
+  }
+
+  private static String describe(Throwable failure) {
+    if (failure instanceof ConnectException) {
+      return "connection refused";
+    }
+    String message = failure.getMessage();
+    return message == null || message.isBlank() ? failure.getClass().getSimpleName() : message;
+  }
+}

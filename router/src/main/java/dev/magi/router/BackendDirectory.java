@@ -1,0 +1,85 @@
+package dev.magi.router;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The one owner of "which backends serve which model". Sources (static configuration, each Ollama
+ * endpoint's listing, later managed servers) replace their own declarations; the directory merges
+ * them into a new {@link RouteTable} that readers pick up without locks.
+ *
+ * <p>Declarations of the same model id from several sources become replicas in one pool.
+ * A backend that survives a rebuild keeps its identity, so its in-flight count carries over.
+ */
+public final class BackendDirectory {
+
+  private final LoadBalancer policy;
+  private final Map<String, List<ModelDeclaration>> sources = new LinkedHashMap<>();
+  private final Map<String, Backend> backends = new HashMap<>();
+  private volatile RouteTable routes = RouteTable.EMPTY;
+
+  /** @param policy the load-balancing policy for every pool */
+  public BackendDirectory(LoadBalancer policy) {
+    this.policy = policy;
+  }
+
+  /** The current snapshot; never null. */
+  public RouteTable routes() {
+    return routes;
+  }
+
+  /**
+   * Replaces everything {@code source} declared before with {@code declarations}.
+   *
+   * @param source a stable name of the source, e.g. {@code config} or an endpoint's name
+   */
+  public synchronized void replace(String source, List<ModelDeclaration> declarations) {
+    sources.put(source, List.copyOf(declarations));
+    rebuild();
+  }
+
+  /** Every distinct endpoint named by any source, in declaration order. */
+  public synchronized Collection<Endpoint> endpoints() {
+    Set<Endpoint> result = new LinkedHashSet<>();
+    sources.values().forEach(list -> list.forEach(d -> result.add(d.endpoint())));
+    return List.copyOf(result);
+  }
+
+  private void rebuild() {
+    Map<String, List<ModelDeclaration>> byModel = new LinkedHashMap<>();
+    for (List<ModelDeclaration> declarations : sources.values()) {
+      for (ModelDeclaration d : declarations) {
+        byModel.computeIfAbsent(d.modelId(), id -> new ArrayList<>()).add(d);
+      }
+    }
+    Map<String, Backend> kept = new HashMap<>();
+    List<BackendPool> pools = new ArrayList<>();
+    for (Map.Entry<String, List<ModelDeclaration>> entry : byModel.entrySet()) {
+      Set<String> aliases = new LinkedHashSet<>();
+      List<Backend> replicas = new ArrayList<>();
+      var created = entry.getValue().get(0).created();
+      for (ModelDeclaration d : entry.getValue()) {
+        aliases.addAll(d.aliases());
+        Backend fresh = new Backend(d.endpoint(), d.modelId(), d.upstreamModel());
+        Backend backend = backends.getOrDefault(fresh.key(), fresh);
+        if (backend.endpoint() != d.endpoint()) {
+          backend = fresh;
+        }
+        if (kept.putIfAbsent(backend.key(), backend) == null) {
+          replicas.add(backend);
+        }
+      }
+      aliases.remove(entry.getKey());
+      pools.add(new BackendPool(entry.getKey(), List.copyOf(aliases), created, replicas, policy));
+    }
+    backends.clear();
+    backends.putAll(kept);
+    routes = new RouteTable(pools);
+  }
+}

@@ -1,0 +1,59 @@
+package dev.magi.router;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * All backends that serve one model id, and the policy that chooses among them.
+ *
+ * @param modelId the id clients use
+ * @param aliases other names clients may use for the same model
+ * @param created when the model appeared, for {@code /v1/models}
+ * @param backends the replicas, never empty
+ * @param policy how one replica is chosen
+ */
+public record BackendPool(String modelId, List<String> aliases, Instant created, List<Backend> backends,
+    LoadBalancer policy) {
+
+  /** Copies the lists. */
+  public BackendPool {
+    aliases = List.copyOf(aliases);
+    backends = List.copyOf(backends);
+    if (backends.isEmpty()) {
+      throw new IllegalArgumentException("a pool needs at least one backend: " + modelId);
+    }
+  }
+
+  /**
+   * Chooses a backend for one request, skipping those in {@code exclude} (already tried).
+   * Healthy or not-yet-checked endpoints are preferred; when none is left, the others are tried
+   * too, since a health verdict may be a few seconds old.
+   *
+   * @return a backend, or empty when every backend is excluded
+   */
+  public Optional<Backend> select(Collection<Backend> exclude) {
+    List<Backend> preferred = new ArrayList<>(backends.size());
+    List<Backend> rest = new ArrayList<>(backends.size());
+    for (Backend backend : backends) {
+      if (exclude.contains(backend)) {
+        continue;
+      }
+      (backend.endpoint().health().mayServe() ? preferred : rest).add(backend);
+    }
+    List<Backend> candidates = preferred.isEmpty() ? rest : preferred;
+    return candidates.isEmpty() ? Optional.empty() : Optional.of(policy.select(candidates));
+  }
+
+  /** What {@code /v1/models} reports as owner: the type of the first backend. */
+  public String ownedBy() {
+    return backends.get(0).endpoint().type().ownedBy();
+  }
+
+  /** Whether at least one backend's endpoint passed its last health check. */
+  public boolean hasHealthyBackend() {
+    return backends.stream().anyMatch(b -> b.endpoint().health() == Health.HEALTHY);
+  }
+}

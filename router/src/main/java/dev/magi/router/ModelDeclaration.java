@@ -1,0 +1,27 @@
+package dev.magi.router;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A statement from one source (configuration, an Ollama listing) that a model is served by an endpoint.
+ *
+ * @param modelId the id clients use
+ * @param aliases other names for it, possibly empty
+ * @param endpoint where it is served
+ * @param upstreamModel the name the endpoint knows it by
+ * @param created when it appeared; shown by {@code /v1/models}
+ */
+public record ModelDeclaration(String modelId, List<String> aliases, Endpoint endpoint, String upstreamModel,
+    Instant created) {
+
+  /** Checks for nulls and copies the aliases. */
+  public ModelDeclaration {
+    Objects.requireNonNull(modelId, "modelId");
+    Objects.requireNonNull(endpoint, "endpoint");
+    Objects.requireNonNull(upstreamModel, "upstreamModel");
+    aliases = List.copyOf(aliases);
+    created = created == null ? Instant.EPOCH : created;
+  }
+}

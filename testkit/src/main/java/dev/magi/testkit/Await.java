@@ -1,0 +1,32 @@
+package dev.magi.testkit;
+
+import io.vertx.core.Future;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Waits for a Vert.x future from a test thread (never from an event loop). */
+public final class Await {
+
+  private Await() {
+  }
+
+  /**
+   * Blocks the calling thread until {@code future} completes, at most 30 seconds.
+   *
+   * @return the future's result
+   * @throws IllegalStateException when the future failed or did not complete in time
+   */
+  public static <T> T result(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("no result within 30 s", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}
