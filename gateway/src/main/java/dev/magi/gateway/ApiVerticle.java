@@ -47,7 +47,7 @@ final class ApiVerticle extends AbstractVerticle {
   private Proxy proxy;
   private HttpServer server;
 
-  /** @param port the port to listen on (the first instance may use 0; the others share its actual port) */
+  /** @param port the port to listen on; -1 shares one random port among all instances */
   ApiVerticle(MagiConfig config, int port, BackendDirectory directory, RequestParser parser) {
     this.config = config;
     this.port = port;

@@ -46,7 +46,9 @@ public final class Gateway {
     directory.replace(CONFIG_SOURCE, staticDeclarations(config));
     RequestParser parser = new RequestParser(config.limits());
     List<String> deployments = new ArrayList<>();
-    ApiVerticle first = new ApiVerticle(config, config.server().port(), directory, parser);
+    // Port 0 means "any free port": Vert.x shares one random port among instances that listen on -1.
+    int port = config.server().port() == 0 ? -1 : config.server().port();
+    ApiVerticle first = new ApiVerticle(config, port, directory, parser);
     return vertx.deployVerticle(new ControlVerticle(config, directory))
         .compose(id -> {
           deployments.add(id);
@@ -56,7 +58,7 @@ public final class Gateway {
           deployments.add(id);
           List<Future<String>> more = new ArrayList<>();
           for (int i = 1; i < config.server().eventLoops(); i++) {
-            more.add(vertx.deployVerticle(new ApiVerticle(config, first.actualPort(), directory, parser)));
+            more.add(vertx.deployVerticle(new ApiVerticle(config, port, directory, parser)));
           }
           return Future.all(more).map(all -> {
             more.forEach(f -> deployments.add(f.result()));

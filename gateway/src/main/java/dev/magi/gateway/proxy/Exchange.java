@@ -298,9 +298,7 @@ final class Exchange {
     if (finished) {
       return;
     }
-    if (upstream != null) {
-      upstream.reset();
-    }
+    resetUpstream();
     lease.release();
     if (!committed) {
       attempt(ApiException.badGateway("The backend for model '" + request.model()
@@ -325,9 +323,7 @@ final class Exchange {
       if (finished || committed) {
         return;
       }
-      if (upstream != null) {
-        upstream.reset();
-      }
+      resetUpstream();
       lease.release();
       fail(ApiException.timeout("The backend for model '" + request.model() + "' sent no first event within "
           + config.timeouts().firstToken().toSeconds() + " s."));
@@ -350,13 +346,25 @@ final class Exchange {
         armIdleTimer(TimeUnit.NANOSECONDS.toMillis(allowed - silent) + 1);
         return;
       }
-      if (upstream != null) {
-        upstream.reset();
-      }
+      resetUpstream();
       lease.release();
       endStreamWithError("upstream_timeout", "The backend for model '" + request.model() + "' sent nothing for "
           + config.timeouts().betweenChunks().toSeconds() + " s.");
     });
+  }
+
+  /**
+   * Resets the upstream request after silencing its handlers: a reset fires them synchronously, and
+   * this exchange has already decided what happens next.
+   */
+  private void resetUpstream() {
+    if (upstreamResponse != null) {
+      upstreamResponse.handler(null).exceptionHandler(null).endHandler(null);
+    }
+    if (upstream != null) {
+      upstream.exceptionHandler(null);
+      upstream.reset();
+    }
   }
 
   private void cancelFirstEventTimer() {
@@ -380,9 +388,7 @@ final class Exchange {
     }
     finished = true;
     cancelTimers();
-    if (upstream != null) {
-      upstream.reset();
-    }
+    resetUpstream();
     if (lease != null) {
       lease.release();
     }

@@ -1,0 +1,121 @@
+package dev.magi.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.magi.gateway.config.ConfigLoader;
+import dev.magi.gateway.config.MagiConfig;
+import dev.magi.testkit.Await;
+import dev.magi.testkit.FakeLlamaServer;
+import dev.magi.testkit.FakeOllama;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * A gateway running in-process on an ephemeral port, with fake backends on the same Vert.x
+ * instance. Closing it stops everything, and fails the test if an event loop was reported blocked or
+ * a failure was logged as unhandled.
+ */
+final class GatewayFixture implements AutoCloseable {
+
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  final Vertx vertx = Vertx.vertx();
+  private final List<String> blockedWarnings = new CopyOnWriteArrayList<>();
+  private final Handler blockedThreadWatcher = new Handler() {
+    @Override
+    public void publish(LogRecord record) {
+      String message = record.getMessage();
+      boolean blocked = message != null && message.contains("has been blocked for");
+      boolean unhandled = record.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue();
+      if (blocked || unhandled) {
+        blockedWarnings.add(record.getLoggerName() + ": " + message
+            + (record.getThrown() == null ? "" : " " + record.getThrown()));
+      }
+    }
+
+    @Override
+    public void flush() {
+    }
+
+    @Override
+    public void close() {
+    }
+  };
+  private Gateway gateway;
+
+  GatewayFixture() {
+    Logger.getLogger("").addHandler(blockedThreadWatcher);
+  }
+
+  /** Starts a fake llama-server with {@code options}. */
+  FakeLlamaServer llama(FakeLlamaServer.Options options) {
+    return Await.result(FakeLlamaServer.start(vertx, options));
+  }
+
+  /** Starts a fake Ollama with {@code options}. */
+  FakeOllama ollama(FakeOllama.Options options) {
+    return Await.result(FakeOllama.start(vertx, options));
+  }
+
+  /** Starts the gateway with this YAML (port 0, two event loops, unless the YAML says otherwise). */
+  GatewayFixture start(String yaml) {
+    MagiConfig config = ConfigLoader.fromYaml(yaml, Map.of("MAGI_PORT", "0"));
+    gateway = Await.result(Gateway.start(vertx, config));
+    return this;
+  }
+
+  Gateway gateway() {
+    return gateway;
+  }
+
+  /** {@code http://127.0.0.1:<port>}. */
+  String url() {
+    return "http://127.0.0.1:" + gateway.port();
+  }
+
+  /** {@code url() + "/v1"}, the base URL an OpenAI SDK is given. */
+  String apiBase() {
+    return url() + "/v1";
+  }
+
+  HttpResponse<String> post(String path, String json) {
+    return send(HttpRequest.newBuilder(URI.create(url() + path)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+  }
+
+  HttpResponse<String> get(String path) {
+    return send(HttpRequest.newBuilder(URI.create(url() + path)).GET().build());
+  }
+
+  static HttpResponse<String> send(HttpRequest request) {
+    try {
+      return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      Await.result(vertx.close());
+    } finally {
+      Logger.getLogger("").removeHandler(blockedThreadWatcher);
+    }
+    assertEquals(List.of(), blockedWarnings, "an event loop was blocked, or a failure went unhandled");
+  }
+}
