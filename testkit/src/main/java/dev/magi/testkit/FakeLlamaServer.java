@@ -57,6 +57,7 @@ public final class FakeLlamaServer {
   private volatile boolean loading;
   private volatile int failStreamAfterTokens = -1;
   private volatile int errorEventAfterTokens = -1;
+  private volatile boolean dropNextStreamAfterHeaders;
   private int busySlots;
   private HttpServer server;
 
@@ -105,6 +106,14 @@ public final class FakeLlamaServer {
   /** The next streamed response drops its connection after {@code tokens} content events. */
   public void failNextStreamAfter(int tokens) {
     this.failStreamAfterTokens = tokens;
+  }
+
+  /**
+   * The next streamed response sends its status line and headers, then drops the connection before
+   * its first event (as a server that crashes during prompt processing).
+   */
+  public void dropNextStreamAfterHeaders() {
+    this.dropNextStreamAfterHeaders = true;
   }
 
   /**
@@ -265,6 +274,7 @@ public final class FakeLlamaServer {
     private final long created = System.currentTimeMillis() / 1000;
     private final int failAfter;
     private final int errorAfter;
+    private final boolean dropAfterHeaders;
     private final StringBuilder text = new StringBuilder();
     private int produced;
     private boolean finished;
@@ -281,11 +291,14 @@ public final class FakeLlamaServer {
       if (stream) {
         this.failAfter = failStreamAfterTokens;
         this.errorAfter = errorEventAfterTokens;
+        this.dropAfterHeaders = dropNextStreamAfterHeaders;
         failStreamAfterTokens = -1;
         errorEventAfterTokens = -1;
+        dropNextStreamAfterHeaders = false;
       } else {
         this.failAfter = -1;
         this.errorAfter = -1;
+        this.dropAfterHeaders = false;
       }
     }
 
@@ -311,6 +324,12 @@ public final class FakeLlamaServer {
         headers.add("Content-Type", "text/event-stream");
         response.setChunked(true);
         headers.add("Keep-Alive", "timeout=5, max=100");
+        if (dropAfterHeaders) {
+          finished = true;
+          response.writeHead().onComplete(done -> request.connection().close());
+          freeSlot();
+          return;
+        }
         if (chat) {
           ObjectNode delta = FakeJson.object();
           delta.put("role", "assistant");
