@@ -1,0 +1,113 @@
+package dev.magi.gateway.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.magi.router.BackendType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigLoaderTest {
+
+  private static Path repositoryFile(String name) {
+    Path here = Path.of("").toAbsolutePath();
+    return Files.exists(here.resolve(name)) ? here.resolve(name) : here.getParent().resolve(name);
+  }
+
+  @Test
+  void noConfigurationAtAllGivesTheDocumentedDefaults() {
+    MagiConfig config = MagiConfig.defaults();
+
+    assertEquals("127.0.0.1", config.server().host());
+    assertEquals(8000, config.server().port());
+    assertEquals(2L << 20, config.limits().bodyBytes());
+    assertEquals(Duration.ofSeconds(2), config.timeouts().connect());
+    assertEquals(Duration.ofSeconds(120), config.timeouts().firstToken());
+    assertEquals(Duration.ofSeconds(60), config.timeouts().betweenChunks());
+    assertEquals(List.of(), config.backends());
+    assertEquals(List.of(), config.apiKeys());
+  }
+
+  @Test
+  void theShippedExampleLoadsAndMatchesTheDefaults() throws Exception {
+    MagiConfig example = ConfigLoader.fromYaml(Files.readString(repositoryFile("magi.example.yaml")), Map.of());
+
+    MagiConfig defaults = MagiConfig.defaults();
+    assertEquals(defaults.limits(), example.limits());
+    assertEquals(defaults.timeouts(), example.timeouts());
+    assertEquals(defaults.health(), example.health());
+    assertEquals(defaults.server().port(), example.server().port());
+  }
+
+  @Test
+  void theExamplesCommentedBackendsLoadWhenUncommented() throws Exception {
+    String text = Files.readString(repositoryFile("magi.example.yaml")).replace("backends: []\n", "")
+        .replaceAll("(?m)^# (backends:)", "$1").replaceAll("(?m)^#   ", "  ");
+
+    MagiConfig config = ConfigLoader.fromYaml(text, Map.of());
+
+    assertEquals(3, config.backends().size());
+    assertEquals(List.of("tiny-chat"), config.backends().get(0).aliases());
+    assertEquals(BackendType.OPENAI, config.backends().get(1).type());
+    assertEquals("meta-llama/Llama-3.1-8B-Instruct", config.backends().get(1).upstreamModel().orElseThrow());
+    assertEquals("", config.backends().get(1).endpoint().basePath(), "a trailing /v1 is dropped");
+    assertTrue(config.backends().get(2).model().isEmpty());
+  }
+
+  @Test
+  void environmentWinsOverTheFile() {
+    MagiConfig config = ConfigLoader.fromYaml("server:\n  host: 0.0.0.0\n  port: 9000\n",
+        Map.of("MAGI_HOST", "127.0.0.2", "MAGI_PORT", "9100", "MAGI_API_KEYS", "a, b,"));
+
+    assertEquals("127.0.0.2", config.server().host());
+    assertEquals(9100, config.server().port());
+    assertEquals(List.of("a", "b"), config.apiKeys());
+  }
+
+  @ParameterizedTest(name = "{1}")
+  @CsvSource(delimiter = '|', value = {
+      "'server:\n  prot: 9000\n'                                       | server.prot: unknown key",
+      "'server:\n  port: 70000\n'                                      | server.port: must be between 0 and 65535",
+      "'server:\n  port: eighty\n'                                     | server.port: must be a whole number",
+      "'limits:\n  body_bytes: 2 parsecs\n'                            | limits.body_bytes: must be a size",
+      "'timeouts:\n  connect: soon\n'                                  | timeouts.connect: must be a duration",
+      "'backends:\n  - url: http://a:1\n'                              | backends[0].model: is required for a llama-server backend",
+      "'backends:\n  - model: m\n    url: ftp://a\n'                   | backends[0].url: must start with http:// or https://",
+      "'backends:\n  - model: m\n    url: http://a:1\n    type: vllm\n' | backends[0].type: must be llama-server, openai or ollama",
+      "'backends:\n  - model: has space\n    url: http://a:1\n'        | backends[0].model: must be 1-256 printable ASCII",
+      "'backends:\n  - model: a\n    url: http://a:1\n  - model: b\n    url: http://b:1\n    aliases: [a]\n' | backends[1].aliases: 'a' is already a model id",
+      "'backends: 5\n'                                                 | backends: must be a list",
+      "'server: [1]\n'                                                 | server: must be a mapping",
+      "'server:\n  port: [\n'                                          | not valid YAML",
+  })
+  void problemsNameTheFieldPath(String yaml, String expected) {
+    ConfigException error = assertThrows(ConfigException.class, () -> ConfigLoader.fromYaml(yaml, Map.of()));
+
+    assertTrue(error.getMessage().startsWith(expected), error.getMessage());
+  }
+
+  @Test
+  void aNamedFileThatDoesNotExistIsAnError(@TempDir Path dir) {
+    Path missing = dir.resolve("nope.yaml");
+    ConfigException error = assertThrows(ConfigException.class,
+        () -> ConfigLoader.load(List.of("--config", missing.toString()), Map.of()));
+
+    assertEquals(missing + ": no such file", error.getMessage());
+  }
+
+  @Test
+  void fileNamedByEnvironmentIsRead(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("magi.yaml");
+    Files.writeString(file, "server:\n  port: 8123\n");
+
+    assertEquals(8123, ConfigLoader.load(List.of(), Map.of("MAGI_CONFIG", file.toString())).server().port());
+  }
+}
