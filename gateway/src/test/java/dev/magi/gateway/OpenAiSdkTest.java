@@ -11,7 +11,7 @@ import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
 import com.openai.errors.NotFoundException;
-import com.openai.errors.OpenAIException;
+import com.openai.errors.SseException;
 import com.openai.errors.UnauthorizedException;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
@@ -194,7 +194,7 @@ class OpenAiSdkTest {
   void failureInTheMiddleOfAStreamIsTheSdksError() {
     chatServer.failNextStreamAfter(3);
     StringBuilder text = new StringBuilder();
-    OpenAIException error = assertThrows(OpenAIException.class, () -> {
+    SseException error = assertThrows(SseException.class, () -> {
       try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(chat("tiny"))) {
         stream.stream().forEach(chunk -> chunk.choices().forEach(c -> c.delta().content().ifPresent(text::append)));
       }

@@ -542,7 +542,7 @@ public final class FakeLlamaServer {
     } else {
       texts.add(input.isTextual() ? input.asText() : input.toString());
     }
-    boolean base64 = "base64".equals(json.path("encoding_format").asText());
+    boolean base64 = options.base64Embeddings && "base64".equals(json.path("encoding_format").asText());
     ObjectNode out = FakeJson.object();
     out.put("model", json.path("model").asText(""));
     out.put("object", "list");
@@ -643,6 +643,7 @@ public final class FakeLlamaServer {
     List<String> tokens = TRANSCRIPT_TOKENS;
     boolean embeddings;
     int embeddingDimensions = 64;
+    boolean base64Embeddings = true;
     String apiKey;
     boolean startLoading;
 
@@ -697,6 +698,15 @@ public final class FakeLlamaServer {
     /** Length of the vectors {@code /v1/embeddings} returns. */
     public Options embeddingDimensions(int dimensions) {
       this.embeddingDimensions = dimensions;
+      return this;
+    }
+
+    /**
+     * Whether {@code encoding_format: "base64"} is honoured (true, like llama-server); false behaves
+     * like OpenAI-compatible servers that ignore it and always send floats.
+     */
+    public Options base64Embeddings(boolean honoured) {
+      this.base64Embeddings = honoured;
       return this;
     }
 
