@@ -7,8 +7,6 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.nio.ByteBuffer;
@@ -16,7 +14,6 @@ import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
@@ -37,7 +34,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Start one with {@link #start(Vertx, Options)} on port 0 and read {@link #port()}.
  */
-public final class FakeLlamaServer {
+public final class FakeLlamaServer extends FakeServer {
 
   /** The build id the captured server reported. */
   public static final String BUILD = "b9749-d32676d77";
@@ -47,9 +44,7 @@ public final class FakeLlamaServer {
 
   private static final Set<String> PUBLIC_PATHS = Set.of("/health", "/v1/health", "/models", "/v1/models");
 
-  private final Vertx vertx;
   private final Options options;
-  private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
   private final AtomicInteger resets = new AtomicInteger();
   private final AtomicInteger completed = new AtomicInteger();
   private final List<CompletableFuture<Void>> resetWaiters = new CopyOnWriteArrayList<>();
@@ -59,10 +54,9 @@ public final class FakeLlamaServer {
   private volatile int errorEventAfterTokens = -1;
   private volatile boolean dropNextStreamAfterHeaders;
   private int busySlots;
-  private HttpServer server;
 
   private FakeLlamaServer(Vertx vertx, Options options) {
-    this.vertx = vertx;
+    super(vertx);
     this.options = options;
     this.loading = options.startLoading;
   }
@@ -74,28 +68,7 @@ public final class FakeLlamaServer {
    */
   public static Future<FakeLlamaServer> start(Vertx vertx, Options options) {
     FakeLlamaServer fake = new FakeLlamaServer(vertx, options);
-    return vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(options.port))
-        .requestHandler(fake::handle)
-        .listen()
-        .map(server -> {
-          fake.server = server;
-          return fake;
-        });
-  }
-
-  /** The port it listens on. */
-  public int port() {
-    return server.actualPort();
-  }
-
-  /** {@code http://127.0.0.1:<port>}. */
-  public String url() {
-    return "http://127.0.0.1:" + port();
-  }
-
-  /** Stops listening and closes open connections. */
-  public Future<Void> close() {
-    return server == null ? Future.succeededFuture() : server.close();
+    return fake.listen(options.port).map(listening -> fake);
   }
 
   /** Makes every route answer 503 "Loading model" (true) or serve normally (false). */
@@ -124,18 +97,6 @@ public final class FakeLlamaServer {
     this.errorEventAfterTokens = tokens;
   }
 
-  /** Every request received so far, oldest first. */
-  public List<RecordedRequest> requests() {
-    return List.copyOf(requests);
-  }
-
-  /** The most recent request on {@code path}, or null. */
-  public RecordedRequest lastRequest(String path) {
-    List<RecordedRequest> all = new ArrayList<>(requests);
-    Collections.reverse(all);
-    return all.stream().filter(r -> r.path().equals(path)).findFirst().orElse(null);
-  }
-
   /** How many responses the client abandoned (connection closed) before they ended. */
   public int resets() {
     return resets.get();
@@ -161,17 +122,8 @@ public final class FakeLlamaServer {
     return busySlots;
   }
 
-  private void handle(HttpServerRequest request) {
-    request.body().onSuccess(body -> {
-      String text = body.toString();
-      JsonNode json = FakeJson.parseOrNull(text);
-      requests.add(new RecordedRequest(request.method().name(), request.uri(),
-          MultiMap.caseInsensitiveMultiMap().addAll(request.headers()), text, json));
-      route(request, text, json);
-    });
-  }
-
-  private void route(HttpServerRequest request, String body, JsonNode json) {
+  @Override
+  protected void route(HttpServerRequest request, String body, JsonNode json) {
     String path = request.path();
     if (loading) {
       error(request, 503, "{\"error\":{\"message\":\"Loading model\",\"type\":\"unavailable_error\",\"code\":503}}");

@@ -4,16 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,18 +22,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>When a chat request offers tools, the fake calls the first one with {@code {"city":"Paris"}},
  * as a whole call in a {@code done:false} line, the way Ollama sends tool calls.
  */
-public final class FakeOllama {
+public final class FakeOllama extends FakeServer {
 
-  private final Vertx vertx;
   private final Options options;
   private final List<String> models;
-  private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
   private final AtomicInteger resets = new AtomicInteger();
   private volatile int errorLineAfterTokens = -1;
-  private HttpServer server;
 
   private FakeOllama(Vertx vertx, Options options) {
-    this.vertx = vertx;
+    super(vertx);
     this.options = options;
     this.models = new CopyOnWriteArrayList<>(options.models);
   }
@@ -45,28 +38,7 @@ public final class FakeOllama {
   /** Starts a fake on {@code 127.0.0.1} and a free port. */
   public static Future<FakeOllama> start(Vertx vertx, Options options) {
     FakeOllama fake = new FakeOllama(vertx, options);
-    return vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0))
-        .requestHandler(fake::handle)
-        .listen()
-        .map(server -> {
-          fake.server = server;
-          return fake;
-        });
-  }
-
-  /** The port it listens on. */
-  public int port() {
-    return server.actualPort();
-  }
-
-  /** {@code http://127.0.0.1:<port>}. */
-  public String url() {
-    return "http://127.0.0.1:" + port();
-  }
-
-  /** Stops listening. */
-  public Future<Void> close() {
-    return server == null ? Future.succeededFuture() : server.close();
+    return fake.listen(0).map(listening -> fake);
   }
 
   /** Adds a model to what {@code /api/tags} lists (as after {@code ollama pull}). */
@@ -79,39 +51,22 @@ public final class FakeOllama {
     this.errorLineAfterTokens = tokens;
   }
 
-  /** Every request received so far. */
-  public List<RecordedRequest> requests() {
-    return List.copyOf(requests);
-  }
-
-  /** The most recent request on {@code path}, or null. */
-  public RecordedRequest lastRequest(String path) {
-    List<RecordedRequest> all = new ArrayList<>(requests);
-    Collections.reverse(all);
-    return all.stream().filter(r -> r.path().equals(path)).findFirst().orElse(null);
-  }
-
   /** How many streamed responses the client abandoned before they ended. */
   public int resets() {
     return resets.get();
   }
 
-  private void handle(HttpServerRequest request) {
-    request.body().onSuccess(body -> {
-      String text = body.toString();
-      JsonNode json = FakeJson.parseOrNull(text);
-      requests.add(new RecordedRequest(request.method().name(), request.uri(),
-          MultiMap.caseInsensitiveMultiMap().addAll(request.headers()), text, json));
-      switch (request.method().name() + " " + request.path()) {
-        case "GET /api/tags" -> json(request, 200, tags());
-        case "GET /api/version" -> json(request, 200, "{\"version\":\"0.12.6\"}");
-        case "GET /", "HEAD /" -> request.response().end("Ollama is running");
-        case "POST /api/chat" -> generate(request, json, true);
-        case "POST /api/generate" -> generate(request, json, false);
-        case "POST /api/embed" -> embed(request, json);
-        default -> json(request, 404, "{\"error\":\"404 page not found\"}");
-      }
-    });
+  @Override
+  protected void route(HttpServerRequest request, String body, JsonNode json) {
+    switch (request.method().name() + " " + request.path()) {
+      case "GET /api/tags" -> json(request, 200, tags());
+      case "GET /api/version" -> json(request, 200, "{\"version\":\"0.12.6\"}");
+      case "GET /", "HEAD /" -> request.response().end("Ollama is running");
+      case "POST /api/chat" -> generate(request, json, true);
+      case "POST /api/generate" -> generate(request, json, false);
+      case "POST /api/embed" -> embed(request, json);
+      default -> json(request, 404, "{\"error\":\"404 page not found\"}");
+    }
   }
 
   private String tags() {

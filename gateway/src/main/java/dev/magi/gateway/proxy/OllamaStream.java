@@ -165,25 +165,25 @@ final class OllamaStream implements StreamTranslator {
       delta = withRole;
       roleSent = true;
     }
-    ObjectNode chunk = OllamaChunks.head(id, "chat.completion.chunk", created, modelId);
-    ObjectNode choice = chunk.putArray("choices").addObject();
+    ObjectNode choice = Json.object();
     choice.put("index", 0);
     choice.set("delta", delta);
-    choice.putNull("logprobs");
-    choice.put("finish_reason", finishReason);
-    if (includeUsage) {
-      chunk.putNull("usage");
-    }
-    return SseEvents.event(chunk);
+    return chunk("chat.completion.chunk", choice, finishReason);
   }
 
   private Buffer textChunk(String text, String finishReason) {
-    ObjectNode chunk = OllamaChunks.head(id, "text_completion", created, modelId);
-    ObjectNode choice = chunk.putArray("choices").addObject();
+    ObjectNode choice = Json.object();
     choice.put("text", text);
     choice.put("index", 0);
+    return chunk("text_completion", choice, finishReason);
+  }
+
+  /** One chunk around one choice: {@code logprobs} and {@code finish_reason} end the choice. */
+  private Buffer chunk(String object, ObjectNode choice, String finishReason) {
     choice.putNull("logprobs");
     choice.put("finish_reason", finishReason);
+    ObjectNode chunk = OllamaChunks.head(id, object, created, modelId);
+    chunk.putArray("choices").add(choice);
     if (includeUsage) {
       chunk.putNull("usage");
     }
