@@ -1,0 +1,24 @@
+package dev.magi.registry;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Configuration for one GGUF file, found by its file stem.
+ *
+ * @param id the id to serve it under instead of the stem, if any
+ * @param aliases other ids for it
+ * @param launch how its server is started
+ */
+public record ModelSettings(Optional<String> id, List<String> aliases, LaunchSettings launch) {
+
+  /** Copies the aliases. */
+  public ModelSettings {
+    aliases = List.copyOf(aliases);
+  }
+
+  /** No id override, no aliases, default launch settings. */
+  public static ModelSettings defaults(LaunchSettings launch) {
+    return new ModelSettings(Optional.empty(), List.of(), launch);
+  }
+}
