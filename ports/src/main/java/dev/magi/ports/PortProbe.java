@@ -1,0 +1,28 @@
+package dev.magi.ports;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+
+/** Tells whether a port is free by binding it. */
+@FunctionalInterface
+public interface PortProbe {
+
+  /**
+   * Binds {@code 127.0.0.1:port} and lets go at once. Without {@code SO_REUSEADDR}, so a port in
+   * TIME_WAIT or held by another process counts as taken.
+   */
+  PortProbe BIND = port -> {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(false);
+      socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  };
+
+  /** Whether {@code port} can be bound now. */
+  boolean isFree(int port);
+}
