@@ -29,4 +29,24 @@ public final class Await {
       throw new IllegalStateException(e);
     }
   }
+
+  /**
+   * Blocks until {@code future} fails, at most 30 seconds.
+   *
+   * @return the failure
+   * @throws IllegalStateException when the future succeeded or did not complete in time
+   */
+  public static Throwable failure(Future<?> future) {
+    try {
+      Object value = future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      throw new IllegalStateException("expected a failure, got " + value);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("no result within 30 s", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
 }
