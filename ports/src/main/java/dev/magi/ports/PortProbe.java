@@ -10,12 +10,13 @@ import java.net.ServerSocket;
 public interface PortProbe {
 
   /**
-   * Binds {@code 127.0.0.1:port} and lets go at once. Without {@code SO_REUSEADDR}, so a port in
-   * TIME_WAIT or held by another process counts as taken.
+   * Binds {@code 127.0.0.1:port} and lets go at once. With {@code SO_REUSEADDR}, as llama-server
+   * (cpp-httplib) binds: a port left in TIME_WAIT by a stopped server is free, one another program
+   * listens on is not.
    */
   PortProbe BIND = port -> {
     try (ServerSocket socket = new ServerSocket()) {
-      socket.setReuseAddress(false);
+      socket.setReuseAddress(true);
       socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
       return true;
     } catch (IOException e) {

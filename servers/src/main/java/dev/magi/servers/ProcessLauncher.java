@@ -137,7 +137,7 @@ public final class ProcessLauncher implements ChildLauncher, AutoCloseable {
   /** Terminates every child still running: SIGTERM, then SIGKILL after 5 s. */
   @Override
   public void close() {
-    running.forEach(Process::destroy);
+    running.forEach(process -> process.toHandle().destroy());
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     for (Process process : running) {
       try {
@@ -174,14 +174,16 @@ public final class ProcessLauncher implements ChildLauncher, AutoCloseable {
       return exit;
     }
 
+    // Signals go through the ProcessHandle: Process.destroy() would also close the output stream,
+    // and whatever the child says after SIGTERM (why it is slow to stop) would be lost.
     @Override
     public void terminate() {
-      process.destroy();
+      process.toHandle().destroy();
     }
 
     @Override
     public void kill() {
-      process.destroyForcibly();
+      process.toHandle().destroyForcibly();
     }
 
     @Override
