@@ -17,7 +17,7 @@ final class ApiKeys {
 
   /** @param keys accepted keys; empty means every request is accepted */
   ApiKeys(List<String> keys) {
-    this.digests = keys.stream().map(ApiKeys::digest).toList();
+    this.digests = keys.stream().map(ApiKeys::sha256).toList();
   }
 
   /** Whether keys are required at all. */
@@ -44,7 +44,7 @@ final class ApiKeys {
       throw new ApiException(401, "invalid_request_error", null, "missing_api_key",
           "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.");
     }
-    byte[] candidate = digest(presented);
+    byte[] candidate = sha256(presented);
     boolean match = false;
     for (byte[] known : digests) {
       match |= MessageDigest.isEqual(known, candidate);
@@ -54,7 +54,8 @@ final class ApiKeys {
     }
   }
 
-  private static byte[] digest(String key) {
+  /** The SHA-256 digest of a secret, the form in which secrets are compared. */
+  static byte[] sha256(String key) {
     try {
       return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
     } catch (NoSuchAlgorithmException e) {

@@ -44,12 +44,14 @@ final class ApiVerticle extends AbstractVerticle {
   private final BackendDirectory directory;
   private final RequestParser parser;
   private final ApiKeys apiKeys;
+  private final AdminApi admin;
   private Proxy proxy;
   private HttpServer server;
 
   /** @param port the port to listen on; -1 shares one random port among all instances */
-  ApiVerticle(MagiConfig config, int port, BackendDirectory directory, RequestParser parser) {
+  ApiVerticle(MagiConfig config, int port, BackendDirectory directory, RequestParser parser, AdminApi admin) {
     this.config = config;
+    this.admin = admin;
     this.port = port;
     this.directory = directory;
     this.parser = parser;
@@ -98,6 +100,7 @@ final class ApiVerticle extends AbstractVerticle {
     router.post("/v1/chat/completions").handler(body).handler(ctx -> forward(ctx, Operation.CHAT));
     router.post("/v1/completions").handler(body).handler(ctx -> forward(ctx, Operation.COMPLETION));
     router.post("/v1/embeddings").handler(body).handler(ctx -> forward(ctx, Operation.EMBEDDING));
+    admin.routes(router);
     router.route().failureHandler(this::failed);
     router.errorHandler(404, ctx -> ErrorResponses.send(ctx.response(), new ApiException(404,
         "invalid_request_error", null, "unknown_url", "Unknown request URL: " + ctx.request().method() + " "

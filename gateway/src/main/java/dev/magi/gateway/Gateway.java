@@ -25,12 +25,14 @@ public final class Gateway {
 
   private final Vertx vertx;
   private final BackendDirectory directory;
+  private final LocalModels models;
   private final List<String> deployments;
   private final int port;
 
-  private Gateway(Vertx vertx, BackendDirectory directory, List<String> deployments, int port) {
+  private Gateway(Vertx vertx, BackendDirectory directory, LocalModels models, List<String> deployments, int port) {
     this.vertx = vertx;
     this.directory = directory;
+    this.models = models;
     this.deployments = deployments;
     this.port = port;
   }
@@ -45,11 +47,14 @@ public final class Gateway {
     BackendDirectory directory = new BackendDirectory(LoadBalancer.LEAST_OUTSTANDING);
     directory.replace(CONFIG_SOURCE, staticDeclarations(config));
     RequestParser parser = new RequestParser(config.limits());
+    LocalModels models = new LocalModels(vertx, config, directory);
+    AdminApi admin = new AdminApi(models, new AdminGuard(config.adminToken()));
     List<String> deployments = new ArrayList<>();
     // Port 0 means "any free port": Vert.x shares one random port among instances that listen on -1.
     int port = config.server().port() == 0 ? -1 : config.server().port();
-    ApiVerticle first = new ApiVerticle(config, port, directory, parser);
-    return vertx.deployVerticle(new ControlVerticle(config, directory))
+    ApiVerticle first = new ApiVerticle(config, port, directory, parser, admin);
+    return models.start(vertx)
+        .compose(scanned -> vertx.deployVerticle(new ControlVerticle(config, directory)))
         .compose(id -> {
           deployments.add(id);
           return vertx.deployVerticle(first);
@@ -58,11 +63,11 @@ public final class Gateway {
           deployments.add(id);
           List<Future<String>> more = new ArrayList<>();
           for (int i = 1; i < config.server().eventLoops(); i++) {
-            more.add(vertx.deployVerticle(new ApiVerticle(config, port, directory, parser)));
+            more.add(vertx.deployVerticle(new ApiVerticle(config, port, directory, parser, admin)));
           }
           return Future.all(more).map(all -> {
             more.forEach(f -> deployments.add(f.result()));
-            return new Gateway(vertx, directory, deployments, first.actualPort());
+            return new Gateway(vertx, directory, models, deployments, first.actualPort());
           });
         });
   }
@@ -95,10 +100,23 @@ public final class Gateway {
     return directory;
   }
 
-  /** Undeploys everything this gateway deployed; the Vert.x instance stays open. */
+  /** Local models: the catalogue and the fleet of llama-server processes. */
+  LocalModels models() {
+    return models;
+  }
+
+  /**
+   * Stops every model server (draining them), then undeploys everything this gateway deployed; the
+   * Vert.x instance stays open. Children that do not stop are killed.
+   */
   public Future<Void> stop() {
-    List<Future<Void>> undeploys = new ArrayList<>();
-    deployments.forEach(id -> undeploys.add(vertx.undeploy(id)));
-    return Future.join(undeploys).mapEmpty();
+    return models.fleet().stopAll()
+        .eventually(() -> {
+          models.close();
+          List<Future<Void>> undeploys = new ArrayList<>();
+          deployments.forEach(id -> undeploys.add(vertx.undeploy(id)));
+          return Future.join(undeploys);
+        })
+        .mapEmpty();
   }
 }

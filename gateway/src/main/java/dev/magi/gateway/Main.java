@@ -68,7 +68,15 @@ public final class Main {
       Thread.currentThread().interrupt();
       return 1;
     }
+    Gateway running = gateway;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        // Model servers drain and stop first; whatever is left is killed by the launcher.
+        running.stop().toCompletionStage().toCompletableFuture().get(config.models().drainTimeout().toSeconds() + 10,
+            TimeUnit.SECONDS);
+      } catch (Exception ignored) {
+        running.models().close();
+      }
       try {
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       } catch (Exception ignored) {

@@ -70,7 +70,14 @@ final class GatewayFixture implements AutoCloseable {
 
   /** Starts the gateway with this YAML (port 0, two event loops, unless the YAML says otherwise). */
   GatewayFixture start(String yaml) {
-    MagiConfig config = ConfigLoader.fromYaml(yaml, Map.of("MAGI_PORT", "0"));
+    return start(yaml, Map.of());
+  }
+
+  /** Starts the gateway with this YAML and environment (MAGI_PORT is always 0). */
+  GatewayFixture start(String yaml, Map<String, String> env) {
+    Map<String, String> all = new java.util.HashMap<>(env);
+    all.put("MAGI_PORT", "0");
+    MagiConfig config = ConfigLoader.fromYaml(yaml, all);
     gateway = Await.result(Gateway.start(vertx, config));
     return this;
   }
@@ -112,6 +119,9 @@ final class GatewayFixture implements AutoCloseable {
   @Override
   public void close() {
     try {
+      if (gateway != null) {
+        Await.result(gateway.stop());
+      }
       Await.result(vertx.close());
     } finally {
       Logger.getLogger("").removeHandler(blockedThreadWatcher);

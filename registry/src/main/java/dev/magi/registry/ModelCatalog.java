@@ -37,7 +37,8 @@ public final class ModelCatalog {
   }
 
   /**
-   * Scans the models directory off the event loop and writes the registry file.
+   * Scans the models directory off the event loop and writes the registry file (unless there is no
+   * models directory and never was a registry file).
    *
    * @return the new snapshot; a failed future when the directory cannot be walked (the previous
    *     snapshot stays)
@@ -46,6 +47,9 @@ public final class ModelCatalog {
     return vertx.executeBlocking(() -> {
       Catalog scanned = new Catalog(scanner.scan(), clock.instant());
       current = scanned;
+      if (!java.nio.file.Files.isDirectory(scanner.root()) && !java.nio.file.Files.exists(registryFile)) {
+        return scanned; // no models directory and no earlier registry: nothing worth a file
+      }
       try {
         CatalogJson.save(scanned, registryFile);
       } catch (java.io.IOException e) {

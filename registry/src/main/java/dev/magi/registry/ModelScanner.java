@@ -55,6 +55,11 @@ public final class ModelScanner {
     this.defaults = defaults;
   }
 
+  /** The models directory. */
+  public Path root() {
+    return root;
+  }
+
   /**
    * Scans the directory. A missing directory is an empty catalogue, not an error.
    *

@@ -9,6 +9,8 @@ import dev.magi.router.Endpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import dev.magi.registry.LaunchSettings;
+import dev.magi.registry.ModelSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,7 +90,7 @@ public final class ConfigLoader {
           + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
     }
     ConfigReader top = new ConfigReader(root, "")
-        .allowOnly("server", "auth", "limits", "timeouts", "health", "ollama", "backends");
+        .allowOnly("server", "auth", "limits", "timeouts", "health", "ollama", "backends", "models", "admin");
 
     ConfigReader server = top.child("server").allowOnly("host", "port", "event_loops");
     String host = env.getOrDefault("MAGI_HOST", server.string("host", "127.0.0.1")).trim();
@@ -139,8 +141,69 @@ public final class ConfigLoader {
     for (ConfigReader entry : top.objects("backends")) {
       backends.add(backend(entry));
     }
+    ConfigReader admin = top.child("admin").allowOnly("token");
+    String token = env.getOrDefault("MAGI_ADMIN_TOKEN", admin.string("token", ""));
     return new MagiConfig(new MagiConfig.Server(host, port, eventLoops), apiKeys, limitValues, timeoutValues,
-        healthValues, refresh, backends);
+        healthValues, refresh, backends, models(top.child("models"), env),
+        token.isBlank() ? Optional.empty() : Optional.of(token.trim()));
+  }
+
+  private static MagiConfig.Models models(ConfigReader models, Map<String, String> env) {
+    models.allowOnly("dir", "registry", "llama_server", "port_range_start", "port_range_end", "max_startup_time",
+        "concurrent_starts", "drain_timeout", "stop_grace", "logs", "data", "defaults", "settings");
+    Path dir = Path.of(env.getOrDefault("MODEL_SCAN_PATH", models.string("dir", "models")));
+    Path data = Path.of(models.string("data", "data"));
+    Path registry = Path.of(env.getOrDefault("REGISTRY_PATH",
+        models.string("registry", data.resolve("model_registry.json").toString())));
+    String binary = env.getOrDefault("LLAMA_SERVER_PATH", models.string("llama_server", "llama-server"));
+    int first = env.containsKey("MODEL_PORT_RANGE_START")
+        ? parseEnvInt("MODEL_PORT_RANGE_START", env.get("MODEL_PORT_RANGE_START"), 1, 65535)
+        : models.integer("port_range_start", 8080, 1, 65535);
+    int last = env.containsKey("MODEL_PORT_RANGE_END")
+        ? parseEnvInt("MODEL_PORT_RANGE_END", env.get("MODEL_PORT_RANGE_END"), 1, 65535)
+        : models.integer("port_range_end", 8099, 1, 65535);
+    if (last < first) {
+      throw new ConfigException(models.at("port_range_end"), "must not be below port_range_start (" + first + ")");
+    }
+    Duration startup = env.containsKey("MODEL_MAX_STARTUP_TIME")
+        ? Duration.ofSeconds(parseEnvInt("MODEL_MAX_STARTUP_TIME", env.get("MODEL_MAX_STARTUP_TIME"), 1, 86400))
+        : models.duration("max_startup_time", Duration.ofSeconds(120), Duration.ofSeconds(1), Duration.ofDays(1));
+    int concurrent = models.integer("concurrent_starts", 2, 1, 64);
+    String concurrentEnv = env.get("MODEL_CONCURRENT_STARTS");
+    if (concurrentEnv != null) {
+      switch (concurrentEnv.trim().toLowerCase(java.util.Locale.ROOT)) {
+        case "false", "0", "no" -> concurrent = 1;
+        case "true", "1", "yes" -> concurrent = Math.max(concurrent, 2);
+        default -> concurrent = parseEnvInt("MODEL_CONCURRENT_STARTS", concurrentEnv, 1, 64);
+      }
+    }
+    LaunchSettings defaults = launch(models.child("defaults").allowOnly("context", "parallel", "gpu_layers", "args"),
+        LaunchSettings.DEFAULTS);
+    Map<String, ModelSettings> settings = new java.util.LinkedHashMap<>();
+    ConfigReader perFile = models.child("settings");
+    for (String stem : perFile.keys()) {
+      ConfigReader entry = perFile.child(stem);
+      entry.allowOnly("id", "aliases", "context", "parallel", "gpu_layers", "args");
+      Optional<String> id = Optional.ofNullable(entry.string("id", null)).map(String::trim).filter(v -> !v.isEmpty());
+      id.ifPresent(v -> checkModelName(entry.at("id"), v));
+      List<String> aliases = entry.strings("aliases");
+      for (int i = 0; i < aliases.size(); i++) {
+        checkModelName(entry.at("aliases") + "[" + i + "]", aliases.get(i));
+      }
+      settings.put(stem, new ModelSettings(id, aliases, launch(entry, defaults)));
+    }
+    return new MagiConfig.Models(dir, registry, binary, first, last, startup, concurrent,
+        models.duration("drain_timeout", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)),
+        models.duration("stop_grace", Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMinutes(10)),
+        Path.of(models.string("logs", "logs")), data, defaults, settings);
+  }
+
+  /** Launch settings from {@code context}, {@code parallel}, {@code gpu_layers} and {@code args}, else the fallback's. */
+  static LaunchSettings launch(ConfigReader entry, LaunchSettings fallback) {
+    List<String> args = entry.has("args") ? entry.strings("args") : fallback.args();
+    return new LaunchSettings(entry.integer("context", fallback.context(), 16, 1 << 24),
+        entry.integer("parallel", fallback.parallel(), 1, 256),
+        entry.integer("gpu_layers", fallback.gpuLayers(), -1, 100_000), args);
   }
 
   private static BackendSettings backend(ConfigReader entry) {

@@ -45,6 +45,13 @@ final class ConfigReader {
     return this;
   }
 
+  /** The keys of this mapping, in file order. */
+  List<String> keys() {
+    List<String> keys = new ArrayList<>();
+    node.fieldNames().forEachRemaining(keys::add);
+    return keys;
+  }
+
   String at(String key) {
     return path.isEmpty() ? key : path + "." + key;
   }

@@ -16,9 +16,11 @@ import java.util.Set;
  * @param health active health checking
  * @param ollamaRefresh how often Ollama endpoints are asked for their models
  * @param backends statically declared backends
+ * @param models local GGUF models and their llama-server processes
+ * @param adminToken the token {@code /api/} requires; empty means loopback clients only
  */
 public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Timeouts timeouts, HealthChecks health,
-    Duration ollamaRefresh, List<BackendSettings> backends) {
+    Duration ollamaRefresh, List<BackendSettings> backends, Models models, java.util.Optional<String> adminToken) {
 
   /** Copies the lists and checks that no model name is claimed twice by aliases. */
   public MagiConfig {
@@ -73,6 +75,34 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    * @param nonStreaming a whole non-streaming exchange
    */
   public record Timeouts(Duration connect, Duration firstToken, Duration betweenChunks, Duration nonStreaming) {
+  }
+
+  /**
+   * Local models: where GGUF files are found and how their servers run.
+   *
+   * @param dir the models directory ({@code MODEL_SCAN_PATH})
+   * @param registryFile where the catalogue is saved ({@code REGISTRY_PATH})
+   * @param llamaServer the llama-server binary ({@code LLAMA_SERVER_PATH})
+   * @param portRangeStart first port leased to servers ({@code MODEL_PORT_RANGE_START})
+   * @param portRangeEnd last port leased to servers ({@code MODEL_PORT_RANGE_END})
+   * @param maxStartupTime how long a server may take to become healthy ({@code MODEL_MAX_STARTUP_TIME})
+   * @param concurrentStarts servers loading at once (1 when {@code MODEL_CONCURRENT_STARTS=false})
+   * @param drainTimeout how long a stopping server may finish its requests
+   * @param stopGrace time between SIGTERM and SIGKILL
+   * @param logDir where server logs go
+   * @param dataDir where Magi keeps its state (pid file, active profile)
+   * @param defaults launch settings of models without their own
+   * @param settings per-file settings, by file stem
+   */
+  public record Models(java.nio.file.Path dir, java.nio.file.Path registryFile, String llamaServer, int portRangeStart,
+      int portRangeEnd, Duration maxStartupTime, int concurrentStarts, Duration drainTimeout, Duration stopGrace,
+      java.nio.file.Path logDir, java.nio.file.Path dataDir, dev.magi.registry.LaunchSettings defaults,
+      java.util.Map<String, dev.magi.registry.ModelSettings> settings) {
+
+    /** Copies the settings. */
+    public Models {
+      settings = java.util.Map.copyOf(settings);
+    }
   }
 
   /**

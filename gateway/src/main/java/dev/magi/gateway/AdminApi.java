@@ -1,0 +1,170 @@
+package dev.magi.gateway;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.magi.gateway.api.ApiException;
+import dev.magi.gateway.api.Json;
+import dev.magi.registry.CatalogJson;
+import dev.magi.registry.ModelEntry;
+import dev.magi.servers.ServerException;
+import dev.magi.servers.ServerInfo;
+import dev.magi.servers.ServerState;
+import io.vertx.core.Future;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The models admin API under {@code /api/models} (paths and shapes of the original MAGI system):
+ * the registry, the servers, and starting and stopping them. Every handler only calls futures, so
+ * one instance serves every event loop.
+ */
+final class AdminApi {
+
+  /** Most log lines returned at once. */
+  static final int MAX_LOG_LINES = 1000;
+
+  private final LocalModels models;
+  private final AdminGuard guard;
+
+  AdminApi(LocalModels models, AdminGuard guard) {
+    this.models = models;
+    this.guard = guard;
+  }
+
+  /** Adds the admin routes to {@code router}. */
+  void routes(Router router) {
+    router.route("/api/*").handler(ctx -> {
+      guard.check(ctx.request());
+      ctx.next();
+    });
+    router.get("/api/models/registry").handler(ctx -> json(ctx, CatalogJson.catalog(models.catalog().current())));
+    router.post("/api/models/registry/rescan").handler(ctx -> respond(ctx, models.catalog().rescan(),
+        CatalogJson::catalog));
+    router.get("/api/models/servers").handler(this::servers);
+    router.post("/api/models/start").handler(this::startAll);
+    router.post("/api/models/stop").handler(this::stopAll);
+    router.postWithRegex("/api/models/(?<name>[^/]+)/start").handler(ctx ->
+        respond(ctx, models.fleet().ensureReady(ctx.pathParam("name")), AdminApi::startedJson));
+    router.postWithRegex("/api/models/(?<name>[^/]+)/stop").handler(ctx ->
+        respond(ctx, models.fleet().stop(ctx.pathParam("name")), AdminApi::startedJson));
+    router.getWithRegex("/api/models/(?<name>[^/]+)/logs").handler(this::logs);
+  }
+
+  private void servers(RoutingContext ctx) {
+    ObjectNode body = Json.object();
+    ArrayNode list = body.putArray("servers");
+    List<ServerInfo> servers = models.fleet().servers();
+    servers.forEach(server -> list.add(serverJson(server)));
+    body.put("total", servers.size());
+    json(ctx, body);
+  }
+
+  /** Starts every valid model of the registry (profiles narrow this down once one is active). */
+  private void startAll(RoutingContext ctx) {
+    List<String> names = models.catalog().current().models().stream().filter(ModelEntry::valid)
+        .map(ModelEntry::id).toList();
+    List<Future<ServerInfo>> starts = new ArrayList<>();
+    names.forEach(name -> starts.add(models.fleet().ensureReady(name)));
+    Future.join(starts).onComplete(done -> {
+      ObjectNode body = Json.object();
+      ArrayNode started = body.putArray("started");
+      ArrayNode failed = body.putArray("failed");
+      for (int i = 0; i < names.size(); i++) {
+        Future<ServerInfo> start = starts.get(i);
+        if (start.succeeded()) {
+          started.add(names.get(i));
+        } else {
+          failed.addObject().put("name", names.get(i)).put("error", start.cause().getMessage());
+        }
+      }
+      json(ctx, body);
+    });
+  }
+
+  private void stopAll(RoutingContext ctx) {
+    List<String> running = models.fleet().servers().stream()
+        .filter(s -> s.state() == ServerState.READY || s.state() == ServerState.STARTING)
+        .map(ServerInfo::name).toList();
+    models.fleet().stopAll().onComplete(done -> {
+      ObjectNode body = Json.object();
+      ArrayNode stopped = body.putArray("stopped");
+      running.forEach(stopped::add);
+      json(ctx, body);
+    });
+  }
+
+  private void logs(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    int lines = 100;
+    String asked = ctx.request().getParam("lines");
+    if (asked != null) {
+      try {
+        lines = Integer.parseInt(asked);
+      } catch (NumberFormatException e) {
+        lines = -1;
+      }
+      if (lines < 1 || lines > MAX_LOG_LINES) {
+        throw ApiException.invalid("lines", "'lines' must be a whole number from 1 to " + MAX_LOG_LINES + ".");
+      }
+    }
+    respond(ctx, models.fleet().logs(name, lines), tail -> {
+      ObjectNode body = Json.object();
+      body.put("name", name);
+      ArrayNode list = body.putArray("lines");
+      tail.forEach(list::add);
+      return body;
+    });
+  }
+
+  static ObjectNode serverJson(ServerInfo server) {
+    ObjectNode json = Json.object();
+    json.put("name", server.name());
+    json.put("port", server.port());
+    json.put("pid", server.pid());
+    json.put("status", server.state().json());
+    json.put("started_at", server.startedAt().map(Object::toString).orElse(null));
+    json.put("restarts", server.restarts());
+    json.put("url", server.url());
+    if (!server.lastError().isEmpty()) {
+      json.put("last_error", server.lastError());
+    }
+    return json;
+  }
+
+  private static ObjectNode startedJson(ServerInfo server) {
+    ObjectNode json = Json.object();
+    json.put("name", server.name());
+    json.put("port", server.port());
+    json.put("status", server.state().json());
+    return json;
+  }
+
+  private static <T> void respond(RoutingContext ctx, Future<T> result, Function<T, ObjectNode> toJson) {
+    result.onComplete(outcome -> {
+      if (outcome.succeeded()) {
+        json(ctx, toJson.apply(outcome.result()));
+      } else {
+        ctx.fail(toApi(outcome.cause()));
+      }
+    });
+  }
+
+  /** The admin API's face of a supervisor failure. */
+  static ApiException toApi(Throwable failure) {
+    if (failure instanceof ServerException server) {
+      String type = server.status() >= 500 ? "server_error" : "invalid_request_error";
+      return new ApiException(server.status(), type, null, server.code(), server.getMessage());
+    }
+    return failure instanceof ApiException api ? api
+        : new ApiException(500, "server_error", null, "internal_error", String.valueOf(failure.getMessage()));
+  }
+
+  private static void json(RoutingContext ctx, ObjectNode body) {
+    if (!ctx.response().ended()) {
+      ctx.response().putHeader("Content-Type", "application/json").end(Json.buffer(body));
+    }
+  }
+}

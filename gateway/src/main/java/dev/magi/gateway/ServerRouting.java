@@ -1,0 +1,81 @@
+package dev.magi.gateway;
+
+import dev.magi.registry.Catalog;
+import dev.magi.registry.ModelEntry;
+import dev.magi.router.Backend;
+import dev.magi.router.BackendDirectory;
+import dev.magi.router.BackendPool;
+import dev.magi.router.BackendType;
+import dev.magi.router.Endpoint;
+import dev.magi.router.Health;
+import dev.magi.router.ModelDeclaration;
+import dev.magi.servers.ServerEvents;
+import dev.magi.servers.ServerInfo;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Puts local model servers into the router and takes them out: a ready server becomes a backend of
+ * its model (under the model's aliases too); a leaving one is taken out of the pool first, and the
+ * supervisor is told when its requests in flight have finished.
+ */
+final class ServerRouting implements ServerEvents {
+
+  private static final long DRAIN_POLL_MILLIS = 50;
+
+  private final Vertx vertx;
+  private final BackendDirectory directory;
+  private final Supplier<Catalog> catalog;
+
+  ServerRouting(Vertx vertx, BackendDirectory directory, Supplier<Catalog> catalog) {
+    this.vertx = vertx;
+    this.directory = directory;
+    this.catalog = catalog;
+  }
+
+  /** The directory source of one server's declaration. */
+  static String source(String model) {
+    return "server:" + model;
+  }
+
+  @Override
+  public void ready(ServerInfo server) {
+    Endpoint endpoint = Endpoint.of(BackendType.LLAMA_SERVER, server.url(), null);
+    endpoint.recordHealth(Health.HEALTHY, "");
+    List<String> aliases = catalog.get().find(server.name()).map(ModelEntry::aliases).orElse(List.of());
+    directory.replace(source(server.name()), List.of(new ModelDeclaration(server.name(), aliases, endpoint,
+        server.name(), server.startedAt().orElse(Instant.now()))));
+  }
+
+  @Override
+  public Future<Void> leaving(ServerInfo server) {
+    List<Backend> leaving = backendsOf(server);
+    directory.replace(source(server.name()), List.of());
+    Promise<Void> drained = Promise.promise();
+    waitUntilIdle(leaving, drained);
+    return drained.future();
+  }
+
+  @Override
+  public void gone(ServerInfo server) {
+    directory.replace(source(server.name()), List.of());
+  }
+
+  private List<Backend> backendsOf(ServerInfo server) {
+    return directory.routes().resolve(server.name()).map(BackendPool::backends).orElse(List.of()).stream()
+        .filter(b -> b.endpoint().port() == server.port() && b.endpoint().host().equals("127.0.0.1"))
+        .toList();
+  }
+
+  private void waitUntilIdle(List<Backend> backends, Promise<Void> drained) {
+    if (backends.stream().allMatch(b -> b.inFlight() == 0)) {
+      drained.complete();
+      return;
+    }
+    vertx.setTimer(DRAIN_POLL_MILLIS, id -> waitUntilIdle(backends, drained));
+  }
+}
