@@ -45,6 +45,34 @@ class ConfigLoaderTest {
     assertEquals(defaults.timeouts(), example.timeouts());
     assertEquals(defaults.health(), example.health());
     assertEquals(defaults.server().port(), example.server().port());
+    assertEquals(defaults.models(), example.models());
+    assertEquals(defaults.adminToken(), example.adminToken());
+  }
+
+  @Test
+  void modelSettingsAndTheSeedsEnvironmentNames() {
+    MagiConfig config = ConfigLoader.fromYaml("models:\n  defaults:\n    parallel: 3\n  settings:\n"
+        + "    Qwen2-0.5B-Q4:\n      id: qwen\n      aliases: [q]\n      context: 8192\n      args: [--flash-attn, 'on']\n",
+        Map.of("MODEL_SCAN_PATH", "/srv/models", "LLAMA_SERVER_PATH", "/opt/llama/llama-server",
+            "REGISTRY_PATH", "/var/lib/magi/registry.json", "MODEL_PORT_RANGE_START", "9000",
+            "MODEL_PORT_RANGE_END", "9009", "MODEL_MAX_STARTUP_TIME", "30", "MODEL_CONCURRENT_STARTS", "false",
+            "MAGI_ADMIN_TOKEN", "t0ken"));
+
+    MagiConfig.Models models = config.models();
+    assertEquals(Path.of("/srv/models"), models.dir());
+    assertEquals("/opt/llama/llama-server", models.llamaServer());
+    assertEquals(Path.of("/var/lib/magi/registry.json"), models.registryFile());
+    assertEquals(9000, models.portRangeStart());
+    assertEquals(9009, models.portRangeEnd());
+    assertEquals(Duration.ofSeconds(30), models.maxStartupTime());
+    assertEquals(1, models.concurrentStarts());
+    assertEquals(3, models.defaults().parallel());
+    var qwen = models.settings().get("Qwen2-0.5B-Q4");
+    assertEquals("qwen", qwen.id().orElseThrow());
+    assertEquals(8192, qwen.launch().context());
+    assertEquals(3, qwen.launch().parallel(), "unset keys come from the defaults");
+    assertEquals(List.of("--flash-attn", "on"), qwen.launch().args());
+    assertEquals("t0ken", config.adminToken().orElseThrow());
   }
 
   @Test
@@ -87,6 +115,9 @@ class ConfigLoaderTest {
       "'backends: 5\n'                                                 | backends: must be a list",
       "'server: [1]\n'                                                 | server: must be a mapping",
       "'server:\n  port: [\n'                                          | not valid YAML",
+      "'models:\n  port_range_start: 9000\n  port_range_end: 8000\n'  | models.port_range_end: must not be below port_range_start",
+      "'models:\n  settings:\n    m:\n      parallel: 0\n'            | models.settings.m.parallel: must be between 1 and 256",
+      "'models:\n  defaults:\n    ctx: 5\n'                          | models.defaults.ctx: unknown key",
   })
   void problemsNameTheFieldPath(String yaml, String expected) {
     ConfigException error = assertThrows(ConfigException.class, () -> ConfigLoader.fromYaml(yaml, Map.of()));
