@@ -6,13 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.magi.ports.PortProbe;
 import dev.magi.testkit.FakeLlamaExecutable;
-import dev.magi.testkit.FakeLlamaServerMain;
+import dev.magi.testkit.FreePorts;
 import dev.magi.testkit.GgufWriter;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,27 +33,9 @@ class LocalModelsTest {
   @TempDir
   Path dir;
 
-  /** Two consecutive ports that were free a moment ago. */
-  private static int freePorts() throws IOException {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      int base;
-      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        base = socket.getLocalPort();
-      }
-      if (base < 65000 && PortProbe.BIND.isFree(base + 1)) {
-        return base;
-      }
-    }
-    throw new IllegalStateException("no free ports");
-  }
-
   private String config(String behaviour, int ports, String extra) throws IOException {
-    Path executable = FakeLlamaExecutable.write(dir.resolve("bin"));
-    Path wrapper = dir.resolve("bin/llama-server-wrapped");
-    Files.writeString(wrapper, "#!/bin/sh\n" + FakeLlamaServerMain.BEHAVIOUR_ENV + "='" + behaviour + "' exec '"
-        + executable + "' \"$@\"\n");
-    wrapper.toFile().setExecutable(true);
-    int base = freePorts();
+    Path wrapper = FakeLlamaExecutable.write(dir.resolve("bin"), behaviour);
+    int base = FreePorts.range(2);
     return "models:\n  dir: " + dir.resolve("models") + "\n  data: " + dir.resolve("data") + "\n  logs: "
         + dir.resolve("logs") + "\n  llama_server: " + wrapper + "\n  port_range_start: " + base
         + "\n  port_range_end: " + (base + ports - 1) + "\n  defaults:\n    context: 512\n    parallel: 2\n"

@@ -6,12 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.magi.testkit.FakeLlamaExecutable;
+import dev.magi.testkit.FreePorts;
 import dev.magi.testkit.GgufWriter;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -50,10 +49,7 @@ class NoOrphansTest {
   void sigkillingMagiLeavesNoChildBehind() throws Exception {
     GgufWriter.chatModel("a", 10).write(dir.resolve("models/model-a.gguf"));
     GgufWriter.chatModel("b", 10).write(dir.resolve("models/model-b.gguf"));
-    int base;
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      base = socket.getLocalPort();
-    }
+    int base = FreePorts.range(2);
     Path config = Files.writeString(dir.resolve("magi.yaml"), "server:\n  port: 0\nmodels:\n  dir: "
         + dir.resolve("models") + "\n  data: " + dir.resolve("data") + "\n  logs: " + dir.resolve("logs")
         + "\n  llama_server: " + FakeLlamaExecutable.write(dir.resolve("bin")) + "\n  port_range_start: " + base

@@ -121,15 +121,7 @@ public final class ServerFleet {
    * @return the stopped server's last state; a failed future when the model is unknown
    */
   public Future<ServerInfo> stop(String name) {
-    return onContext(() -> {
-      String id = catalog.get().find(name).map(ModelEntry::id).orElse(name);
-      ModelServer server = servers.get(id);
-      if (server == null) {
-        return Future.failedFuture(new ServerException(404, "server_not_found", "No server of model '" + name
-            + "' was started."));
-      }
-      return stop(server).map(v -> server.info());
-    });
+    return onContext(() -> existing(name).compose(server -> stop(server).map(v -> server.info())));
   }
 
   /** Stops every server, all at once. */
@@ -143,15 +135,16 @@ public final class ServerFleet {
 
   /** The last {@code lines} lines printed by the model's current (or last) process. */
   public Future<List<String>> logs(String name, int lines) {
-    return onContext(() -> {
-      String id = catalog.get().find(name).map(ModelEntry::id).orElse(name);
-      ModelServer server = servers.get(id);
-      if (server == null) {
-        return Future.failedFuture(new ServerException(404, "server_not_found", "No server of model '" + name
-            + "' was started."));
-      }
-      return Future.succeededFuture(server.child == null ? server.lastLog : server.child.logTail(lines));
-    });
+    return onContext(() -> existing(name).map(server ->
+        server.child == null ? server.lastLog : server.child.logTail(lines)));
+  }
+
+  /** The server of the model called {@code name} (id or alias), or a 404 when none was ever started. */
+  private Future<ModelServer> existing(String name) {
+    String id = catalog.get().find(name).map(ModelEntry::id).orElse(name);
+    ModelServer server = servers.get(id);
+    return server != null ? Future.succeededFuture(server) : Future.failedFuture(new ServerException(404,
+        "server_not_found", "No server of model '" + name + "' was started."));
   }
 
   private Future<ServerInfo> start(ModelServer server, ModelEntry entry) {

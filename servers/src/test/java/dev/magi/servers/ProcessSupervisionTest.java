@@ -12,7 +12,7 @@ import dev.magi.registry.ModelEntry;
 import dev.magi.registry.ModelScanner;
 import dev.magi.testkit.Await;
 import dev.magi.testkit.FakeLlamaExecutable;
-import dev.magi.testkit.FakeLlamaServerMain;
+import dev.magi.testkit.FreePorts;
 import dev.magi.testkit.GgufWriter;
 import io.vertx.core.Vertx;
 import java.io.IOException;
@@ -64,33 +64,15 @@ class ProcessSupervisionTest {
     }
   }
 
-  /** A range of four ports that were free a moment ago (never a fixed port). */
-  private static int freeRangeStart() throws IOException {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      int base;
-      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        base = socket.getLocalPort();
-      }
-      if (base < 65000 && PortProbe.BIND.isFree(base + 1) && PortProbe.BIND.isFree(base + 2)) {
-        return base;
-      }
-    }
-    throw new IllegalStateException("no free port range");
-  }
-
   private ServerFleet fleet(String behaviour, PortProbe probe, Duration grace) throws Exception {
     GgufWriter.chatModel("tiny", 10).write(dir.resolve("models/tiny.gguf"));
     GgufWriter.embeddingModel("embed").write(dir.resolve("models/embed.gguf"));
     List<ModelEntry> models = new ModelScanner(dir.resolve("models"), Map.of(), new LaunchSettings(512, 1, -1,
         List.of())).scan();
     Catalog catalog = new Catalog(models, java.time.Instant.now());
-    Path executable = FakeLlamaExecutable.write(dir.resolve("bin"));
-    Path wrapper = dir.resolve("bin/llama-server-with-behaviour");
-    Files.writeString(wrapper, "#!/bin/sh\n" + FakeLlamaServerMain.BEHAVIOUR_ENV + "='" + behaviour + "' exec '"
-        + executable + "' \"$@\"\n");
-    wrapper.toFile().setExecutable(true);
+    Path wrapper = FakeLlamaExecutable.write(dir.resolve("bin"), behaviour);
     launcher = new ProcessLauncher("test-" + ProcessHandle.current().pid(), dir.resolve("data/children.pids"));
-    base = freeRangeStart();
+    base = FreePorts.range(4);
     SupervisorSettings settings = new SupervisorSettings(wrapper.toString(), Duration.ofSeconds(60), 2,
         Duration.ofSeconds(5), grace, dir.resolve("logs"), dir.resolve("data"));
     return new ServerFleet(vertx.getOrCreateContext(), () -> catalog, new PortPool(base, base + 3, probe,

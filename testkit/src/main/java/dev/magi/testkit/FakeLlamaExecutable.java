@@ -31,4 +31,19 @@ public final class FakeLlamaExecutable {
     Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
     return script;
   }
+
+  /**
+   * Writes {@code dir/llama-server} and, beside it, {@code dir/llama-server-<n>}, which runs it with
+   * {@link FakeLlamaServerMain#BEHAVIOUR_ENV} set to {@code behaviour}.
+   *
+   * @return the path of the one with the behaviour
+   */
+  public static Path write(Path dir, String behaviour) throws IOException {
+    Path plain = write(dir);
+    Path wrapper = Files.createTempFile(dir, "llama-server-", "");
+    Files.writeString(wrapper, "#!/bin/sh\n" + FakeLlamaServerMain.BEHAVIOUR_ENV + "='" + behaviour + "' exec '"
+        + plain + "' \"$@\"\n");
+    Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
+    return wrapper;
+  }
 }
