@@ -4,6 +4,7 @@ import dev.magi.gateway.api.RequestParser;
 import dev.magi.gateway.config.BackendSettings;
 import dev.magi.gateway.config.MagiConfig;
 import dev.magi.registry.OllamaModelName;
+import dev.magi.router.AdmissionQueue;
 import dev.magi.router.BackendDirectory;
 import dev.magi.router.BackendType;
 import dev.magi.router.LoadBalancer;
@@ -44,7 +45,8 @@ public final class Gateway {
    * @return the running gateway, or a failed future (e.g. the port is taken)
    */
   public static Future<Gateway> start(Vertx vertx, MagiConfig config) {
-    BackendDirectory directory = new BackendDirectory(LoadBalancer.LEAST_OUTSTANDING);
+    BackendDirectory directory = new BackendDirectory(LoadBalancer.LEAST_OUTSTANDING,
+        new AdmissionQueue.Limits(config.routing().queueLength(), config.routing().queueWait()));
     directory.replace(CONFIG_SOURCE, staticDeclarations(config));
     RequestParser parser = new RequestParser(config.limits());
     LocalModels models = new LocalModels(vertx, config, directory);
@@ -85,7 +87,8 @@ public final class Gateway {
       if (backend.type() == BackendType.OLLAMA) {
         upstream = OllamaModelName.canonical(upstream);
       }
-      declarations.add(new ModelDeclaration(model, backend.aliases(), backend.endpoint(), upstream, now));
+      declarations.add(new ModelDeclaration(model, backend.aliases(), backend.endpoint(), upstream, now,
+          backend.slots()));
     }
     return declarations;
   }

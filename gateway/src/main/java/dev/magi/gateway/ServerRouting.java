@@ -46,9 +46,11 @@ final class ServerRouting implements ServerEvents {
   public void ready(ServerInfo server) {
     Endpoint endpoint = Endpoint.of(BackendType.LLAMA_SERVER, server.url(), null);
     endpoint.recordHealth(Health.HEALTHY, "");
-    List<String> aliases = catalog.get().find(server.name()).map(ModelEntry::aliases).orElse(List.of());
+    ModelEntry entry = catalog.get().find(server.name()).orElse(null);
+    List<String> aliases = entry == null ? List.of() : entry.aliases();
+    int slots = entry == null ? 0 : entry.launch().parallel();
     directory.replace(source(server.name()), List.of(new ModelDeclaration(server.name(), aliases, endpoint,
-        server.name(), server.startedAt().orElse(Instant.now()))));
+        server.name(), server.startedAt().orElse(Instant.now()), slots)));
   }
 
   @Override

@@ -68,6 +68,9 @@ public final class ActiveHealthCheck {
         .compose(response -> response.end().map(ignored -> response.statusCode()))
         .map(status -> {
           if (status == 200) {
+            if (endpoint.type() == BackendType.LLAMA_SERVER && endpoint.discoveredSlots() == 0) {
+              discoverSlots(endpoint);
+            }
             record(endpoint, Health.HEALTHY, "");
           } else if (status == 503 && endpoint.type() == BackendType.LLAMA_SERVER) {
             record(endpoint, Health.LOADING, "loading model");
@@ -81,6 +84,32 @@ public final class ActiveHealthCheck {
           return Future.succeededFuture();
         });
   }
+
+  /** Reads {@code total_slots} from llama-server's {@code GET /props}; failures leave it unknown. */
+  private void discoverSlots(Endpoint endpoint) {
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(endpoint.host())
+        .setPort(endpoint.port()).setSsl(endpoint.ssl()).setURI(endpoint.basePath() + "/props")
+        .setTimeout(timeoutMillis);
+    endpoint.apiKey().ifPresent(key -> options.putHeader("Authorization", "Bearer " + key));
+    client.request(options)
+        .compose(request -> request.send())
+        .compose(response -> response.statusCode() == 200 ? response.body()
+            : response.end().map(ignored -> (io.vertx.core.buffer.Buffer) null))
+        .onSuccess(body -> {
+          if (body == null || body.length() > 1 << 20) {
+            return;
+          }
+          java.util.regex.Matcher m = TOTAL_SLOTS.matcher(body.toString());
+          if (m.find()) {
+            int slots = Integer.parseInt(m.group(1));
+            endpoint.recordSlots(slots);
+            LOG.info(() -> endpoint + " has " + slots + " slots");
+          }
+        });
+  }
+
+  private static final java.util.regex.Pattern TOTAL_SLOTS = java.util.regex.Pattern.compile(
+      "\"total_slots\"\\s*:\\s*(\\d{1,6})");
 
   private static void record(Endpoint endpoint, Health health, String error) {
     Health before = endpoint.health();

@@ -5,25 +5,35 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One model on one endpoint: where a request for {@link #modelId()} may be sent.
  *
- * <p>The number of requests in flight is counted here; every {@link #begin()} must be matched by
- * exactly one {@link Lease#release()}.
+ * <p>The number of requests in flight is counted here and never exceeds {@link #slots()} when
+ * requests are admitted through the model's {@link AdmissionQueue}. Every {@link #begin()} must be
+ * matched by exactly one {@link Lease#release()}.
  */
 public final class Backend {
 
   private final Endpoint endpoint;
   private final String modelId;
   private final String upstreamModel;
+  private final int configuredSlots;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private volatile AdmissionQueue queue;
 
   /**
    * @param endpoint the server that hosts the model
    * @param modelId the id clients use
    * @param upstreamModel the name the endpoint knows the model by (Ollama's {@code llama3.2:latest})
+   * @param configuredSlots requests it may run at once; 0 means: ask the endpoint, else the type's default
    */
-  public Backend(Endpoint endpoint, String modelId, String upstreamModel) {
+  public Backend(Endpoint endpoint, String modelId, String upstreamModel, int configuredSlots) {
     this.endpoint = endpoint;
     this.modelId = modelId;
     this.upstreamModel = upstreamModel;
+    this.configuredSlots = configuredSlots;
+  }
+
+  /** A backend whose slots come from the endpoint or its type. */
+  public Backend(Endpoint endpoint, String modelId, String upstreamModel) {
+    this(endpoint, modelId, upstreamModel, 0);
   }
 
   /** The server behind this backend. */
@@ -41,9 +51,26 @@ public final class Backend {
     return upstreamModel;
   }
 
+  /**
+   * How many requests it may run at once: the configured number, else what the endpoint reported
+   * (llama-server's {@code total_slots}), else the default of its type.
+   */
+  public int slots() {
+    if (configuredSlots > 0) {
+      return configuredSlots;
+    }
+    int discovered = endpoint.discoveredSlots();
+    return discovered > 0 ? discovered : endpoint.type().defaultSlots();
+  }
+
   /** Requests sent to this backend and not yet finished. */
   public int inFlight() {
     return inFlight.get();
+  }
+
+  /** Whether another request may be sent now without exceeding its slots. */
+  public boolean hasFreeSlot() {
+    return inFlight.get() < slots();
   }
 
   /** Counts one more request in flight; the lease ends it, once, however often it is released. */
@@ -52,9 +79,18 @@ public final class Backend {
     return new Lease(this);
   }
 
+  /** Attaches the queue to tell when a slot frees up. */
+  void queue(AdmissionQueue queue) {
+    this.queue = queue;
+  }
+
+  int configuredSlots() {
+    return configuredSlots;
+  }
+
   /** A key that identifies this backend across rebuilds of the route table. */
   String key() {
-    return endpoint.name() + "|" + upstreamModel + "|" + modelId;
+    return endpoint.name() + "|" + upstreamModel + "|" + modelId + "|" + configuredSlots;
   }
 
   @Override
@@ -76,11 +112,15 @@ public final class Backend {
       return backend;
     }
 
-    /** Ends the claim; later calls do nothing. Must be called on the request's own context. */
+    /** Ends the claim and lets the next waiting request in; later calls do nothing. */
     public void release() {
       if (!released) {
         released = true;
         backend.inFlight.decrementAndGet();
+        AdmissionQueue queue = backend.queue;
+        if (queue != null) {
+          queue.pump();
+        }
       }
     }
   }

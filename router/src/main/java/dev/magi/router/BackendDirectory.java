@@ -20,13 +20,24 @@ import java.util.Set;
 public final class BackendDirectory {
 
   private final LoadBalancer policy;
+  private final AdmissionQueue.Limits queueLimits;
   private final Map<String, List<ModelDeclaration>> sources = new LinkedHashMap<>();
   private final Map<String, Backend> backends = new HashMap<>();
+  private final Map<String, AdmissionQueue> queues = new HashMap<>();
   private volatile RouteTable routes = RouteTable.EMPTY;
 
-  /** @param policy the load-balancing policy for every pool */
-  public BackendDirectory(LoadBalancer policy) {
+  /**
+   * @param policy the load-balancing policy for every pool
+   * @param queueLimits how many requests may wait per model, and for how long
+   */
+  public BackendDirectory(LoadBalancer policy, AdmissionQueue.Limits queueLimits) {
     this.policy = policy;
+    this.queueLimits = queueLimits;
+  }
+
+  /** A directory with the default queue limits. */
+  public BackendDirectory(LoadBalancer policy) {
+    this(policy, AdmissionQueue.Limits.DEFAULTS);
   }
 
   /** The current snapshot; never null. */
@@ -66,7 +77,7 @@ public final class BackendDirectory {
       var created = entry.getValue().get(0).created();
       for (ModelDeclaration d : entry.getValue()) {
         aliases.addAll(d.aliases());
-        Backend fresh = new Backend(d.endpoint(), d.modelId(), d.upstreamModel());
+        Backend fresh = new Backend(d.endpoint(), d.modelId(), d.upstreamModel(), d.slots());
         Backend backend = backends.getOrDefault(fresh.key(), fresh);
         if (backend.endpoint() != d.endpoint()) {
           backend = fresh;
@@ -76,10 +87,24 @@ public final class BackendDirectory {
         }
       }
       aliases.remove(entry.getKey());
-      pools.add(new BackendPool(entry.getKey(), List.copyOf(aliases), created, replicas, policy));
+      // A model's queue outlives rebuilds: requests waiting for it keep their place.
+      AdmissionQueue queue = queues.computeIfAbsent(entry.getKey(), id -> new AdmissionQueue(id, queueLimits));
+      replicas.forEach(backend -> backend.queue(queue));
+      pools.add(new BackendPool(entry.getKey(), List.copyOf(aliases), created, replicas, policy, queue));
     }
     backends.clear();
     backends.putAll(kept);
     routes = new RouteTable(pools);
+    for (BackendPool pool : pools) {
+      pool.queue().pool(pool);
+    }
+    // Models that disappeared: their waiters learn there is nothing to wait for.
+    queues.entrySet().removeIf(entry -> {
+      if (byModel.containsKey(entry.getKey())) {
+        return false;
+      }
+      entry.getValue().drop();
+      return true;
+    });
   }
 }

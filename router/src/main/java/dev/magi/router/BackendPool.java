@@ -14,9 +14,16 @@ import java.util.Optional;
  * @param created when the model appeared, for {@code /v1/models}
  * @param backends the replicas, never empty
  * @param policy how one replica is chosen
+ * @param queue where requests wait for a free slot
  */
 public record BackendPool(String modelId, List<String> aliases, Instant created, List<Backend> backends,
-    LoadBalancer policy) {
+    LoadBalancer policy, AdmissionQueue queue) {
+
+  /** A pool with its own queue of default limits (for tests and one-off pools). */
+  public BackendPool(String modelId, List<String> aliases, Instant created, List<Backend> backends,
+      LoadBalancer policy) {
+    this(modelId, aliases, created, backends, policy, new AdmissionQueue(modelId, AdmissionQueue.Limits.DEFAULTS));
+  }
 
   /** Copies the lists. */
   public BackendPool {
@@ -45,6 +52,35 @@ public record BackendPool(String modelId, List<String> aliases, Instant created,
     }
     List<Backend> candidates = preferred.isEmpty() ? rest : preferred;
     return candidates.isEmpty() ? Optional.empty() : Optional.of(policy.select(candidates));
+  }
+
+  /**
+   * Chooses a backend with a free slot, skipping {@code exclude}; healthy endpoints first, as
+   * {@link #select} does.
+   *
+   * @return a backend with a free slot, or empty when every candidate is busy or excluded
+   */
+  public Optional<Backend> selectFree(Collection<Backend> exclude) {
+    List<Backend> free = new ArrayList<>(backends.size());
+    for (Backend backend : backends) {
+      if (backend.hasFreeSlot()) {
+        free.add(backend);
+      }
+    }
+    List<Backend> busy = new ArrayList<>(backends);
+    busy.removeAll(free);
+    busy.addAll(exclude);
+    return free.isEmpty() ? Optional.empty() : select(busy);
+  }
+
+  /** Whether any backend outside {@code exclude} exists to wait for. */
+  public boolean hasCandidate(Collection<Backend> exclude) {
+    for (Backend backend : backends) {
+      if (!exclude.contains(backend)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** What {@code /v1/models} reports as owner: the type of the first backend. */

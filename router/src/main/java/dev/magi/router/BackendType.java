@@ -6,18 +6,29 @@ import java.util.Optional;
 /** The protocol a backend speaks, which decides how requests are adapted and how health is checked. */
 public enum BackendType {
   /** llama.cpp {@code llama-server}: OpenAI-compatible routes, {@code GET /health}. */
-  LLAMA_SERVER("llama-server", "llamacpp"),
+  LLAMA_SERVER("llama-server", "llamacpp", 4),
   /** Any other OpenAI-compatible server: bytes pass through, {@code GET /v1/models} as health. */
-  OPENAI("openai", "openai-compatible"),
+  OPENAI("openai", "openai-compatible", 64),
   /** Ollama's native API ({@code /api/chat}, {@code /api/generate}, {@code /api/embed}). */
-  OLLAMA("ollama", "ollama");
+  OLLAMA("ollama", "ollama", 1);
 
   private final String configName;
   private final String ownedBy;
+  private final int defaultSlots;
 
-  BackendType(String configName, String ownedBy) {
+  BackendType(String configName, String ownedBy, int defaultSlots) {
     this.configName = configName;
     this.ownedBy = ownedBy;
+    this.defaultSlots = defaultSlots;
+  }
+
+  /**
+   * Requests one backend of this type runs at once when neither configuration nor the server says:
+   * llama-server's automatic 4 slots, Ollama's {@code OLLAMA_NUM_PARALLEL} default of 1 per model,
+   * and a generous 64 for other OpenAI-compatible servers, which queue well on their own.
+   */
+  public int defaultSlots() {
+    return defaultSlots;
   }
 
   /** The name used in configuration ({@code llama-server}, {@code openai}, {@code ollama}). */

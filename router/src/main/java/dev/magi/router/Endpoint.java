@@ -23,6 +23,7 @@ public final class Endpoint {
   private final String apiKey;
   private volatile Health health = Health.UNKNOWN;
   private volatile String lastError = "";
+  private volatile int discoveredSlots;
 
   private Endpoint(String name, BackendType type, String host, int port, boolean ssl, String basePath,
       String apiKey) {
@@ -121,6 +122,16 @@ public final class Endpoint {
   public void recordHealth(Health health, String error) {
     this.lastError = Objects.requireNonNullElse(error, "");
     this.health = Objects.requireNonNull(health);
+  }
+
+  /** The slots the server reported (llama-server's {@code total_slots}); 0 when unknown. */
+  public int discoveredSlots() {
+    return discoveredSlots;
+  }
+
+  /** Records the slots the server reported. */
+  public void recordSlots(int slots) {
+    this.discoveredSlots = Math.max(0, slots);
   }
 
   @Override

@@ -12,9 +12,16 @@ import java.util.Objects;
  * @param endpoint where it is served
  * @param upstreamModel the name the endpoint knows it by
  * @param created when it appeared; shown by {@code /v1/models}
+ * @param slots requests the backend runs at once; 0 lets the endpoint or its type decide
  */
 public record ModelDeclaration(String modelId, List<String> aliases, Endpoint endpoint, String upstreamModel,
-    Instant created) {
+    Instant created, int slots) {
+
+  /** A declaration whose slots the endpoint or its type decides. */
+  public ModelDeclaration(String modelId, List<String> aliases, Endpoint endpoint, String upstreamModel,
+      Instant created) {
+    this(modelId, aliases, endpoint, upstreamModel, created, 0);
+  }
 
   /** Checks for nulls and copies the aliases. */
   public ModelDeclaration {

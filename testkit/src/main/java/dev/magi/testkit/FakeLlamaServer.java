@@ -47,6 +47,7 @@ public final class FakeLlamaServer extends FakeServer {
   private final Options options;
   private final AtomicInteger resets = new AtomicInteger();
   private final AtomicInteger completed = new AtomicInteger();
+  private final AtomicInteger deferredTotal = new AtomicInteger();
   private final List<CompletableFuture<Void>> resetWaiters = new CopyOnWriteArrayList<>();
   private final Deque<Runnable> deferred = new ArrayDeque<>();
   private volatile boolean loading;
@@ -115,6 +116,11 @@ public final class FakeLlamaServer extends FakeServer {
       waiter.complete(null);
     }
     return waiter.orTimeout(30, TimeUnit.SECONDS);
+  }
+
+  /** How many requests arrived while every slot was busy, and had to wait inside the server. */
+  public int deferredTotal() {
+    return deferredTotal.get();
   }
 
   /** Slots currently generating. Read on any thread; exact only on the server's context. */
@@ -188,6 +194,7 @@ public final class FakeLlamaServer extends FakeServer {
       generation.run();
     } else {
       Runnable waiting = generation::run;
+      deferredTotal.incrementAndGet();
       deferred.add(waiting);
       request.response().closeHandler(v -> deferred.remove(waiting));
     }

@@ -13,9 +13,10 @@ import java.util.Optional;
  * @param endpoint where the backend is; validated
  * @param aliases other ids for the same model
  * @param upstreamModel the name the endpoint knows the model by; empty means the same as {@code model}
+ * @param slots requests it runs at once; 0 lets the server (llama-server's {@code /props}) or its type decide
  */
 public record BackendSettings(Optional<String> model, Endpoint endpoint, List<String> aliases,
-    Optional<String> upstreamModel) {
+    Optional<String> upstreamModel, int slots) {
 
   /** Copies the aliases. */
   public BackendSettings {

@@ -90,7 +90,8 @@ public final class ConfigLoader {
           + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
     }
     ConfigReader top = new ConfigReader(root, "")
-        .allowOnly("server", "auth", "limits", "timeouts", "health", "ollama", "backends", "models", "admin");
+        .allowOnly("server", "auth", "limits", "timeouts", "health", "ollama", "backends", "models", "admin",
+            "router");
 
     ConfigReader server = top.child("server").allowOnly("host", "port", "event_loops");
     String host = env.getOrDefault("MAGI_HOST", server.string("host", "127.0.0.1")).trim();
@@ -141,11 +142,14 @@ public final class ConfigLoader {
     for (ConfigReader entry : top.objects("backends")) {
       backends.add(backend(entry));
     }
+    ConfigReader router = top.child("router").allowOnly("queue_length", "queue_wait");
+    MagiConfig.Routing routing = new MagiConfig.Routing(router.integer("queue_length", 256, 0, 1_000_000),
+        router.duration("queue_wait", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)));
     ConfigReader admin = top.child("admin").allowOnly("token");
     String token = env.getOrDefault("MAGI_ADMIN_TOKEN", admin.string("token", ""));
     return new MagiConfig(new MagiConfig.Server(host, port, eventLoops), apiKeys, limitValues, timeoutValues,
         healthValues, refresh, backends, models(top.child("models"), env),
-        token.isBlank() ? Optional.empty() : Optional.of(token.trim()));
+        token.isBlank() ? Optional.empty() : Optional.of(token.trim()), routing);
   }
 
   private static MagiConfig.Models models(ConfigReader models, Map<String, String> env) {
@@ -207,7 +211,7 @@ public final class ConfigLoader {
   }
 
   private static BackendSettings backend(ConfigReader entry) {
-    entry.allowOnly("model", "url", "type", "aliases", "api_key", "upstream_model");
+    entry.allowOnly("model", "url", "type", "aliases", "api_key", "upstream_model", "slots");
     String typeName = entry.string("type", "llama-server");
     BackendType type = BackendType.byConfigName(typeName).orElseThrow(() ->
         new ConfigException(entry.at("type"), "must be llama-server, openai or ollama, got " + typeName));
@@ -233,7 +237,7 @@ public final class ConfigLoader {
     }
     Optional<String> upstreamModel = Optional.ofNullable(entry.string("upstream_model", null))
         .filter(m -> !m.isBlank());
-    return new BackendSettings(model, endpoint, aliases, upstreamModel);
+    return new BackendSettings(model, endpoint, aliases, upstreamModel, entry.integer("slots", 0, 0, 100_000));
   }
 
   /** Model ids appear in URLs and logs: printable, no spaces, at most 256 characters. */

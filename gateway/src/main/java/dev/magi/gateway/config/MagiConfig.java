@@ -18,9 +18,11 @@ import java.util.Set;
  * @param backends statically declared backends
  * @param models local GGUF models and their llama-server processes
  * @param adminToken the token {@code /api/} requires; empty means loopback clients only
+ * @param routing how requests wait for and are spread over backends
  */
 public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Timeouts timeouts, HealthChecks health,
-    Duration ollamaRefresh, List<BackendSettings> backends, Models models, java.util.Optional<String> adminToken) {
+    Duration ollamaRefresh, List<BackendSettings> backends, Models models, java.util.Optional<String> adminToken,
+    Routing routing) {
 
   /** Copies the lists and checks that no model name is claimed twice by aliases. */
   public MagiConfig {
@@ -103,6 +105,15 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
     public Models {
       settings = java.util.Map.copyOf(settings);
     }
+  }
+
+  /**
+   * Routing: admission queues and load balancing.
+   *
+   * @param queueLength most requests waiting for a slot, per model (429 beyond)
+   * @param queueWait longest a request waits for a slot (429 after)
+   */
+  public record Routing(int queueLength, Duration queueWait) {
   }
 
   /**

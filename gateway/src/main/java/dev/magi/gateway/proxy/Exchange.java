@@ -3,6 +3,8 @@ package dev.magi.gateway.proxy;
 import dev.magi.gateway.api.ApiException;
 import dev.magi.gateway.api.ApiRequest;
 import dev.magi.gateway.config.MagiConfig;
+import dev.magi.router.AdmissionException;
+import dev.magi.router.AdmissionQueue;
 import dev.magi.router.Backend;
 import dev.magi.router.BackendPool;
 import io.vertx.core.Future;
@@ -17,6 +19,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import java.net.ConnectException;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -49,6 +52,7 @@ final class Exchange {
   private final Set<Backend> tried = new HashSet<>();
 
   private Backend.Lease lease;
+  private AdmissionQueue.Ticket ticket;
   private HttpClientRequest upstream;
   private HttpClientResponse upstreamResponse;
   private StreamTranslator translator;
@@ -80,22 +84,57 @@ final class Exchange {
     if (finished) {
       return;
     }
-    Backend backend = tried.size() >= MAX_ATTEMPTS ? null : pool.select(tried).orElse(null);
-    if (backend == null) {
-      fail(previous != null ? previous : ApiException.badGateway("No backend is available for model '"
-          + request.model() + "'."));
+    if (tried.size() >= MAX_ATTEMPTS) {
+      fail(previous);
       return;
     }
+    AdmissionQueue.Ticket waiting = pool.queue().acquire(tried, vertx);
+    ticket = waiting;
+    waiting.future().onComplete(granted -> {
+      ticket = null;
+      if (finished) {
+        if (granted.succeeded()) {
+          granted.result().release();
+        }
+        return;
+      }
+      if (granted.failed()) {
+        fail(admissionFailure((AdmissionException) granted.cause(), previous));
+        return;
+      }
+      send(granted.result());
+    });
+  }
+
+  private ApiException admissionFailure(AdmissionException failure, ApiException previous) {
+    return switch (failure.reason()) {
+      case NO_BACKEND -> previous != null ? previous : new ApiException(503, "server_error", null,
+          "no_backend_available", failure.getMessage());
+      case QUEUE_FULL -> busy(failure.getMessage(), 2);
+      case WAIT_EXPIRED -> busy(failure.getMessage(), 1);
+    };
+  }
+
+  /** 429 with the headers the OpenAI SDKs honour before retrying. */
+  private static ApiException busy(String message, int retryAfterSeconds) {
+    return new ApiException(429, "rate_limit_error", null, "rate_limit_exceeded", message, Map.of(
+        "Retry-After", Integer.toString(retryAfterSeconds), "retry-after-ms",
+        Integer.toString(retryAfterSeconds * 1000)));
+  }
+
+  private void send(Backend.Lease granted) {
+    lease = granted;
+    Backend backend = granted.backend();
     tried.add(backend);
     BackendProtocol protocol = BackendProtocol.of(backend.endpoint().type());
     UpstreamRequest outgoing;
     try {
       outgoing = protocol.upstreamRequest(request, backend);
     } catch (ApiException e) {
+      lease.release();
       fail(e);
       return;
     }
-    lease = backend.begin();
     RequestOptions options = new RequestOptions()
         .setMethod(HttpMethod.POST)
         .setHost(backend.endpoint().host())
@@ -388,6 +427,9 @@ final class Exchange {
     }
     finished = true;
     cancelTimers();
+    if (ticket != null) {
+      ticket.cancel();
+    }
     resetUpstream();
     if (lease != null) {
       lease.release();
