@@ -42,6 +42,7 @@ class OpenAiSdkTest {
 
   private static GatewayFixture magi;
   private static FakeLlamaServer chatServer;
+  private static FakeLlamaServer fragileServer;
   private static OpenAIClient client;
 
   @BeforeAll
@@ -50,9 +51,12 @@ class OpenAiSdkTest {
     chatServer = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
     FakeLlamaServer embedServer = magi.llama(new FakeLlamaServer.Options().alias("tiny-embed").embeddings(true));
     FakeOllama ollama = magi.ollama(new FakeOllama.Options());
+    // A backend of its own for the test that kills a stream: a dead stream ejects its backend for 30 s.
+    fragileServer = magi.llama(new FakeLlamaServer.Options().alias("fragile"));
     magi.start("backends:\n"
         + "  - model: tiny\n    url: " + chatServer.url() + "\n    type: llama-server\n    aliases: [tiny-chat]\n"
         + "  - model: tiny-embed\n    url: " + embedServer.url() + "\n    type: llama-server\n"
+        + "  - model: fragile\n    url: " + fragileServer.url() + "\n    type: llama-server\n"
         + "  - url: " + ollama.url() + "\n    type: ollama\n");
     client = OpenAIOkHttpClient.builder().baseUrl(magi.apiBase()).apiKey("unused").maxRetries(0).build();
   }
@@ -167,7 +171,7 @@ class OpenAiSdkTest {
   void modelsListNamesEveryModel() {
     List<String> ids = client.models().list().data().stream().map(Model::id).collect(Collectors.toList());
 
-    assertEquals(List.of("tiny", "tiny-embed", "llama3.2:latest"), ids);
+    assertEquals(List.of("tiny", "tiny-embed", "fragile", "llama3.2:latest"), ids);
     assertEquals("tiny", client.models().retrieve("tiny-chat").id());
   }
 
@@ -192,10 +196,10 @@ class OpenAiSdkTest {
 
   @Test
   void failureInTheMiddleOfAStreamIsTheSdksError() {
-    chatServer.failNextStreamAfter(3);
+    fragileServer.failNextStreamAfter(3);
     StringBuilder text = new StringBuilder();
     SseException error = assertThrows(SseException.class, () -> {
-      try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(chat("tiny"))) {
+      try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(chat("fragile"))) {
         stream.stream().forEach(chunk -> chunk.choices().forEach(c -> c.delta().content().ifPresent(text::append)));
       }
     });

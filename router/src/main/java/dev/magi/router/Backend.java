@@ -68,9 +68,17 @@ public final class Backend {
     return inFlight.get();
   }
 
-  /** Whether another request may be sent now without exceeding its slots. */
+  /**
+   * Whether another request may be sent now: the endpoint is not ejected, and fewer requests are in
+   * flight than its slots (scaled down during a slow start, never below one).
+   */
   public boolean hasFreeSlot() {
-    return inFlight.get() < slots();
+    Outliers outliers = endpoint.outliers();
+    if (outliers.isEjected()) {
+      return false;
+    }
+    int allowed = Math.max(1, (int) Math.floor(slots() * outliers.share()));
+    return inFlight.get() < allowed;
   }
 
   /** Counts one more request in flight; the lease ends it, once, however often it is released. */

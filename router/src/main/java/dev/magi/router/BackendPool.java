@@ -73,10 +73,10 @@ public record BackendPool(String modelId, List<String> aliases, Instant created,
     return free.isEmpty() ? Optional.empty() : select(busy);
   }
 
-  /** Whether any backend outside {@code exclude} exists to wait for. */
+  /** Whether any backend outside {@code exclude}, and not ejected, exists to wait for. */
   public boolean hasCandidate(Collection<Backend> exclude) {
     for (Backend backend : backends) {
-      if (!exclude.contains(backend)) {
+      if (!exclude.contains(backend) && !backend.endpoint().outliers().isEjected()) {
         return true;
       }
     }

@@ -24,6 +24,7 @@ public final class Endpoint {
   private volatile Health health = Health.UNKNOWN;
   private volatile String lastError = "";
   private volatile int discoveredSlots;
+  private final Outliers outliers = new Outliers(System::nanoTime);
 
   private Endpoint(String name, BackendType type, String host, int port, boolean ssl, String basePath,
       String apiKey) {
@@ -122,6 +123,14 @@ public final class Endpoint {
   public void recordHealth(Health health, String error) {
     this.lastError = Objects.requireNonNullElse(error, "");
     this.health = Objects.requireNonNull(health);
+    if (health == Health.HEALTHY) {
+      outliers.checkPassed();
+    }
+  }
+
+  /** What requests experienced of this endpoint: ejection and slow start. */
+  public Outliers outliers() {
+    return outliers;
   }
 
   /** The slots the server reported (llama-server's {@code total_slots}); 0 when unknown. */

@@ -169,7 +169,14 @@ final class Exchange {
     if (finished) {
       return;
     }
-    if (!(failure instanceof ConnectException) && String.valueOf(failure.getMessage()).contains("timeout")) {
+    boolean timedOut = !(failure instanceof ConnectException)
+        && String.valueOf(failure.getMessage()).contains("timeout");
+    if (timedOut) {
+      backend.endpoint().outliers().failure();
+    } else {
+      backend.endpoint().outliers().gone();
+    }
+    if (timedOut) {
       // The backend took the request and then went quiet: it may have done the work, so no retry.
       fail(ApiException.timeout("The backend for model '" + request.model() + "' did not answer within "
           + config.timeouts().nonStreaming().toSeconds() + " s."));
@@ -187,6 +194,11 @@ final class Exchange {
       return;
     }
     int status = answer.statusCode();
+    if (status >= 500 && status != 503) {
+      backend.endpoint().outliers().failure();
+    } else if (status < 500 && status != 429) {
+      backend.endpoint().outliers().success();
+    }
     if (status >= 400) {
       readAtMost(answer, MAX_ERROR_BYTES).onComplete(body -> {
         lease.release();
@@ -208,6 +220,7 @@ final class Exchange {
       readAtMost(answer, config.limits().upstreamResponseBytes()).onComplete(body -> {
         lease.release();
         if (body.failed()) {
+          backend.endpoint().outliers().failure();
           fail(ApiException.badGateway("The backend for model '" + request.model() + "' sent a broken answer ("
               + describe(body.cause()) + ")."));
           return;
@@ -337,6 +350,7 @@ final class Exchange {
     if (finished) {
       return;
     }
+    lease.backend().endpoint().outliers().gone();
     resetUpstream();
     lease.release();
     if (!committed) {
@@ -362,6 +376,7 @@ final class Exchange {
       if (finished || committed) {
         return;
       }
+      lease.backend().endpoint().outliers().failure();
       resetUpstream();
       lease.release();
       fail(ApiException.timeout("The backend for model '" + request.model() + "' sent no first event within "
