@@ -137,6 +137,38 @@ class StreamingTest {
   }
 
   @Test
+  void aLongPromptGetsItsStatusLineAndPingsBeforeTheFirstEvent() {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer llama = magi.llama(new FakeLlamaServer.Options().promptMillis(700));
+      magi.start("timeouts:\n  commit_delay: 200ms\n  ping_interval: 100ms\n" + Yaml.llama("tiny", llama.url()));
+
+      HttpResponse<String> response = magi.post("/v1/chat/completions", STREAM_BODY);
+
+      assertEquals(200, response.statusCode());
+      assertTrue(response.body().startsWith(": ping\n\n: ping\n\n"), response.body());
+      String afterPings = response.body().replace(": ping\n\n", "");
+      assertTrue(afterPings.startsWith("data: {\"choices\""), afterPings);
+      assertTrue(afterPings.endsWith("data: [DONE]\n\n"));
+    }
+  }
+
+  @Test
+  void aFirstEventThatNeverComesAfterPingsIsAnErrorEvent() {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer llama = magi.llama(new FakeLlamaServer.Options().promptMillis(60_000));
+      magi.start("timeouts:\n  commit_delay: 100ms\n  ping_interval: 100ms\n  first_token: 500ms\n"
+          + Yaml.llama("tiny", llama.url()));
+
+      HttpResponse<String> response = magi.post("/v1/chat/completions", STREAM_BODY);
+
+      assertEquals(200, response.statusCode());
+      assertTrue(response.body().startsWith(": ping\n\n"), response.body());
+      assertTrue(response.body().endsWith("\"code\":\"upstream_timeout\"}}\n\n"), response.body());
+      assertFalse(response.body().contains("[DONE]"));
+    }
+  }
+
+  @Test
   void backendDyingMidStreamEndsWithOneErrorEventAndNoDone() {
     try (GatewayFixture magi = new GatewayFixture()) {
       FakeLlamaServer llama = magi.llama(new FakeLlamaServer.Options());

@@ -191,6 +191,10 @@ public final class FakeLlamaServer extends FakeServer {
     Generation generation = new Generation(request, json, chat, promptTokens);
     if (busySlots < options.slots) {
       busySlots++;
+      if (options.promptMillis > 0) {
+        vertx.setTimer(options.promptMillis, id -> generation.run());
+        return;
+      }
       generation.run();
     } else {
       Runnable waiting = generation::run;
@@ -598,6 +602,7 @@ public final class FakeLlamaServer extends FakeServer {
     int slots = 2;
     int contextPerSlot = 1024;
     long tokenDelayMillis;
+    long promptMillis;
     int defaultTokens = 8;
     List<String> tokens = TRANSCRIPT_TOKENS;
     boolean embeddings;
@@ -633,6 +638,12 @@ public final class FakeLlamaServer extends FakeServer {
     /** Time per generated token; 0 sends everything at once. */
     public Options tokenDelayMillis(long millis) {
       this.tokenDelayMillis = millis;
+      return this;
+    }
+
+    /** Time spent on the prompt before anything (status line included) is sent; 0 by default. */
+    public Options promptMillis(long millis) {
+      this.promptMillis = millis;
       return this;
     }
 

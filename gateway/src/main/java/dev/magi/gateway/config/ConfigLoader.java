@@ -122,13 +122,15 @@ public final class ConfigLoader {
         limits.size("upstream_response_bytes", 256L << 20, 1 << 16, 4L << 30));
 
     ConfigReader timeouts = top.child("timeouts").allowOnly("connect", "first_token", "between_chunks",
-        "non_streaming");
+        "non_streaming", "commit_delay", "ping_interval");
     Duration day = Duration.ofDays(1);
     MagiConfig.Timeouts timeoutValues = new MagiConfig.Timeouts(
         timeouts.duration("connect", Duration.ofSeconds(2), Duration.ofMillis(10), Duration.ofMinutes(5)),
         timeouts.duration("first_token", Duration.ofSeconds(120), Duration.ofMillis(10), day),
         timeouts.duration("between_chunks", Duration.ofSeconds(60), Duration.ofMillis(10), day),
-        timeouts.duration("non_streaming", Duration.ofSeconds(600), Duration.ofMillis(10), day));
+        timeouts.duration("non_streaming", Duration.ofSeconds(600), Duration.ofMillis(10), day),
+        timeouts.duration("commit_delay", Duration.ofSeconds(10), Duration.ofMillis(10), day),
+        timeouts.duration("ping_interval", Duration.ofSeconds(15), Duration.ofMillis(10), day));
 
     ConfigReader health = top.child("health").allowOnly("interval", "timeout");
     MagiConfig.HealthChecks healthValues = new MagiConfig.HealthChecks(

@@ -75,8 +75,12 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    * @param firstToken from sending a streamed request to its first event
    * @param betweenChunks silence allowed between two events of a stream
    * @param nonStreaming a whole non-streaming exchange
+   * @param commitDelay how long a stream may wait for its first event before the 200 is sent anyway,
+   *     followed by {@code : ping} comments (so proxies with short read timeouts keep the stream)
+   * @param pingInterval time between two {@code : ping} comments while no event flows
    */
-  public record Timeouts(Duration connect, Duration firstToken, Duration betweenChunks, Duration nonStreaming) {
+  public record Timeouts(Duration connect, Duration firstToken, Duration betweenChunks, Duration nonStreaming,
+      Duration commitDelay, Duration pingInterval) {
   }
 
   /**

@@ -38,6 +38,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class Exchange {
 
+  private static final Buffer PING = Buffer.buffer(": ping\n\n");
+
   /** Largest error body read from a backend; the rest is dropped. */
   static final int MAX_ERROR_BYTES = 64 * 1024;
   private static final int MAX_ATTEMPTS = 2;
@@ -60,6 +62,8 @@ final class Exchange {
   private boolean committed;
   private boolean finished;
   private long firstEventTimer = -1;
+  private long commitTimer = -1;
+  private long pingTimer = -1;
   private long idleTimer = -1;
   private long lastActivityNanos;
 
@@ -297,6 +301,9 @@ final class Exchange {
       out = held;
       held = null;
     }
+    if (firstEventTimer >= 0 && translator.sawEvent()) {
+      cancelFirstEventTimer();
+    }
     if (out.length() > 0) {
       write(out);
     }
@@ -311,7 +318,6 @@ final class Exchange {
   }
 
   private void commitStream() {
-    cancelFirstEventTimer();
     commitHeaders(200, "text/event-stream");
     response.putHeader("Cache-Control", "no-cache");
     response.putHeader("X-Accel-Buffering", "no");
@@ -373,14 +379,40 @@ final class Exchange {
     long millis = config.timeouts().firstToken().toMillis();
     firstEventTimer = vertx.setTimer(millis, id -> {
       firstEventTimer = -1;
-      if (finished || committed) {
+      if (finished || translator != null && translator.sawEvent()) {
         return;
       }
       lease.backend().endpoint().outliers().failure();
-      resetUpstream();
-      lease.release();
+      // Answer first (before a keep-alive commit an HTTP 504, after it an error event), then reset:
+      // a reset fails the pending send at once, and that failure must find the exchange decided.
       fail(ApiException.timeout("The backend for model '" + request.model() + "' sent no first event within "
           + config.timeouts().firstToken().toSeconds() + " s."));
+      resetUpstream();
+      lease.release();
+    });
+    commitTimer = vertx.setTimer(config.timeouts().commitDelay().toMillis(), id -> {
+      commitTimer = -1;
+      if (!finished && !committed) {
+        // A long prompt is being processed: commit now and keep proxies from timing the stream out.
+        commitStream();
+        if (held != null) {
+          write(held);
+          held = null;
+        }
+        ping();
+      }
+    });
+  }
+
+  /** Sends an SSE comment, which clients ignore, and schedules the next one until data flows. */
+  private void ping() {
+    if (finished || translator != null && translator.sawEvent()) {
+      return;
+    }
+    response.write(PING);
+    pingTimer = vertx.setTimer(config.timeouts().pingInterval().toMillis(), id -> {
+      pingTimer = -1;
+      ping();
     });
   }
 
@@ -392,6 +424,11 @@ final class Exchange {
     idleTimer = vertx.setTimer(Math.max(1, millis), id -> {
       idleTimer = -1;
       if (finished) {
+        return;
+      }
+      if (translator == null || !translator.sawEvent()) {
+        // Committed early (keep-alive pings): until the first event, the first-event timeout governs.
+        armIdleTimer(millis);
         return;
       }
       long allowed = config.timeouts().betweenChunks().toNanos();
@@ -425,6 +462,14 @@ final class Exchange {
     if (firstEventTimer >= 0) {
       vertx.cancelTimer(firstEventTimer);
       firstEventTimer = -1;
+    }
+    if (commitTimer >= 0) {
+      vertx.cancelTimer(commitTimer);
+      commitTimer = -1;
+    }
+    if (pingTimer >= 0) {
+      vertx.cancelTimer(pingTimer);
+      pingTimer = -1;
     }
   }
 
