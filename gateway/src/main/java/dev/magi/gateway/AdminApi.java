@@ -4,8 +4,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.gateway.api.ApiException;
 import dev.magi.gateway.api.Json;
+import dev.magi.gateway.config.MagiConfig;
 import dev.magi.registry.CatalogJson;
 import dev.magi.registry.ModelEntry;
+import dev.magi.router.Backend;
+import dev.magi.router.BackendDirectory;
+import dev.magi.router.BackendPool;
+import dev.magi.router.Endpoint;
 import dev.magi.servers.ServerException;
 import dev.magi.servers.ServerInfo;
 import dev.magi.servers.ServerState;
@@ -28,10 +33,14 @@ final class AdminApi {
 
   private final LocalModels models;
   private final AdminGuard guard;
+  private final BackendDirectory directory;
+  private final MagiConfig.Routing routing;
 
-  AdminApi(LocalModels models, AdminGuard guard) {
+  AdminApi(LocalModels models, AdminGuard guard, BackendDirectory directory, MagiConfig.Routing routing) {
     this.models = models;
     this.guard = guard;
+    this.directory = directory;
+    this.routing = routing;
   }
 
   /** Adds the admin routes to {@code router}. */
@@ -51,6 +60,38 @@ final class AdminApi {
     router.postWithRegex("/api/models/(?<name>[^/]+)/stop").handler(ctx ->
         respond(ctx, models.fleet().stop(ctx.pathParam("name")), AdminApi::startedJson));
     router.getWithRegex("/api/models/(?<name>[^/]+)/logs").handler(this::logs);
+    router.get("/api/router").handler(this::routerState);
+  }
+
+  /** Every model's pool: policy, queue, retry budget, and each backend's state. */
+  private void routerState(RoutingContext ctx) {
+    ObjectNode body = Json.object();
+    ArrayNode list = body.putArray("models");
+    for (BackendPool pool : directory.routes().pools()) {
+      ObjectNode model = list.addObject();
+      model.put("id", pool.modelId());
+      model.put("policy", routing.policyOf(pool.modelId()));
+      model.put("waiting", pool.queue().waiting());
+      model.put("active", pool.retries().active());
+      model.put("retrying", pool.retries().retrying());
+      ArrayNode backends = model.putArray("backends");
+      for (Backend backend : pool.backends()) {
+        Endpoint endpoint = backend.endpoint();
+        ObjectNode item = backends.addObject();
+        item.put("endpoint", endpoint.name());
+        item.put("type", endpoint.type().configName());
+        item.put("upstream_model", backend.upstreamModel());
+        item.put("health", endpoint.health().name().toLowerCase(java.util.Locale.ROOT));
+        item.put("ejected", endpoint.outliers().isEjected());
+        item.put("ejections", endpoint.outliers().ejections());
+        item.put("share", endpoint.outliers().share());
+        item.put("in_flight", backend.inFlight());
+        item.put("slots", backend.slots());
+        item.put("first_event_ms", Math.round(backend.firstEventMillis() * 10) / 10.0);
+        item.put("last_error", endpoint.lastError());
+      }
+    }
+    json(ctx, body);
   }
 
   private void servers(RoutingContext ctx) {

@@ -45,12 +45,14 @@ public final class Gateway {
    * @return the running gateway, or a failed future (e.g. the port is taken)
    */
   public static Future<Gateway> start(Vertx vertx, MagiConfig config) {
-    BackendDirectory directory = new BackendDirectory(LoadBalancer.LEAST_OUTSTANDING,
+    java.util.random.RandomGenerator random = new java.util.SplittableRandom();
+    BackendDirectory directory = new BackendDirectory(
+        model -> LoadBalancer.named(config.routing().policyOf(model), random).orElse(LoadBalancer.LEAST_OUTSTANDING),
         new AdmissionQueue.Limits(config.routing().queueLength(), config.routing().queueWait()));
     directory.replace(CONFIG_SOURCE, staticDeclarations(config));
     RequestParser parser = new RequestParser(config.limits());
     LocalModels models = new LocalModels(vertx, config, directory);
-    AdminApi admin = new AdminApi(models, new AdminGuard(config.adminToken()));
+    AdminApi admin = new AdminApi(models, new AdminGuard(config.adminToken()), directory, config.routing());
     List<String> deployments = new ArrayList<>();
     // Port 0 means "any free port": Vert.x shares one random port among instances that listen on -1.
     int port = config.server().port() == 0 ? -1 : config.server().port();

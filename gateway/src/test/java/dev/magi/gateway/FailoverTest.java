@@ -85,4 +85,27 @@ class FailoverTest {
       assertEquals(0, first.deferredTotal() + second.deferredTotal());
     }
   }
+
+  @Test
+  void routerStateShowsEveryBackendAndItsPolicy() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer first = magi.llama(new FakeLlamaServer.Options().slots(3));
+      FakeLlamaServer second = magi.llama(new FakeLlamaServer.Options());
+      magi.start("router:\n  policies:\n    tiny: p2c\n" + Yaml.llama("tiny", first.url()) + "  - model: tiny\n"
+          + "    url: " + second.url() + "\n    slots: 1\n");
+      Await.result(second.close());
+      magi.post("/v1/chat/completions", STREAM.replace("\"stream\":true,", ""));
+
+      com.fasterxml.jackson.databind.JsonNode state = new com.fasterxml.jackson.databind.ObjectMapper()
+          .readTree(magi.get("/api/router").body());
+
+      com.fasterxml.jackson.databind.JsonNode tiny = state.at("/models/0");
+      assertEquals("tiny", tiny.get("id").asText());
+      assertEquals("p2c", tiny.get("policy").asText());
+      assertEquals(3, tiny.at("/backends/0/slots").asInt(), "from the first server's /props");
+      assertEquals(1, tiny.at("/backends/1/slots").asInt(), "configured");
+      assertEquals(0, tiny.at("/backends/0/in_flight").asInt());
+      assertTrue(tiny.at("/backends/0/first_event_ms").asDouble() > 0);
+    }
+  }
 }

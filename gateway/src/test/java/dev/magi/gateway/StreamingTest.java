@@ -221,6 +221,8 @@ class StreamingTest {
       llama.awaitResets(1).get(30, TimeUnit.SECONDS);
       assertEquals(0, llama.completed(), "the generation was abandoned, not finished");
       waitUntil(() -> llama.busySlots() == 0);
+      waitUntil(() -> magi.gateway().directory().routes().resolve("tiny").orElseThrow().backends().get(0)
+          .inFlight() == 0);
     }
   }
 

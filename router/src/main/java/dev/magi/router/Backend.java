@@ -17,6 +17,7 @@ public final class Backend {
   private final int configuredSlots;
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile AdmissionQueue queue;
+  private volatile double firstEventMillis;
 
   /**
    * @param endpoint the server that hosts the model
@@ -85,6 +86,20 @@ public final class Backend {
   public Lease begin() {
     inFlight.incrementAndGet();
     return new Lease(this);
+  }
+
+  /**
+   * Records how long a request waited for its first event (or its whole answer when not streamed).
+   * Kept as an exponentially weighted average (weight 0.3 for the newest), for {@link LoadBalancer}s.
+   */
+  public void recordFirstEvent(double millis) {
+    double previous = firstEventMillis;
+    firstEventMillis = previous == 0 ? millis : previous * 0.7 + millis * 0.3;
+  }
+
+  /** The average time to first event in milliseconds; 0 before any was recorded. */
+  public double firstEventMillis() {
+    return firstEventMillis;
   }
 
   /** Attaches the queue to tell when a slot frees up. */

@@ -19,25 +19,28 @@ import java.util.Set;
  */
 public final class BackendDirectory {
 
-  private final LoadBalancer policy;
+  private final java.util.function.Function<String, LoadBalancer> policies;
   private final AdmissionQueue.Limits queueLimits;
   private final Map<String, List<ModelDeclaration>> sources = new LinkedHashMap<>();
   private final Map<String, Backend> backends = new HashMap<>();
   private final Map<String, AdmissionQueue> queues = new HashMap<>();
+  private final Map<String, LoadBalancer> balancers = new HashMap<>();
+  private final Map<String, RetryBudget> budgets = new HashMap<>();
   private volatile RouteTable routes = RouteTable.EMPTY;
 
   /**
-   * @param policy the load-balancing policy for every pool
+   * @param policies makes the balancer of each model (called once per model, kept across rebuilds)
    * @param queueLimits how many requests may wait per model, and for how long
    */
-  public BackendDirectory(LoadBalancer policy, AdmissionQueue.Limits queueLimits) {
-    this.policy = policy;
+  public BackendDirectory(java.util.function.Function<String, LoadBalancer> policies,
+      AdmissionQueue.Limits queueLimits) {
+    this.policies = policies;
     this.queueLimits = queueLimits;
   }
 
-  /** A directory with the default queue limits. */
+  /** A directory with one policy for every model and the default queue limits. */
   public BackendDirectory(LoadBalancer policy) {
-    this(policy, AdmissionQueue.Limits.DEFAULTS);
+    this(model -> policy, AdmissionQueue.Limits.DEFAULTS);
   }
 
   /** The current snapshot; never null. */
@@ -90,7 +93,9 @@ public final class BackendDirectory {
       // A model's queue outlives rebuilds: requests waiting for it keep their place.
       AdmissionQueue queue = queues.computeIfAbsent(entry.getKey(), id -> new AdmissionQueue(id, queueLimits));
       replicas.forEach(backend -> backend.queue(queue));
-      pools.add(new BackendPool(entry.getKey(), List.copyOf(aliases), created, replicas, policy, queue));
+      LoadBalancer balancer = balancers.computeIfAbsent(entry.getKey(), policies);
+      RetryBudget budget = budgets.computeIfAbsent(entry.getKey(), id -> new RetryBudget());
+      pools.add(new BackendPool(entry.getKey(), List.copyOf(aliases), created, replicas, balancer, queue, budget));
     }
     backends.clear();
     backends.putAll(kept);
@@ -104,6 +109,8 @@ public final class BackendDirectory {
         return false;
       }
       entry.getValue().drop();
+      balancers.remove(entry.getKey());
+      budgets.remove(entry.getKey());
       return true;
     });
   }

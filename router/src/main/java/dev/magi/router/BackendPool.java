@@ -15,14 +15,16 @@ import java.util.Optional;
  * @param backends the replicas, never empty
  * @param policy how one replica is chosen
  * @param queue where requests wait for a free slot
+ * @param retries how many retries the model's requests may take at once
  */
 public record BackendPool(String modelId, List<String> aliases, Instant created, List<Backend> backends,
-    LoadBalancer policy, AdmissionQueue queue) {
+    LoadBalancer policy, AdmissionQueue queue, RetryBudget retries) {
 
-  /** A pool with its own queue of default limits (for tests and one-off pools). */
+  /** A pool with its own queue of default limits and its own budget (for tests and one-off pools). */
   public BackendPool(String modelId, List<String> aliases, Instant created, List<Backend> backends,
       LoadBalancer policy) {
-    this(modelId, aliases, created, backends, policy, new AdmissionQueue(modelId, AdmissionQueue.Limits.DEFAULTS));
+    this(modelId, aliases, created, backends, policy, new AdmissionQueue(modelId, AdmissionQueue.Limits.DEFAULTS),
+        new RetryBudget());
   }
 
   /** Copies the lists. */

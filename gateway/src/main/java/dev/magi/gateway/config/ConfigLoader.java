@@ -144,9 +144,15 @@ public final class ConfigLoader {
     for (ConfigReader entry : top.objects("backends")) {
       backends.add(backend(entry));
     }
-    ConfigReader router = top.child("router").allowOnly("queue_length", "queue_wait");
+    ConfigReader router = top.child("router").allowOnly("queue_length", "queue_wait", "policy", "policies");
+    String policy = checkPolicy(router.at("policy"), router.string("policy", "least_outstanding"));
+    Map<String, String> policies = new java.util.LinkedHashMap<>();
+    ConfigReader perModel = router.child("policies");
+    for (String model : perModel.keys()) {
+      policies.put(model, checkPolicy(perModel.at(model), perModel.string(model, policy)));
+    }
     MagiConfig.Routing routing = new MagiConfig.Routing(router.integer("queue_length", 256, 0, 1_000_000),
-        router.duration("queue_wait", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)));
+        router.duration("queue_wait", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)), policy, policies);
     ConfigReader admin = top.child("admin").allowOnly("token");
     String token = env.getOrDefault("MAGI_ADMIN_TOKEN", admin.string("token", ""));
     return new MagiConfig(new MagiConfig.Server(host, port, eventLoops), apiKeys, limitValues, timeoutValues,
@@ -240,6 +246,13 @@ public final class ConfigLoader {
     Optional<String> upstreamModel = Optional.ofNullable(entry.string("upstream_model", null))
         .filter(m -> !m.isBlank());
     return new BackendSettings(model, endpoint, aliases, upstreamModel, entry.integer("slots", 0, 0, 100_000));
+  }
+
+  private static String checkPolicy(String path, String name) {
+    if (dev.magi.router.LoadBalancer.named(name, new java.util.Random()).isEmpty()) {
+      throw new ConfigException(path, "must be least_outstanding, round_robin or p2c, got " + name);
+    }
+    return name;
   }
 
   /** Model ids appear in URLs and logs: printable, no spaces, at most 256 characters. */

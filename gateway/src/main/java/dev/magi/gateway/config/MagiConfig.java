@@ -116,8 +116,20 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    *
    * @param queueLength most requests waiting for a slot, per model (429 beyond)
    * @param queueWait longest a request waits for a slot (429 after)
+   * @param policy the load-balancing policy of every model: {@code least_outstanding}, {@code round_robin}, {@code p2c}
+   * @param policies policies of particular models, by model id
    */
-  public record Routing(int queueLength, Duration queueWait) {
+  public record Routing(int queueLength, Duration queueWait, String policy, java.util.Map<String, String> policies) {
+
+    /** Copies the map. */
+    public Routing {
+      policies = java.util.Map.copyOf(policies);
+    }
+
+    /** The policy name of {@code model}. */
+    public String policyOf(String model) {
+      return policies.getOrDefault(model, policy);
+    }
   }
 
   /**

@@ -66,6 +66,9 @@ final class Exchange {
   private long pingTimer = -1;
   private long idleTimer = -1;
   private long lastActivityNanos;
+  private long sentAtNanos;
+  private boolean retrying;
+  private boolean firstEventRecorded;
 
   Exchange(Vertx vertx, HttpClient client, HttpServerResponse response, ApiRequest request, BackendPool pool,
       MagiConfig config, String requestId) {
@@ -80,8 +83,22 @@ final class Exchange {
 
   /** Sends the request to the first chosen backend. */
   void start() {
+    pool.retries().requestStarted();
     response.closeHandler(ignored -> clientLeft());
     attempt(null);
+  }
+
+  /** The exchange is decided; the model's retry budget learns it, once. */
+  private void markFinished() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    pool.retries().requestEnded();
+    if (retrying) {
+      retrying = false;
+      pool.retries().retryEnded();
+    }
   }
 
   private void attempt(ApiException previous) {
@@ -91,6 +108,14 @@ final class Exchange {
     if (tried.size() >= MAX_ATTEMPTS) {
       fail(previous);
       return;
+    }
+    if (!tried.isEmpty()) {
+      if (retrying || !pool.retries().tryRetry()) {
+        // The budget is spent: a failing backend must not multiply the load on the others.
+        fail(previous);
+        return;
+      }
+      retrying = true;
     }
     AdmissionQueue.Ticket waiting = pool.queue().acquire(tried, vertx);
     ticket = waiting;
@@ -150,6 +175,8 @@ final class Exchange {
         .putHeader("Accept", request.stream() ? "text/event-stream, application/x-ndjson" : "application/json")
         .putHeader("X-Request-Id", requestId);
     backend.endpoint().apiKey().ifPresent(key -> options.putHeader("Authorization", "Bearer " + key));
+    sentAtNanos = System.nanoTime();
+    firstEventRecorded = false;
     if (request.stream()) {
       armFirstEventTimer();
     } else {
@@ -217,6 +244,9 @@ final class Exchange {
       return;
     }
     String contentType = answer.getHeader("Content-Type");
+    if (!request.stream()) {
+      backend.recordFirstEvent((System.nanoTime() - sentAtNanos) / 1e6);
+    }
     if (protocol.streams(request, contentType)) {
       relay(answer, protocol.streamTranslator(request, pool.modelId()));
     } else if (protocol.translatesBody(request)) {
@@ -232,7 +262,7 @@ final class Exchange {
         try {
           Buffer translated = protocol.translateBody(request, pool.modelId(), body.result());
           commitHeaders(status, "application/json");
-          finished = true;
+          markFinished();
           response.end(translated);
         } catch (ApiException e) {
           fail(e);
@@ -257,7 +287,7 @@ final class Exchange {
     answer.handler(this::write);
     answer.exceptionHandler(failure -> {
       if (!finished) {
-        finished = true;
+        markFinished();
         lease.release();
         // A cut body must not look complete: drop the client connection.
         response.reset();
@@ -265,7 +295,7 @@ final class Exchange {
     });
     answer.endHandler(ignored -> {
       if (!finished) {
-        finished = true;
+        markFinished();
         lease.release();
         response.end();
       }
@@ -301,8 +331,10 @@ final class Exchange {
       out = held;
       held = null;
     }
-    if (firstEventTimer >= 0 && translator.sawEvent()) {
+    if (!firstEventRecorded && translator.sawEvent()) {
+      firstEventRecorded = true;
       cancelFirstEventTimer();
+      lease.backend().recordFirstEvent((System.nanoTime() - sentAtNanos) / 1e6);
     }
     if (out.length() > 0) {
       write(out);
@@ -346,7 +378,7 @@ final class Exchange {
       commitStream();
       tail = held == null ? tail : held.appendBuffer(tail);
     }
-    finished = true;
+    markFinished();
     cancelTimers();
     lease.release();
     response.end(tail);
@@ -369,7 +401,7 @@ final class Exchange {
   }
 
   private void endStreamWithError(String code, String message) {
-    finished = true;
+    markFinished();
     cancelTimers();
     response.end(SseEvents.error(code, message));
   }
@@ -485,7 +517,7 @@ final class Exchange {
     if (finished) {
       return;
     }
-    finished = true;
+    markFinished();
     cancelTimers();
     if (ticket != null) {
       ticket.cancel();
@@ -501,7 +533,7 @@ final class Exchange {
     if (finished) {
       return;
     }
-    finished = true;
+    markFinished();
     cancelTimers();
     if (committed) {
       response.end(SseEvents.error(error));

@@ -118,6 +118,9 @@ class ConfigLoaderTest {
       "'models:\n  port_range_start: 9000\n  port_range_end: 8000\n'  | models.port_range_end: must not be below port_range_start",
       "'models:\n  settings:\n    m:\n      parallel: 0\n'            | models.settings.m.parallel: must be between 1 and 256",
       "'models:\n  defaults:\n    ctx: 5\n'                          | models.defaults.ctx: unknown key",
+      "'router:\n  policy: random\n'                                  | router.policy: must be least_outstanding, round_robin or p2c",
+      "'router:\n  policies:\n    m: fastest\n'                       | router.policies.m: must be least_outstanding",
+      "'backends:\n  - model: m\n    url: http://a:1\n    slots: -1\n' | backends[0].slots: must be between 0 and 100000",
   })
   void problemsNameTheFieldPath(String yaml, String expected) {
     ConfigException error = assertThrows(ConfigException.class, () -> ConfigLoader.fromYaml(yaml, Map.of()));
