@@ -163,6 +163,7 @@ final class AdminApi {
   static ObjectNode serverJson(ServerInfo server) {
     ObjectNode json = Json.object();
     json.put("name", server.name());
+    json.put("model", server.model());
     json.put("port", server.port());
     json.put("pid", server.pid());
     json.put("status", server.state().json());

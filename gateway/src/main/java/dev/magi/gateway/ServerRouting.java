@@ -37,20 +37,18 @@ final class ServerRouting implements ServerEvents {
     this.catalog = catalog;
   }
 
-  /** The directory source of one server's declaration. */
-  static String source(String model) {
-    return "server:" + model;
+  /** The directory source of one server instance's declaration. */
+  static String source(String instance) {
+    return "server:" + instance;
   }
 
   @Override
   public void ready(ServerInfo server) {
     Endpoint endpoint = Endpoint.of(BackendType.LLAMA_SERVER, server.url(), null);
     endpoint.recordHealth(Health.HEALTHY, "");
-    ModelEntry entry = catalog.get().find(server.name()).orElse(null);
-    List<String> aliases = entry == null ? List.of() : entry.aliases();
-    int slots = entry == null ? 0 : entry.launch().parallel();
-    directory.replace(source(server.name()), List.of(new ModelDeclaration(server.name(), aliases, endpoint,
-        server.name(), server.startedAt().orElse(Instant.now()), slots)));
+    List<String> aliases = catalog.get().find(server.model()).map(ModelEntry::aliases).orElse(List.of());
+    directory.replace(source(server.name()), List.of(new ModelDeclaration(server.model(), aliases, endpoint,
+        server.model(), server.startedAt().orElse(Instant.now()), server.launch().parallel())));
   }
 
   @Override
@@ -68,7 +66,7 @@ final class ServerRouting implements ServerEvents {
   }
 
   private List<Backend> backendsOf(ServerInfo server) {
-    return directory.routes().resolve(server.name()).map(BackendPool::backends).orElse(List.of()).stream()
+    return directory.routes().resolve(server.model()).map(BackendPool::backends).orElse(List.of()).stream()
         .filter(b -> b.endpoint().port() == server.port() && b.endpoint().host().equals("127.0.0.1"))
         .toList();
   }

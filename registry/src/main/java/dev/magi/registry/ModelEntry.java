@@ -34,6 +34,12 @@ public record ModelEntry(String id, List<String> aliases, Path path, String file
     return invalidReason.isEmpty();
   }
 
+  /** The same model launched with other settings; its memory estimate follows them. */
+  public ModelEntry withLaunch(LaunchSettings other) {
+    return new ModelEntry(id, aliases, path, file, sizeBytes, parts, mmproj, kind, metadata, invalidReason, other,
+        MemoryEstimate.bytes(sizeBytes, metadata.orElse(null), other));
+  }
+
   /** Whether {@code name} is its id or one of its aliases. */
   public boolean answersTo(String name) {
     return id.equals(name) || aliases.contains(name);

@@ -100,18 +100,34 @@ public final class ServerFleet {
         return Future.failedFuture(new ServerException(404, "model_not_found",
             "No model '" + name + "' in the registry."));
       }
-      if (!entry.valid()) {
-        return Future.failedFuture(new ServerException(409, "model_invalid",
-            "Model '" + entry.id() + "' cannot be served: " + entry.invalidReason().orElse("")));
-      }
-      ModelServer server = servers.computeIfAbsent(entry.id(), ModelServer::new);
-      return switch (server.state) {
-        case READY -> Future.succeededFuture(server.info());
-        case STARTING -> server.starting.future();
-        case STOPPING -> server.stopping.compose(v -> ensureReady(name));
-        case STOPPED, FAILED -> start(server, entry);
-      };
+      return ensureReadyHere(new ServerSpec(entry.id(), entry));
     });
+  }
+
+  /**
+   * Makes one server instance ready, with exactly the launch settings of {@code spec} when it has to
+   * start it. A ready instance is returned as it is, whatever its settings: replacing it is the
+   * caller's decision (stop it first).
+   *
+   * @return the ready server, or a failed future with a {@link ServerException}
+   */
+  public Future<ServerInfo> ensureReady(ServerSpec spec) {
+    return onContext(() -> ensureReadyHere(spec));
+  }
+
+  private Future<ServerInfo> ensureReadyHere(ServerSpec spec) {
+    ModelEntry entry = spec.model();
+    if (!entry.valid()) {
+      return Future.failedFuture(new ServerException(409, "model_invalid",
+          "Model '" + entry.id() + "' cannot be served: " + entry.invalidReason().orElse("")));
+    }
+    ModelServer server = servers.computeIfAbsent(spec.instance(), instance -> new ModelServer(instance, entry));
+    return switch (server.state) {
+      case READY -> Future.succeededFuture(server.info());
+      case STARTING -> server.starting.future();
+      case STOPPING -> server.stopping.compose(v -> ensureReady(spec));
+      case STOPPED, FAILED -> start(server, entry);
+    };
   }
 
   /**
@@ -139,11 +155,18 @@ public final class ServerFleet {
         server.child == null ? server.lastLog : server.child.logTail(lines)));
   }
 
-  /** The server of the model called {@code name} (id or alias), or a 404 when none was ever started. */
+  /**
+   * The server instance called {@code name}, or the first instance of the model called {@code name}
+   * (id or alias); a 404 when none was ever started.
+   */
   private Future<ModelServer> existing(String name) {
-    String id = catalog.get().find(name).map(ModelEntry::id).orElse(name);
-    ModelServer server = servers.get(id);
-    return server != null ? Future.succeededFuture(server) : Future.failedFuture(new ServerException(404,
+    ModelServer server = servers.get(name);
+    if (server == null) {
+      String id = catalog.get().find(name).map(ModelEntry::id).orElse(name);
+      server = servers.get(id);
+    }
+    ModelServer found = server;
+    return found != null ? Future.succeededFuture(found) : Future.failedFuture(new ServerException(404,
         "server_not_found", "No server of model '" + name + "' was started."));
   }
 
@@ -165,14 +188,14 @@ public final class ServerFleet {
       return Future.succeededFuture();
     }
     ModelEntry entry = server.entry;
-    return context.<PortLease>executeBlocking(() -> ports.lease(entry.id()))
+    return context.<PortLease>executeBlocking(() -> ports.lease(server.id))
         .compose(lease -> {
           if (server.generation != generation || server.state != ServerState.STARTING) {
             ports.release(lease);
             return Future.succeededFuture();
           }
           server.lease = lease;
-          Path log = settings.logDir().resolve(safeFileName(entry.id()) + "-" + lease.port() + ".log");
+          Path log = settings.logDir().resolve(safeFileName(server.id) + "-" + lease.port() + ".log");
           return hop(launcher.launch(LlamaServerCommand.build(settings.binary(), entry, lease.port()), log))
               .compose(child -> {
                 if (server.generation != generation || server.state != ServerState.STARTING) {
@@ -453,7 +476,7 @@ public final class ServerFleet {
     return result.future();
   }
 
-  /** One model's server; touched only on the fleet's context. */
+  /** One server instance; touched only on the fleet's context. */
   private final class ModelServer {
     final String id;
     ModelEntry entry;
@@ -470,13 +493,15 @@ public final class ServerFleet {
     long generation;
     final Deque<Instant> crashes = new ArrayDeque<>();
 
-    ModelServer(String id) {
+    ModelServer(String id, ModelEntry entry) {
       this.id = id;
+      this.entry = entry;
     }
 
     ServerInfo info() {
-      return new ServerInfo(id, lease == null ? 0 : lease.port(), child == null ? 0 : child.pid(), state,
-          Optional.ofNullable(child == null ? null : startedAt), restarts, lastError);
+      return new ServerInfo(id, entry.id(), entry.launch(), lease == null ? 0 : lease.port(),
+          child == null ? 0 : child.pid(), state, Optional.ofNullable(child == null ? null : startedAt), restarts,
+          lastError);
     }
   }
 }
