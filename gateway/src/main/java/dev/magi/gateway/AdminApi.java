@@ -5,6 +5,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.gateway.api.ApiException;
 import dev.magi.gateway.api.Json;
 import dev.magi.gateway.config.MagiConfig;
+import dev.magi.profiles.Plan;
+import dev.magi.profiles.Profile;
+import dev.magi.profiles.ProfileException;
+import dev.magi.profiles.ProfileModel;
+import dev.magi.profiles.ProfileSwitcher;
+import dev.magi.profiles.SwitchResult;
 import dev.magi.registry.CatalogJson;
 import dev.magi.registry.ModelEntry;
 import dev.magi.router.Backend;
@@ -17,8 +23,10 @@ import dev.magi.servers.ServerState;
 import io.vertx.core.Future;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -61,6 +69,88 @@ final class AdminApi {
         respond(ctx, models.fleet().stop(ctx.pathParam("name")), AdminApi::startedJson));
     router.getWithRegex("/api/models/(?<name>[^/]+)/logs").handler(this::logs);
     router.get("/api/router").handler(this::routerState);
+    router.get("/api/models/profiles").handler(this::profiles);
+    router.post("/api/models/profile/activate").handler(BodyHandler.create(false).setBodyLimit(64 * 1024))
+        .handler(this::activate);
+  }
+
+  private void profiles(RoutingContext ctx) {
+    ProfileSwitcher switcher = models.profiles();
+    ObjectNode body = Json.object();
+    ArrayNode list = body.putArray("profiles");
+    for (Profile profile : switcher.profiles().values()) {
+      ObjectNode item = list.addObject();
+      item.put("name", profile.name());
+      item.put("description", profile.description());
+      item.put("memory_budget", profile.memoryBudget());
+      ArrayNode entries = item.putArray("models");
+      for (ProfileModel model : profile.models()) {
+        ObjectNode entry = entries.addObject();
+        entry.put("model", model.model());
+        entry.put("backend", model.source().configName());
+        entry.put("replicas", model.replicas());
+        entry.put("on_demand", model.onDemand());
+      }
+      switcher.plan(profile.name()).ifPresent(plan -> {
+        item.put("memory_estimate", plan.memoryEstimate());
+        ArrayNode problems = item.putArray("problems");
+        plan.problems().forEach(p -> problems.addObject().put("model", p.model()).put("error", p.error()));
+      });
+    }
+    body.put("active_profile", switcher.active().map(Profile::name).orElse(null));
+    switcher.switching().ifPresent(progress -> {
+      ObjectNode switching = body.putObject("switching");
+      switching.put("target", progress.target());
+      ArrayNode pending = switching.putArray("pending");
+      progress.pending().forEach(pending::add);
+      ArrayNode ready = switching.putArray("ready");
+      progress.ready().forEach(ready::add);
+      switching.set("failed", problems(progress.failed()));
+    });
+    json(ctx, body);
+  }
+
+  /** {@code {"profile_name": "..."}}; waits for the switch unless {@code ?wait=false} (then 202). */
+  private void activate(RoutingContext ctx) {
+    com.fasterxml.jackson.databind.JsonNode request = Json.parseOrNull(ctx.body().buffer() == null
+        ? io.vertx.core.buffer.Buffer.buffer() : ctx.body().buffer());
+    if (request == null || !request.path("profile_name").isTextual()) {
+      throw ApiException.invalid("profile_name", "Send {\"profile_name\": \"<name>\"}.");
+    }
+    String name = request.get("profile_name").asText();
+    Future<SwitchResult> switched = models.profiles().activate(name);
+    if ("false".equals(ctx.request().getParam("wait"))) {
+      if (switched.failed()) {
+        ctx.fail(toApi(switched.cause()));
+        return;
+      }
+      ObjectNode accepted = Json.object();
+      accepted.put("profile", name);
+      accepted.put("status", "switching");
+      ctx.response().setStatusCode(202);
+      json(ctx, accepted);
+      return;
+    }
+    respond(ctx, switched, AdminApi::switchJson);
+  }
+
+  private static ObjectNode switchJson(SwitchResult result) {
+    ObjectNode body = Json.object();
+    body.put("profile", result.profile());
+    ArrayNode started = body.putArray("started");
+    result.started().forEach(started::add);
+    ArrayNode stopped = body.putArray("stopped");
+    result.stopped().forEach(stopped::add);
+    ArrayNode kept = body.putArray("kept");
+    result.kept().forEach(kept::add);
+    body.set("failed", problems(result.failed()));
+    return body;
+  }
+
+  private static ArrayNode problems(List<Plan.Problem> problems) {
+    ArrayNode list = Json.array();
+    problems.forEach(p -> list.addObject().put("name", p.model()).put("error", p.error()));
+    return list;
   }
 
   /** Every model's pool: policy, queue, retry budget, and each backend's state. */
@@ -103,8 +193,22 @@ final class AdminApi {
     json(ctx, body);
   }
 
-  /** Starts every valid model of the registry (profiles narrow this down once one is active). */
+  /**
+   * Starts the models of the active profile (a reconcile of it); with no active profile, every valid
+   * model of the registry.
+   */
   private void startAll(RoutingContext ctx) {
+    Optional<Profile> active = models.profiles().active();
+    if (active.isPresent()) {
+      respond(ctx, models.profiles().activate(active.get().name()), result -> {
+        ObjectNode body = switchJson(result);
+        ArrayNode started = body.putArray("started");
+        result.started().forEach(started::add);
+        result.kept().forEach(started::add);
+        return body;
+      });
+      return;
+    }
     List<String> names = models.catalog().current().models().stream().filter(ModelEntry::valid)
         .map(ModelEntry::id).toList();
     List<Future<ServerInfo>> starts = new ArrayList<>();
@@ -196,6 +300,10 @@ final class AdminApi {
 
   /** The admin API's face of a supervisor failure. */
   static ApiException toApi(Throwable failure) {
+    if (failure instanceof ProfileException profile) {
+      return new ApiException(profile.status(), profile.status() >= 500 ? "server_error" : "invalid_request_error",
+          profile.code().equals("profile_not_found") ? "profile_name" : null, profile.code(), profile.getMessage());
+    }
     if (failure instanceof ServerException server) {
       String type = server.status() >= 500 ? "server_error" : "invalid_request_error";
       return new ApiException(server.status(), type, null, server.code(), server.getMessage());

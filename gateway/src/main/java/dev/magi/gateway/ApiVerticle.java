@@ -66,7 +66,7 @@ final class ApiVerticle extends AbstractVerticle {
         .setKeepAliveTimeout(3)
         .setTcpNoDelay(true);
     PoolOptions pool = new PoolOptions().setHttp1MaxSize(1024);
-    proxy = new Proxy(vertx, vertx.createHttpClient(clientOptions, pool), directory, config);
+    proxy = new Proxy(vertx, UpstreamClients.create(vertx, clientOptions, pool), directory, config);
     HttpServerOptions serverOptions = new HttpServerOptions()
         .setHost(config.server().host())
         .setPort(port)

@@ -32,7 +32,7 @@ final class ControlVerticle extends AbstractVerticle {
 
   @Override
   public void start(Promise<Void> started) {
-    HttpClient client = vertx.createHttpClient(new HttpClientOptions()
+    HttpClient client = UpstreamClients.create(vertx, new HttpClientOptions()
         .setConnectTimeout((int) config.health().timeout().toMillis())
         .setKeepAliveTimeout(3), new PoolOptions().setHttp1MaxSize(4));
     List<Future<Void>> discoveries = new ArrayList<>();

@@ -71,6 +71,7 @@ public final class Gateway {
           }
           return Future.all(more).map(all -> {
             more.forEach(f -> deployments.add(f.result()));
+            models.activateStartupProfile(config.startupProfile());
             return new Gateway(vertx, directory, models, deployments, first.actualPort());
           });
         });

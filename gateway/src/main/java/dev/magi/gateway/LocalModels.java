@@ -6,7 +6,10 @@ import dev.magi.ports.PortProbe;
 import dev.magi.registry.ModelCatalog;
 import dev.magi.registry.ModelScanner;
 import dev.magi.router.BackendDirectory;
+import dev.magi.profiles.ProfileSwitcher;
 import dev.magi.servers.HttpHealthProbe;
+import dev.magi.servers.ServerInfo;
+import dev.magi.servers.ServerSpec;
 import dev.magi.servers.ProcessLauncher;
 import dev.magi.servers.ServerFleet;
 import dev.magi.servers.StrayReaper;
@@ -16,7 +19,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.HexFormat;
@@ -33,10 +39,14 @@ final class LocalModels {
   private final ModelCatalog catalog;
   private final ServerFleet fleet;
   private final ProcessLauncher launcher;
+  private final ProfileSwitcher profiles;
   private final Path pidFile;
+  private final Path activeProfileFile;
   private final String marker;
+  private final Vertx vertx;
 
   LocalModels(Vertx vertx, MagiConfig config, BackendDirectory directory) {
+    this.vertx = vertx;
     MagiConfig.Models models = config.models();
     Clock clock = Clock.systemUTC();
     this.catalog = new ModelCatalog(vertx, new ModelScanner(models.dir(), models.settings(), models.defaults()),
@@ -48,8 +58,69 @@ final class LocalModels {
         models.concurrentStarts(), models.drainTimeout(), models.stopGrace(), models.logDir(), models.dataDir());
     this.fleet = new ServerFleet(vertx.getOrCreateContext(), catalog::current,
         new PortPool(models.portRangeStart(), models.portRangeEnd(), PortProbe.BIND, clock), launcher,
-        new HttpHealthProbe(vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false))),
+        new HttpHealthProbe(UpstreamClients.create(vertx, new HttpClientOptions().setKeepAlive(false),
+            new io.vertx.core.http.PoolOptions())),
         new VertxScheduler(vertx), clock, settings, new ServerRouting(vertx, directory, catalog::current));
+    this.activeProfileFile = models.dataDir().resolve("active_profile");
+    this.profiles = new ProfileSwitcher(config.profiles(), catalog::current, new ProfileSwitcher.Effects() {
+      @Override
+      public Future<ServerInfo> start(ServerSpec spec) {
+        return fleet.ensureReady(spec);
+      }
+
+      @Override
+      public Future<ServerInfo> stop(String instance) {
+        return fleet.stop(instance);
+      }
+
+      @Override
+      public List<ServerInfo> servers() {
+        return fleet.servers();
+      }
+
+      @Override
+      public Future<Void> saveActive(String profile) {
+        return vertx.executeBlocking(() -> {
+          Files.createDirectories(activeProfileFile.toAbsolutePath().getParent());
+          Path temp = activeProfileFile.resolveSibling("active_profile.tmp");
+          Files.writeString(temp, profile + "\n");
+          Files.move(temp, activeProfileFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+          return null;
+        }, false);
+      }
+    });
+  }
+
+  /**
+   * Activates the startup profile: {@code MAGI_PROFILE}, else the one active when Magi last ran. Runs
+   * in the background: the gateway serves while models load.
+   */
+  void activateStartupProfile(java.util.Optional<String> named) {
+    vertx.executeBlocking(() -> named.orElseGet(() -> {
+      try {
+        return Files.exists(activeProfileFile) ? Files.readString(activeProfileFile).trim() : null;
+      } catch (java.io.IOException e) {
+        return null;
+      }
+    }), false).onSuccess(name -> {
+      if (name == null || name.isEmpty()) {
+        return;
+      }
+      LOG.info(() -> "activating profile " + name + " at startup");
+      profiles.activate(name).onComplete(done -> {
+        if (done.failed()) {
+          LOG.warning(() -> "cannot activate profile " + name + ": " + done.cause().getMessage());
+        } else if (!done.result().failed().isEmpty()) {
+          LOG.warning(() -> "profile " + name + " is active, but not all of it started: " + done.result().failed());
+        } else {
+          LOG.info(() -> "profile " + name + " is active");
+        }
+      });
+    });
+  }
+
+  ProfileSwitcher profiles() {
+    return profiles;
   }
 
   /**

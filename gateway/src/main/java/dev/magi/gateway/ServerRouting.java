@@ -51,13 +51,28 @@ final class ServerRouting implements ServerEvents {
         server.model(), server.startedAt().orElse(Instant.now()), server.launch().parallel())));
   }
 
+  /**
+   * Takes the server out of its pool once nothing depends on it: when it is the model's last server,
+   * requests already waiting in the model's queue are served first (they are in flight for their
+   * clients). Then it waits for its own requests to finish. The supervisor bounds the whole wait.
+   */
   @Override
   public Future<Void> leaving(ServerInfo server) {
     List<Backend> leaving = backendsOf(server);
-    directory.replace(source(server.name()), List.of());
-    Promise<Void> drained = Promise.promise();
-    waitUntilIdle(leaving, drained);
-    return drained.future();
+    BackendPool pool = directory.routes().resolve(server.model()).orElse(null);
+    boolean last = pool != null && pool.backends().size() <= leaving.size();
+    Promise<Void> queueServed = Promise.promise();
+    if (last) {
+      waitUntil(() -> pool.queue().waiting() == 0, queueServed);
+    } else {
+      queueServed.complete();
+    }
+    return queueServed.future().compose(served -> {
+      directory.replace(source(server.name()), List.of());
+      Promise<Void> drained = Promise.promise();
+      waitUntil(() -> leaving.stream().allMatch(b -> b.inFlight() == 0), drained);
+      return drained.future();
+    });
   }
 
   @Override
@@ -71,11 +86,11 @@ final class ServerRouting implements ServerEvents {
         .toList();
   }
 
-  private void waitUntilIdle(List<Backend> backends, Promise<Void> drained) {
-    if (backends.stream().allMatch(b -> b.inFlight() == 0)) {
-      drained.complete();
+  private void waitUntil(java.util.function.BooleanSupplier condition, Promise<Void> done) {
+    if (condition.getAsBoolean()) {
+      done.complete();
       return;
     }
-    vertx.setTimer(DRAIN_POLL_MILLIS, id -> waitUntilIdle(backends, drained));
+    vertx.setTimer(DRAIN_POLL_MILLIS, id -> waitUntil(condition, done));
   }
 }

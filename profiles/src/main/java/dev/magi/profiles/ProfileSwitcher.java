@@ -122,9 +122,12 @@ public final class ProfileSwitcher {
     return Future.join(starts)
         .transform(ignored -> {
           Set<String> failedModels = new HashSet<>();
+          List<String> started = new ArrayList<>();
           for (int i = 0; i < starts.size(); i++) {
             if (starts.get(i).failed()) {
               failedModels.add(plan.start().get(i).model().id());
+            } else {
+              started.add(plan.start().get(i).instance());
             }
           }
           // A model whose new instances failed keeps its old ones serving.
@@ -133,14 +136,14 @@ public final class ProfileSwitcher {
               .map(ServerInfo::name).toList();
           List<Future<ServerInfo>> stops = new ArrayList<>();
           leaving.forEach(instance -> stops.add(effects.stop(instance)));
-          return Future.join(stops).transform(done -> Future.succeededFuture(leaving));
+          return Future.join(stops).transform(done -> Future.succeededFuture(List.of(started, leaving)));
         })
-        .compose(stopped -> {
+        .compose(changes -> {
           active = name;
           return effects.saveActive(name).recover(failure -> {
             LOG.warning(() -> "cannot remember the active profile: " + failure.getMessage());
             return Future.succeededFuture();
-          }).map(saved -> new SwitchResult(name, progress.readyCopy(), stopped, plan.keep(), progress.failed()));
+          }).map(saved -> new SwitchResult(name, changes.get(0), changes.get(1), plan.keep(), progress.failed()));
         })
         .eventually(() -> {
           switching.set(null);

@@ -48,8 +48,4 @@ public final class Progress {
   public synchronized List<Plan.Problem> failed() {
     return List.copyOf(failed);
   }
-
-  synchronized List<String> readyCopy() {
-    return new ArrayList<>(ready);
-  }
 }

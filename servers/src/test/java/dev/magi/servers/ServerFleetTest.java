@@ -100,6 +100,15 @@ class ServerFleetTest {
     return fleet.server(id).map(ServerInfo::state).orElse(ServerState.STOPPED);
   }
 
+  /** Fires pending waits until {@code future} completes: some steps run on a worker, not the context. */
+  private <T> T fireUntilDone(Future<T> future) throws InterruptedException {
+    await(() -> {
+      scheduler.fireAll();
+      return future.isComplete();
+    }, "completion");
+    return Await.result(future);
+  }
+
   private static void await(BooleanSupplier condition, String what) throws InterruptedException {
     long deadline = System.nanoTime() + 10_000_000_000L;
     while (!condition.getAsBoolean()) {
@@ -120,10 +129,9 @@ class ServerFleetTest {
     loading.add(9100);
     scheduler.fireAll();
     healthy.add(9100);
-    scheduler.fireAll();
 
     for (Future<ServerInfo> call : calls) {
-      assertEquals(ServerState.READY, Await.result(call).state());
+      assertEquals(ServerState.READY, fireUntilDone(call).state());
     }
     assertEquals(1, launcher.children.size());
     assertEquals(List.of("ready tiny 9100"), events);
@@ -156,9 +164,8 @@ class ServerFleetTest {
     launcher.children.get(0).exit(1);
     await(() -> launcher.children.size() == 2, "second spawn");
     healthy.add(9101);
-    scheduler.fireAll();
 
-    assertEquals(9101, Await.result(start).port());
+    assertEquals(9101, fireUntilDone(start).port());
     assertTrue(launcher.commands.get(1).contains("9101"));
   }
 
@@ -190,8 +197,7 @@ class ServerFleetTest {
     int spawned = launcher.children.size();
     Future<ServerInfo> again = fleet.ensureReady("tiny");
     await(() -> launcher.children.size() == spawned + 1, "manual start");
-    scheduler.fireAll();
-    assertEquals(ServerState.READY, Await.result(again).state());
+    assertEquals(ServerState.READY, fireUntilDone(again).state());
   }
 
   @Test
@@ -282,12 +288,10 @@ class ServerFleetTest {
     assertEquals(1, launcher.children.size(), "the second waits while the first loads");
 
     healthy.add(9100);
-    scheduler.fireAll();
-    Await.result(first);
+    fireUntilDone(first);
     await(() -> launcher.children.size() == 2, "second spawn after the first is ready");
     healthy.add(9101);
-    scheduler.fireAll();
-    assertSame(ServerState.READY, Await.result(second).state());
+    assertSame(ServerState.READY, fireUntilDone(second).state());
   }
 
   @Test

@@ -20,7 +20,9 @@ import java.util.Map;
  *   <li>{@code ignore_sigterm}: SIGTERM does nothing; only SIGKILL ends it</li>
  *   <li>{@code token_ms=N}: time per generated token</li>
  * </ul>
- * A port that is already bound makes it print llama-server's own message and exit with code 1.
+ * A model file whose path contains {@code fails-to-load} always exits during load (code 1), so one
+ * model of several can fail. A port that is already bound makes it print llama-server's own message
+ * and exit with code 1.
  */
 public final class FakeLlamaServerMain {
 
@@ -60,11 +62,12 @@ public final class FakeLlamaServerMain {
       FakeLlamaServer server = started.result();
       System.out.println("main: HTTP server is listening, hostname: " + host + ", port: " + port);
       System.out.println("main: loading model");
-      if (behaviour.containsKey("exit_during_load")) {
+      boolean failsToLoad = flags.getOrDefault("-m", "").contains("fails-to-load");
+      if (behaviour.containsKey("exit_during_load") || failsToLoad) {
         vertx.setTimer(Math.max(1, loadMillis / 2), id -> {
           System.out.println("llama_model_load: error loading model: tensor data is not within the file bounds");
           System.out.flush();
-          Runtime.getRuntime().halt(Integer.parseInt(behaviour.get("exit_during_load")));
+          Runtime.getRuntime().halt(Integer.parseInt(behaviour.getOrDefault("exit_during_load", "1")));
         });
         return;
       }

@@ -9,6 +9,9 @@ import dev.magi.router.Endpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import dev.magi.profiles.ModelSource;
+import dev.magi.profiles.Profile;
+import dev.magi.profiles.ProfileModel;
 import dev.magi.registry.LaunchSettings;
 import dev.magi.registry.ModelSettings;
 import java.nio.file.Path;
@@ -91,7 +94,7 @@ public final class ConfigLoader {
     }
     ConfigReader top = new ConfigReader(root, "")
         .allowOnly("server", "auth", "limits", "timeouts", "health", "ollama", "backends", "models", "admin",
-            "router");
+            "router", "profiles");
 
     ConfigReader server = top.child("server").allowOnly("host", "port", "event_loops");
     String host = env.getOrDefault("MAGI_HOST", server.string("host", "127.0.0.1")).trim();
@@ -157,7 +160,39 @@ public final class ConfigLoader {
     String token = env.getOrDefault("MAGI_ADMIN_TOKEN", admin.string("token", ""));
     return new MagiConfig(new MagiConfig.Server(host, port, eventLoops), apiKeys, limitValues, timeoutValues,
         healthValues, refresh, backends, models(top.child("models"), env),
-        token.isBlank() ? Optional.empty() : Optional.of(token.trim()), routing);
+        token.isBlank() ? Optional.empty() : Optional.of(token.trim()), routing, profiles(top.child("profiles")),
+        Optional.ofNullable(env.get("MAGI_PROFILE")).map(String::trim).filter(p -> !p.isEmpty()));
+  }
+
+  private static Map<String, Profile> profiles(ConfigReader profiles) {
+    Map<String, Profile> result = new java.util.LinkedHashMap<>();
+    for (String name : profiles.keys()) {
+      checkModelName(profiles.at(name), name);
+      ConfigReader profile = profiles.child(name).allowOnly("description", "memory_budget", "models");
+      List<ProfileModel> models = new ArrayList<>();
+      for (ConfigReader entry : profile.objects("models")) {
+        entry.allowOnly("model", "backend", "replicas", "context", "parallel", "gpu_layers", "args", "on_demand",
+            "ttl");
+        String model = entry.requiredString("model");
+        checkModelName(entry.at("model"), model);
+        String sourceName = entry.string("backend", "local");
+        ModelSource source = ModelSource.byConfigName(sourceName).orElseThrow(() ->
+            new ConfigException(entry.at("backend"), "must be local, ollama or remote, got " + sourceName));
+        models.add(new ProfileModel(model, source, entry.integer("replicas", 1, 1, 64),
+            optionalInt(entry, "context", 16, 1 << 24), optionalInt(entry, "parallel", 1, 256),
+            optionalInt(entry, "gpu_layers", -1, 100_000),
+            entry.has("args") ? Optional.of(entry.strings("args")) : Optional.empty(),
+            entry.bool("on_demand", false),
+            entry.duration("ttl", Duration.ofMinutes(10), Duration.ofSeconds(1), Duration.ofDays(7))));
+      }
+      result.put(name, new Profile(name, profile.string("description", ""),
+          profile.size("memory_budget", 0, 0, 1L << 50), models));
+    }
+    return result;
+  }
+
+  private static java.util.OptionalInt optionalInt(ConfigReader entry, String key, int min, int max) {
+    return entry.has(key) ? java.util.OptionalInt.of(entry.integer(key, 0, min, max)) : java.util.OptionalInt.empty();
   }
 
   private static MagiConfig.Models models(ConfigReader models, Map<String, String> env) {

@@ -76,6 +76,17 @@ final class ConfigReader {
     return value.asText();
   }
 
+  boolean bool(String key, boolean fallback) {
+    JsonNode value = node.get(key);
+    if (value == null || value.isNull()) {
+      return fallback;
+    }
+    if (!value.isBoolean()) {
+      throw new ConfigException(at(key), "must be true or false, got " + value);
+    }
+    return value.asBoolean();
+  }
+
   String requiredString(String key) {
     String value = string(key, null);
     if (value == null || value.isBlank()) {

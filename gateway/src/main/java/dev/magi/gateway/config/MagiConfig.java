@@ -19,13 +19,17 @@ import java.util.Set;
  * @param models local GGUF models and their llama-server processes
  * @param adminToken the token {@code /api/} requires; empty means loopback clients only
  * @param routing how requests wait for and are spread over backends
+ * @param profiles named sets of models, by name
+ * @param startupProfile the profile to activate at startup ({@code MAGI_PROFILE}); else the last active one
  */
 public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Timeouts timeouts, HealthChecks health,
     Duration ollamaRefresh, List<BackendSettings> backends, Models models, java.util.Optional<String> adminToken,
-    Routing routing) {
+    Routing routing, java.util.Map<String, dev.magi.profiles.Profile> profiles,
+    java.util.Optional<String> startupProfile) {
 
   /** Copies the lists and checks that no model name is claimed twice by aliases. */
   public MagiConfig {
+    profiles = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(profiles));
     apiKeys = List.copyOf(apiKeys);
     backends = List.copyOf(backends);
     Set<String> ids = new HashSet<>();

@@ -47,6 +47,15 @@ class ConfigLoaderTest {
     assertEquals(defaults.server().port(), example.server().port());
     assertEquals(defaults.models(), example.models());
     assertEquals(defaults.adminToken(), example.adminToken());
+    assertEquals(defaults.routing(), example.routing());
+    assertEquals(List.of("development", "production", "fast-only"), List.copyOf(example.profiles().keySet()));
+    var development = example.profiles().get("development");
+    assertEquals(4L << 30, development.memoryBudget());
+    assertEquals(2, development.models().get(0).replicas());
+    assertEquals(dev.magi.profiles.ModelSource.OLLAMA, development.models().get(1).source());
+    var onDemand = example.profiles().get("production").models().get(2);
+    assertTrue(onDemand.onDemand());
+    assertEquals(Duration.ofMinutes(10), onDemand.ttl());
   }
 
   @Test
@@ -119,6 +128,11 @@ class ConfigLoaderTest {
       "'models:\n  settings:\n    m:\n      parallel: 0\n'            | models.settings.m.parallel: must be between 1 and 256",
       "'models:\n  defaults:\n    ctx: 5\n'                          | models.defaults.ctx: unknown key",
       "'router:\n  policy: random\n'                                  | router.policy: must be least_outstanding, round_robin or p2c",
+      "'profiles:\n  production:\n    models:\n      - model: a\n      - model: b\n      - model: c\n        replicas: 0\n' | profiles.production.models[2].replicas: must be between 1 and 64",
+      "'profiles:\n  p:\n    models:\n      - model: a\n        backend: cloud\n' | profiles.p.models[0].backend: must be local, ollama or remote",
+      "'profiles:\n  p:\n    models:\n      - replicas: 2\n'             | profiles.p.models[0].model: is required",
+      "'profiles:\n  p:\n    memory_budget: lots\n'                  | profiles.p.memory_budget: must be a size",
+      "'profiles:\n  p:\n    models:\n      - model: a\n        on_demand: yes please\n' | profiles.p.models[0].on_demand: must be true or false",
       "'router:\n  policies:\n    m: fastest\n'                       | router.policies.m: must be least_outstanding",
       "'backends:\n  - model: m\n    url: http://a:1\n    slots: -1\n' | backends[0].slots: must be between 0 and 100000",
   })
