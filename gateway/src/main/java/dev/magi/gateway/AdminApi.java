@@ -51,6 +51,11 @@ final class AdminApi {
     this.routing = routing;
   }
 
+  /** Local models: catalogue, fleet, profiles, on-demand loading. */
+  LocalModels models() {
+    return models;
+  }
+
   /** Adds the admin routes to {@code router}. */
   void routes(Router router) {
     router.route("/api/*").handler(ctx -> {

@@ -66,7 +66,19 @@ final class ApiVerticle extends AbstractVerticle {
         .setKeepAliveTimeout(3)
         .setTcpNoDelay(true);
     PoolOptions pool = new PoolOptions().setHttp1MaxSize(1024);
-    proxy = new Proxy(vertx, UpstreamClients.create(vertx, clientOptions, pool), directory, config);
+    OnDemandModels onDemand = admin.models().onDemand();
+    proxy = new Proxy(vertx, UpstreamClients.create(vertx, clientOptions, pool), directory, config,
+        new Proxy.Loader() {
+          @Override
+          public void used(String model) {
+            onDemand.used(model);
+          }
+
+          @Override
+          public java.util.Optional<io.vertx.core.Future<BackendPool>> load(String model) {
+            return onDemand.load(model);
+          }
+        });
     HttpServerOptions serverOptions = new HttpServerOptions()
         .setHost(config.server().host())
         .setPort(port)
@@ -134,9 +146,31 @@ final class ApiVerticle extends AbstractVerticle {
     ObjectNode list = Json.object();
     list.put("object", "list");
     ArrayNode data = list.putArray("data");
+    java.util.Set<String> listed = new java.util.HashSet<>();
     for (BackendPool pool : directory.routes().pools()) {
-      data.add(model(pool));
+      ObjectNode model = model(pool);
+      model.put("status", "loaded");
+      data.add(model);
+      listed.add(pool.modelId());
     }
+    // Local models of the active profile that are not routable now: loading, or waiting for a request.
+    LocalModels models = admin.models();
+    models.profiles().active().ifPresent(profile -> profile.models().forEach(wanted -> {
+      if (wanted.source() != dev.magi.profiles.ModelSource.LOCAL) {
+        return;
+      }
+      models.catalog().current().find(wanted.model()).ifPresent(entry -> {
+        if (listed.add(entry.id())) {
+          ObjectNode model = Json.object();
+          model.put("id", entry.id());
+          model.put("object", "model");
+          model.put("created", models.catalog().current().updatedAt().getEpochSecond());
+          model.put("owned_by", "llamacpp");
+          model.put("status", models.onDemand().state(entry.id()));
+          data.add(model);
+        }
+      });
+    }));
     json(ctx, 200, list);
   }
 

@@ -40,6 +40,7 @@ final class LocalModels {
   private final ServerFleet fleet;
   private final ProcessLauncher launcher;
   private final ProfileSwitcher profiles;
+  private final OnDemandModels onDemand;
   private final Path pidFile;
   private final Path activeProfileFile;
   private final String marker;
@@ -89,6 +90,8 @@ final class LocalModels {
         }, false);
       }
     });
+    this.onDemand = new OnDemandModels(catalog::current, profiles, fleet, directory, System::nanoTime);
+    onDemand.startSweeping(vertx, 1000);
   }
 
   /**
@@ -121,6 +124,10 @@ final class LocalModels {
 
   ProfileSwitcher profiles() {
     return profiles;
+  }
+
+  OnDemandModels onDemand() {
+    return onDemand;
   }
 
   /**

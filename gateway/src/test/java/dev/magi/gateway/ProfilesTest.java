@@ -71,6 +71,12 @@ class ProfilesTest {
           models:
             - model: model-a
             - model: fails-to-load
+        lazy:
+          models:
+            - model: model-a
+            - model: model-c
+              on_demand: true
+              ttl: 1s
       """;
 
   private static JsonNode json(HttpResponse<String> response) throws IOException {
@@ -209,5 +215,50 @@ class ProfilesTest {
     List<String> names = new ArrayList<>();
     array.forEach(n -> names.add(n.asText()));
     return names;
+  }
+
+  @Test
+  void anOnDemandModelLoadsOnItsFirstRequestAndUnloadsWhenIdle() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      magi.start(config("load_ms=800", PROFILES));
+      JsonNode lazy = json(activate(magi, "lazy", ""));
+      assertEquals(List.of("model-a"), names(lazy.get("started")), "on-demand models are not started");
+      assertEquals("unloaded", status(magi, "model-c"));
+
+      HttpClient http = HttpClient.newHttpClient();
+      List<CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        waiting.add(http.sendAsync(HttpRequest.newBuilder(URI.create(magi.url() + "/v1/chat/completions"))
+            .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"model-c\",\"stream\":true,\"max_tokens\":3,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}")).build(),
+            HttpResponse.BodyHandlers.ofString()));
+      }
+      await(() -> "loading".equals(status(magi, "model-c")), "loading");
+      for (CompletableFuture<HttpResponse<String>> request : waiting) {
+        HttpResponse<String> done = request.get(60, TimeUnit.SECONDS);
+        assertEquals(200, done.statusCode(), done.body());
+        assertTrue(done.body().endsWith("data: [DONE]\n\n"));
+      }
+      assertEquals("loaded", status(magi, "model-c"));
+      assertEquals(1, json(magi.get("/api/models/servers")).findValues("model").stream()
+          .filter(m -> m.asText().equals("model-c")).count(), "one start for three requests");
+
+      await(() -> "unloaded".equals(status(magi, "model-c")), "unloaded after its ttl");
+      assertEquals(200, magi.post("/v1/chat/completions", "{\"model\":\"model-c\",\"messages\":[{\"role\":"
+          + "\"user\",\"content\":\"Hi\"}]}").statusCode(), "and loaded again by the next request");
+    }
+  }
+
+  private static String status(GatewayFixture magi, String model) {
+    try {
+      for (JsonNode entry : json(magi.get("/v1/models")).get("data")) {
+        if (entry.get("id").asText().equals(model)) {
+          return entry.path("status").asText();
+        }
+      }
+      return "missing";
+    } catch (IOException e) {
+      return "unreadable";
+    }
   }
 }
