@@ -1,0 +1,110 @@
+package dev.magi.retrieval;
+
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The zero-setup store, used when no {@code DATABASE_URL} is set: exact cosine search over chunks
+ * held in memory. Not persisted: its collections are gone when Magi stops. Thread-safe.
+ */
+public final class InMemoryVectorStore implements VectorStore {
+
+  private final Map<String, Collection> collections = new ConcurrentHashMap<>();
+
+  private record Collection(int dimensions, Map<String, Chunk> chunks) {
+  }
+
+  @Override
+  public Future<Void> createCollection(String collection, int dimensions) {
+    VectorStore.checkCollection(collection);
+    collections.putIfAbsent(collection, new Collection(dimensions, new LinkedHashMap<>()));
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> dropCollection(String collection) {
+    collections.remove(VectorStore.checkCollection(collection));
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> upsert(String collection, List<Chunk> chunks) {
+    Collection target = existing(collection);
+    for (Chunk chunk : chunks) {
+      if (chunk.vector().length != target.dimensions()) {
+        return Future.failedFuture(new IllegalArgumentException("chunk " + chunk.id() + " has " + chunk.vector().length
+            + " dimensions, the collection " + target.dimensions()));
+      }
+    }
+    synchronized (target) {
+      chunks.forEach(chunk -> target.chunks().put(chunk.id(), chunk));
+    }
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Integer> deleteDocument(String collection, String documentId) {
+    Collection target = existing(collection);
+    synchronized (target) {
+      int before = target.chunks().size();
+      target.chunks().values().removeIf(chunk -> chunk.documentId().equals(documentId));
+      return Future.succeededFuture(before - target.chunks().size());
+    }
+  }
+
+  @Override
+  public Future<List<Match>> search(String collection, float[] query, int limit, Optional<Filter> filter) {
+    Collection target = existing(collection);
+    List<Match> matches = new ArrayList<>();
+    synchronized (target) {
+      for (Chunk chunk : target.chunks().values()) {
+        if (filter.isEmpty() || filter.get().test(chunk.attributes())) {
+          matches.add(new Match(chunk.id(), chunk.documentId(), chunk.text(), chunk.attributes(),
+              cosine(query, chunk.vector())));
+        }
+      }
+    }
+    matches.sort(Comparator.comparingDouble(Match::score).reversed());
+    return Future.succeededFuture(List.copyOf(matches.subList(0, Math.min(limit, matches.size()))));
+  }
+
+  @Override
+  public Future<Integer> count(String collection) {
+    Collection target = existing(collection);
+    synchronized (target) {
+      return Future.succeededFuture(target.chunks().size());
+    }
+  }
+
+  @Override
+  public Future<Void> close() {
+    return Future.succeededFuture();
+  }
+
+  private Collection existing(String collection) {
+    Collection target = collections.get(VectorStore.checkCollection(collection));
+    if (target == null) {
+      throw new IllegalArgumentException("no collection " + collection);
+    }
+    return target;
+  }
+
+  /** Cosine similarity; 0 when either vector is all zeros. */
+  static double cosine(float[] a, float[] b) {
+    double dot = 0;
+    double na = 0;
+    double nb = 0;
+    for (int i = 0; i < Math.min(a.length, b.length); i++) {
+      dot += a[i] * b[i];
+      na += a[i] * a[i];
+      nb += b[i] * b[i];
+    }
+    return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
+  }
+}

@@ -1,0 +1,213 @@
+package dev.magi.retrieval;
+
+import com.pgvector.PGvector;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Collections in PostgreSQL with pgvector, over the non-blocking Vert.x client. Each collection is a
+ * table {@code magi.<id>} with a {@code vector(<dimensions>)} column under an HNSW index with cosine
+ * ops, and a JSONB column of attributes. All values, filter keys included, are bound parameters;
+ * table names come only from validated collection ids. Vectors travel in pgvector's text form with a
+ * {@code ::vector} cast (the Vert.x client cannot bind {@code PGvector} objects).
+ *
+ * <p>A database that is down or hung makes every call fail with {@link RetrievalUnavailableException}
+ * within {@link #TIMEOUT_MILLIS}; the pool reconnects by itself when it is back.
+ */
+public final class PgVectorStore implements VectorStore {
+
+  /** Longest any call waits for the database. */
+  public static final long TIMEOUT_MILLIS = 2000;
+
+  private final Pool pool;
+
+  private PgVectorStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /**
+   * Connects to {@code url} ({@code postgresql://user@host:port/db}).
+   *
+   * @param password overrides the URL's password when present ({@code POSTGRES_PASSWORD_FILE})
+   * @throws IllegalArgumentException when the URL cannot be read
+   */
+  public static PgVectorStore connect(Vertx vertx, String url, Optional<String> password, int maxConnections) {
+    PgConnectOptions options = PgConnectOptions.fromUri(url);
+    password.ifPresent(options::setPassword);
+    options.setReconnectAttempts(0);
+    Pool pool = PgBuilder.pool()
+        .with(new io.vertx.core.net.NetClientOptions().setConnectTimeout((int) TIMEOUT_MILLIS))
+        .with(new PoolOptions().setMaxSize(maxConnections).setConnectionTimeout((int) TIMEOUT_MILLIS)
+            .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
+        .connectingTo(options)
+        .using(vertx)
+        .build();
+    return new PgVectorStore(pool);
+  }
+
+  /**
+   * Creates the {@code magi} schema and the {@code vector} extension when permitted.
+   *
+   * @return a failed future saying so when the extension is not installed
+   */
+  public Future<Void> initialise() {
+    return bounded(pool.query("CREATE EXTENSION IF NOT EXISTS vector").execute()
+        .recover(failure -> pool.query("SELECT 1 FROM pg_extension WHERE extname = 'vector'").execute()
+            .compose(rows -> rows.size() == 1 ? Future.succeededFuture(rows)
+                : Future.failedFuture(new IllegalStateException("the pgvector extension is not installed in this "
+                    + "database, and Magi may not create it: run CREATE EXTENSION vector as a superuser"))))
+        .compose(done -> pool.query("CREATE SCHEMA IF NOT EXISTS magi").execute())
+        .mapEmpty());
+  }
+
+  private static String table(String collection) {
+    return "magi." + VectorStore.checkCollection(collection);
+  }
+
+  @Override
+  public Future<Void> createCollection(String collection, int dimensions) {
+    if (dimensions < 1 || dimensions > 16000) {
+      return Future.failedFuture(new IllegalArgumentException("dimensions must be 1-16000, got " + dimensions));
+    }
+    String table = table(collection);
+    return bounded(pool.withTransaction(connection -> connection.query("CREATE TABLE IF NOT EXISTS " + table
+            + " (id text PRIMARY KEY, document_id text NOT NULL, chunk_index integer NOT NULL, content text NOT NULL,"
+            + " attributes jsonb NOT NULL DEFAULT '{}', embedding vector(" + dimensions + ") NOT NULL)").execute()
+        .compose(created -> connection.query("CREATE INDEX IF NOT EXISTS " + collection + "_embedding ON " + table
+            + " USING hnsw (embedding vector_cosine_ops)").execute())
+        .compose(indexed -> connection.query("CREATE INDEX IF NOT EXISTS " + collection + "_document ON " + table
+            + " (document_id)").execute()))
+        .mapEmpty());
+  }
+
+  @Override
+  public Future<Void> dropCollection(String collection) {
+    return bounded(pool.query("DROP TABLE IF EXISTS " + table(collection)).execute().mapEmpty());
+  }
+
+  @Override
+  public Future<Void> upsert(String collection, List<Chunk> chunks) {
+    if (chunks.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<Tuple> rows = new ArrayList<>(chunks.size());
+    for (Chunk chunk : chunks) {
+      rows.add(Tuple.of(chunk.id(), chunk.documentId(), chunk.index(), chunk.text(),
+          // A JsonObject binds as a JSON object; a String would be stored as a JSON string.
+          new JsonObject(new java.util.HashMap<>(chunk.attributes())), new PGvector(chunk.vector()).getValue()));
+    }
+    return bounded(pool.preparedQuery("INSERT INTO " + table(collection)
+            + " (id, document_id, chunk_index, content, attributes, embedding) VALUES ($1, $2, $3, $4, $5,"
+            + " $6::vector) ON CONFLICT (id) DO UPDATE SET document_id = EXCLUDED.document_id, chunk_index ="
+            + " EXCLUDED.chunk_index, content = EXCLUDED.content, attributes = EXCLUDED.attributes,"
+            + " embedding = EXCLUDED.embedding")
+        .executeBatch(rows)
+        .mapEmpty());
+  }
+
+  @Override
+  public Future<Integer> deleteDocument(String collection, String documentId) {
+    return bounded(pool.preparedQuery("DELETE FROM " + table(collection) + " WHERE document_id = $1")
+        .execute(Tuple.of(documentId)).map(result -> result.rowCount()));
+  }
+
+  @Override
+  public Future<List<Match>> search(String collection, float[] query, int limit, Optional<Filter> filter) {
+    List<Object> parameters = new ArrayList<>();
+    parameters.add(new PGvector(query).getValue());
+    String where = filter.map(f -> " WHERE " + sql(f, parameters)).orElse("");
+    parameters.add(limit);
+    String sql = "SELECT id, document_id, content, attributes, 1 - (embedding <=> $1::vector) AS score FROM "
+        + table(collection) + where + " ORDER BY embedding <=> $1::vector LIMIT $" + parameters.size();
+    return bounded(pool.preparedQuery(sql).execute(Tuple.wrap(parameters)).map(rows -> {
+      List<Match> matches = new ArrayList<>();
+      for (Row row : rows) {
+        Object attributes = row.getValue("attributes");
+        Map<String, Object> map = attributes instanceof JsonObject json ? json.getMap() : Map.of();
+        matches.add(new Match(row.getString("id"), row.getString("document_id"), row.getString("content"), map,
+            row.getDouble("score")));
+      }
+      return matches;
+    }));
+  }
+
+  /** The SQL condition for {@code filter}; keys and values are appended to {@code parameters}. */
+  static String sql(Filter filter, List<Object> parameters) {
+    if (filter instanceof Filter.Compound compound) {
+      if (compound.filters().isEmpty()) {
+        return compound.and() ? "TRUE" : "FALSE";
+      }
+      List<String> parts = new ArrayList<>();
+      compound.filters().forEach(f -> parts.add("(" + sql(f, parameters) + ")"));
+      return String.join(compound.and() ? " AND " : " OR ", parts);
+    }
+    Filter.Comparison comparison = (Filter.Comparison) filter;
+    parameters.add(comparison.key());
+    String key = "$" + parameters.size();
+    parameters.add(comparison.value() instanceof Number n ? n.doubleValue() : comparison.value());
+    String value = "$" + parameters.size();
+    String operator = switch (comparison.op()) {
+      case EQ, NE -> "=";
+      case GT -> ">";
+      case GTE -> ">=";
+      case LT -> "<";
+      case LTE -> "<=";
+    };
+    // CASE, not AND: SQL does not promise to skip the cast when the JSON type differs.
+    String jsonType;
+    String typed;
+    if (comparison.value() instanceof Number) {
+      jsonType = "number";
+      typed = "(attributes ->> " + key + ")::float8 " + operator + " " + value + "::float8";
+    } else if (comparison.value() instanceof Boolean) {
+      jsonType = "boolean";
+      boolean orderable = comparison.op() == Filter.Op.EQ || comparison.op() == Filter.Op.NE;
+      typed = orderable ? "(attributes ->> " + key + ")::boolean = " + value + "::boolean" : "FALSE";
+    } else {
+      jsonType = "string";
+      typed = "(attributes ->> " + key + ") " + operator + " " + value + "::text";
+    }
+    String test = "CASE WHEN jsonb_typeof(attributes -> " + key + ") = '" + jsonType + "' THEN " + typed + " END";
+    // A missing key, or one of another type, is "not equal".
+    return comparison.op() == Filter.Op.NE ? "NOT COALESCE(" + test + ", FALSE)" : "COALESCE(" + test + ", FALSE)";
+  }
+
+  @Override
+  public Future<Integer> count(String collection) {
+    return bounded(pool.query("SELECT count(*) FROM " + table(collection)).execute()
+        .map(rows -> rows.iterator().next().getInteger(0)));
+  }
+
+  @Override
+  public Future<Void> close() {
+    return pool.close();
+  }
+
+  /** Fails with {@link RetrievalUnavailableException} when the database does not answer in time or at all. */
+  private static <T> Future<T> bounded(Future<T> call) {
+    return call.timeout(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).recover(failure -> {
+      if (failure instanceof IllegalArgumentException || failure instanceof IllegalStateException) {
+        return Future.failedFuture(failure);
+      }
+      String message = String.valueOf(failure.getMessage());
+      boolean database = failure instanceof io.vertx.pgclient.PgException;
+      if (database && !message.contains("connection")) {
+        return Future.failedFuture(new IllegalArgumentException(message));
+      }
+      return Future.failedFuture(new RetrievalUnavailableException("the retrieval database is unavailable: "
+          + message, failure));
+    });
+  }
+}

@@ -1,0 +1,136 @@
+package dev.magi.retrieval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.magi.testkit.Await;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** What every {@link VectorStore} must do; run against each implementation. */
+abstract class VectorStoreContract {
+
+  protected VectorStore store;
+  protected String collection;
+
+  /** A fresh store for one test. */
+  protected abstract VectorStore newStore();
+
+  @BeforeEach
+  void open() {
+    store = newStore();
+    collection = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    Await.result(store.createCollection(collection, 3));
+  }
+
+  @AfterEach
+  void closeStore() {
+    Await.result(store.dropCollection(collection));
+    Await.result(store.close());
+  }
+
+  private static Chunk chunk(String doc, int index, float[] vector, Map<String, Object> attributes) {
+    return new Chunk(doc + ":" + index, doc, index, "text of " + doc + " " + index, vector, attributes);
+  }
+
+  private void seed() {
+    Await.result(store.upsert(collection, List.of(
+        chunk("cats", 0, new float[] {1, 0, 0}, Map.of("topic", "animals", "year", 2020, "public", true)),
+        chunk("dogs", 0, new float[] {0.9f, 0.1f, 0}, Map.of("topic", "animals", "year", 2023, "public", false)),
+        chunk("rust", 0, new float[] {0, 0, 1}, Map.of("topic", "code", "year", 2024)))));
+  }
+
+  private List<String> search(float[] query, Optional<Filter> filter) {
+    return Await.result(store.search(collection, query, 10, filter)).stream().map(Match::documentId).toList();
+  }
+
+  @Test
+  void searchRanksByCosineSimilarity() {
+    seed();
+
+    List<Match> matches = Await.result(store.search(collection, new float[] {1, 0, 0}, 2, Optional.empty()));
+
+    assertEquals(List.of("cats", "dogs"), matches.stream().map(Match::documentId).toList());
+    assertEquals(1.0, matches.get(0).score(), 1e-6);
+    assertTrue(matches.get(1).score() > 0.99 && matches.get(1).score() < 1.0);
+    assertEquals("text of cats 0", matches.get(0).text());
+    assertEquals("animals", matches.get(0).attributes().get("topic"));
+  }
+
+  @Test
+  void upsertReplacesAChunkWithTheSameId() {
+    seed();
+    Await.result(store.upsert(collection, List.of(chunk("rust", 0, new float[] {1, 0, 0}, Map.of()))));
+
+    assertEquals(3, Await.result(store.count(collection)), "replaced, not added");
+    Match rust = Await.result(store.search(collection, new float[] {1, 0, 0}, 3, Optional.empty())).stream()
+        .filter(m -> m.documentId().equals("rust")).findFirst().orElseThrow();
+    assertEquals(1.0, rust.score(), 1e-6, "the new vector is the one searched");
+    assertEquals(Map.of(), rust.attributes(), "and the new attributes");
+  }
+
+  @Test
+  void deletingADocumentRemovesAllItsChunks() {
+    seed();
+    Await.result(store.upsert(collection, List.of(chunk("cats", 1, new float[] {0, 1, 0}, Map.of()))));
+
+    assertEquals(2, Await.result(store.deleteDocument(collection, "cats")));
+    assertEquals(2, Await.result(store.count(collection)));
+    assertEquals(0, Await.result(store.deleteDocument(collection, "cats")));
+  }
+
+  @Test
+  void filtersOnAttributes() {
+    seed();
+    float[] any = {1, 1, 1};
+    Filter animals = new Filter.Comparison(Filter.Op.EQ, "topic", "animals");
+    Filter recent = new Filter.Comparison(Filter.Op.GTE, "year", 2023);
+
+    assertEquals(List.of("cats", "dogs"), sorted(search(any, Optional.of(animals))));
+    assertEquals(List.of("dogs", "rust"), sorted(search(any, Optional.of(recent))));
+    assertEquals(List.of("dogs"), search(any, Optional.of(new Filter.Compound(true, List.of(animals, recent)))));
+    assertEquals(List.of("cats", "dogs", "rust"),
+        sorted(search(any, Optional.of(new Filter.Compound(false, List.of(animals, recent))))));
+    assertEquals(List.of("cats"), search(any, Optional.of(new Filter.Comparison(Filter.Op.EQ, "public", true))));
+    assertEquals(List.of("dogs", "rust"), sorted(search(any,
+        Optional.of(new Filter.Comparison(Filter.Op.NE, "public", true)))), "a missing key passes ne");
+    assertEquals(List.of("cats"), search(any, Optional.of(new Filter.Comparison(Filter.Op.LT, "year", 2021.5))));
+    assertEquals(List.of(), search(any, Optional.of(new Filter.Comparison(Filter.Op.GT, "topic", 5))),
+        "a number compared with a string attribute matches nothing");
+  }
+
+  @Test
+  void hostileFilterKeysAndValuesAreOnlyData() {
+    seed();
+    String hostile = "topic'); DROP TABLE magi." + collection + "; --";
+
+    assertEquals(List.of(), search(new float[] {1, 0, 0},
+        Optional.of(new Filter.Comparison(Filter.Op.EQ, hostile, hostile))));
+    assertEquals(3, Await.result(store.count(collection)), "the table is still there");
+  }
+
+  @Test
+  void vectorsOfTheWrongLengthAreRefused() {
+    Throwable failure = Await.failure(store.upsert(collection, List.of(chunk("x", 0, new float[] {1, 0}, Map.of()))));
+
+    assertInstanceOf(IllegalArgumentException.class, failure);
+    assertEquals(0, Await.result(store.count(collection)), "nothing was written");
+  }
+
+  @Test
+  void collectionIdsAreChecked() {
+    assertThrows(IllegalArgumentException.class, () -> store.createCollection("x; DROP TABLE y", 3));
+    assertThrows(IllegalArgumentException.class, () -> store.count("UPPER"));
+  }
+
+  private static List<String> sorted(List<String> list) {
+    return list.stream().sorted().toList();
+  }
+}
