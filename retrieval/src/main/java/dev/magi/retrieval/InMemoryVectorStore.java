@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class InMemoryVectorStore implements VectorStore {
 
   private final Map<String, Collection> collections = new ConcurrentHashMap<>();
+  private final Map<String, CollectionInfo> infos = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
 
   private record Collection(int dimensions, Map<String, Chunk> chunks) {
   }
@@ -80,6 +81,30 @@ public final class InMemoryVectorStore implements VectorStore {
     synchronized (target) {
       return Future.succeededFuture(target.chunks().size());
     }
+  }
+
+  @Override
+  public Future<Void> saveInfo(CollectionInfo info) {
+    infos.put(info.id(), info);
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Optional<CollectionInfo>> info(String collection) {
+    return Future.succeededFuture(Optional.ofNullable(infos.get(collection)));
+  }
+
+  @Override
+  public Future<List<CollectionInfo>> listInfo() {
+    synchronized (infos) {
+      return Future.succeededFuture(List.copyOf(infos.values()));
+    }
+  }
+
+  @Override
+  public Future<Void> deleteInfo(String collection) {
+    infos.remove(collection);
+    return Future.succeededFuture();
   }
 
   @Override

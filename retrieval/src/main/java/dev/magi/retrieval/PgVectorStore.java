@@ -69,6 +69,8 @@ public final class PgVectorStore implements VectorStore {
                 : Future.failedFuture(new IllegalStateException("the pgvector extension is not installed in this "
                     + "database, and Magi may not create it: run CREATE EXTENSION vector as a superuser"))))
         .compose(done -> pool.query("CREATE SCHEMA IF NOT EXISTS magi").execute())
+        .compose(done -> pool.query("CREATE TABLE IF NOT EXISTS magi.collections (id text PRIMARY KEY,"
+            + " info jsonb NOT NULL, created_at bigint NOT NULL)").execute())
         .mapEmpty());
   }
 
@@ -188,6 +190,46 @@ public final class PgVectorStore implements VectorStore {
   public Future<Integer> count(String collection) {
     return bounded(pool.query("SELECT count(*) FROM " + table(collection)).execute()
         .map(rows -> rows.iterator().next().getInteger(0)));
+  }
+
+  @Override
+  public Future<Void> saveInfo(CollectionInfo info) {
+    JsonObject json = new JsonObject().put("name", info.name()).put("embedding_model", info.embeddingModel())
+        .put("dimensions", info.dimensions()).put("metadata", new JsonObject(new java.util.HashMap<>(info.metadata())));
+    return bounded(pool.preparedQuery("INSERT INTO magi.collections (id, info, created_at) VALUES ($1, $2, $3)"
+            + " ON CONFLICT (id) DO UPDATE SET info = EXCLUDED.info")
+        .execute(Tuple.of(info.id(), json, info.createdAt())).mapEmpty());
+  }
+
+  @Override
+  public Future<Optional<CollectionInfo>> info(String collection) {
+    return bounded(pool.preparedQuery("SELECT id, info, created_at FROM magi.collections WHERE id = $1")
+        .execute(Tuple.of(collection))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(info(rows.iterator().next()))));
+  }
+
+  @Override
+  public Future<List<CollectionInfo>> listInfo() {
+    return bounded(pool.query("SELECT id, info, created_at FROM magi.collections ORDER BY created_at, id").execute()
+        .map(rows -> {
+          List<CollectionInfo> list = new ArrayList<>();
+          rows.forEach(row -> list.add(info(row)));
+          return list;
+        }));
+  }
+
+  @Override
+  public Future<Void> deleteInfo(String collection) {
+    return bounded(pool.preparedQuery("DELETE FROM magi.collections WHERE id = $1").execute(Tuple.of(collection))
+        .mapEmpty());
+  }
+
+  private static CollectionInfo info(Row row) {
+    JsonObject json = (JsonObject) row.getValue("info");
+    Map<String, String> metadata = new java.util.LinkedHashMap<>();
+    json.getJsonObject("metadata", new JsonObject()).forEach(e -> metadata.put(e.getKey(), String.valueOf(e.getValue())));
+    return new CollectionInfo(row.getString("id"), json.getString("name", ""), json.getString("embedding_model", ""),
+        json.getInteger("dimensions", 0), row.getLong("created_at"), metadata);
   }
 
   @Override

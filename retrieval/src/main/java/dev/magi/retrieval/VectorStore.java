@@ -42,6 +42,18 @@ public interface VectorStore {
   /** How many chunks the collection holds. */
   Future<Integer> count(String collection);
 
+  /** Records what a collection is (creating or replacing the record). */
+  Future<Void> saveInfo(CollectionInfo info);
+
+  /** What a collection is; empty when there is no such collection. */
+  Future<Optional<CollectionInfo>> info(String collection);
+
+  /** Every collection, oldest first. */
+  Future<List<CollectionInfo>> listInfo();
+
+  /** Forgets what a collection is (its chunks go with {@link #dropCollection}). */
+  Future<Void> deleteInfo(String collection);
+
   /** Releases connections. */
   Future<Void> close();
 

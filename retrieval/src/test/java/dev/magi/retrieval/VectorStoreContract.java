@@ -133,4 +133,17 @@ abstract class VectorStoreContract {
   private static List<String> sorted(List<String> list) {
     return list.stream().sorted().toList();
   }
+
+  @Test
+  void collectionInfoIsKept() {
+    CollectionInfo info = new CollectionInfo(collection, "Support docs", "nomic-embed-text", 3, 1795332954L,
+        Map.of("team", "support"));
+
+    Await.result(store.saveInfo(info));
+
+    assertEquals(Optional.of(info), Await.result(store.info(collection)));
+    assertTrue(Await.result(store.listInfo()).contains(info));
+    Await.result(store.deleteInfo(collection));
+    assertEquals(Optional.empty(), Await.result(store.info(collection)));
+  }
 }
