@@ -10,6 +10,8 @@ import dev.magi.gateway.api.RequestParser;
 import dev.magi.gateway.config.MagiConfig;
 import dev.magi.gateway.proxy.ErrorResponses;
 import dev.magi.gateway.proxy.Proxy;
+import dev.magi.gateway.rag.ChatRetrieval;
+import dev.magi.gateway.rag.Retrieval;
 import dev.magi.router.BackendDirectory;
 import dev.magi.router.BackendPool;
 import dev.magi.router.RouteTable;
@@ -45,13 +47,16 @@ final class ApiVerticle extends AbstractVerticle {
   private final RequestParser parser;
   private final ApiKeys apiKeys;
   private final AdminApi admin;
+  private final Retrieval retrieval;
   private Proxy proxy;
   private HttpServer server;
 
   /** @param port the port to listen on; -1 shares one random port among all instances */
-  ApiVerticle(MagiConfig config, int port, BackendDirectory directory, RequestParser parser, AdminApi admin) {
+  ApiVerticle(MagiConfig config, int port, BackendDirectory directory, RequestParser parser, AdminApi admin,
+      Retrieval retrieval) {
     this.config = config;
     this.admin = admin;
+    this.retrieval = retrieval;
     this.port = port;
     this.directory = directory;
     this.parser = parser;
@@ -112,6 +117,7 @@ final class ApiVerticle extends AbstractVerticle {
     router.post("/v1/chat/completions").handler(body).handler(ctx -> forward(ctx, Operation.CHAT));
     router.post("/v1/completions").handler(body).handler(ctx -> forward(ctx, Operation.COMPLETION));
     router.post("/v1/embeddings").handler(body).handler(ctx -> forward(ctx, Operation.EMBEDDING));
+    retrieval.api().routes(router);
     admin.routes(router);
     router.route().failureHandler(this::failed);
     router.errorHandler(404, ctx -> ErrorResponses.send(ctx.response(), new ApiException(404,
@@ -139,6 +145,23 @@ final class ApiVerticle extends AbstractVerticle {
 
   private void forward(RoutingContext ctx, Operation operation) {
     ApiRequest request = parser.parse(operation, ctx.body().buffer());
+    if (operation == Operation.CHAT && ChatRetrieval.wanted(request)) {
+      retrieval.chat().apply(request, ctx.response()).onComplete(prepared -> {
+        if (ctx.response().closed()) {
+          return;
+        }
+        if (prepared.failed()) {
+          ctx.fail(prepared.cause());
+          return;
+        }
+        try {
+          proxy.forward(prepared.result(), ctx.response(), ctx.get(REQUEST_ID));
+        } catch (ApiException e) {
+          ctx.fail(e);
+        }
+      });
+      return;
+    }
     proxy.forward(request, ctx.response(), ctx.get(REQUEST_ID));
   }
 
@@ -207,6 +230,9 @@ final class ApiVerticle extends AbstractVerticle {
     boolean ready = healthy > 0;
     status.put("status", ready ? "ready" : "not_ready");
     status.putObject("models").put("total", routes.pools().size()).put("healthy", healthy);
+    // Retrieval is reported on its own: a database that is away does not make the gateway unready.
+    status.putObject("retrieval").put("store", retrieval.service().persistent() ? "postgresql" : "memory")
+        .put("available", retrieval.available());
     if (!ready) {
       status.set("error", new ApiException(503, "server_error", null, "not_ready",
           routes.pools().isEmpty() ? "No backend is configured." : "No backend has passed its health check yet.")

@@ -3,6 +3,7 @@ package dev.magi.gateway;
 import dev.magi.gateway.api.RequestParser;
 import dev.magi.gateway.config.BackendSettings;
 import dev.magi.gateway.config.MagiConfig;
+import dev.magi.gateway.rag.Retrieval;
 import dev.magi.registry.OllamaModelName;
 import dev.magi.router.AdmissionQueue;
 import dev.magi.router.BackendDirectory;
@@ -53,10 +54,11 @@ public final class Gateway {
     RequestParser parser = new RequestParser(config.limits());
     LocalModels models = new LocalModels(vertx, config, directory);
     AdminApi admin = new AdminApi(models, new AdminGuard(config.adminToken()), directory, config.routing());
+    Retrieval retrieval = new Retrieval(vertx, config);
     List<String> deployments = new ArrayList<>();
     // Port 0 means "any free port": Vert.x shares one random port among instances that listen on -1.
     int port = config.server().port() == 0 ? -1 : config.server().port();
-    ApiVerticle first = new ApiVerticle(config, port, directory, parser, admin);
+    ApiVerticle first = new ApiVerticle(config, port, directory, parser, admin, retrieval);
     return models.start(vertx)
         .compose(scanned -> vertx.deployVerticle(new ControlVerticle(config, directory)))
         .compose(id -> {
@@ -67,11 +69,12 @@ public final class Gateway {
           deployments.add(id);
           List<Future<String>> more = new ArrayList<>();
           for (int i = 1; i < config.server().eventLoops(); i++) {
-            more.add(vertx.deployVerticle(new ApiVerticle(config, port, directory, parser, admin)));
+            more.add(vertx.deployVerticle(new ApiVerticle(config, port, directory, parser, admin, retrieval)));
           }
           return Future.all(more).map(all -> {
             more.forEach(f -> deployments.add(f.result()));
             models.activateStartupProfile(config.startupProfile());
+            retrieval.start(vertx, first.actualPort());
             return new Gateway(vertx, directory, models, deployments, first.actualPort());
           });
         });

@@ -105,6 +105,10 @@ final class GatewayFixture implements AutoCloseable {
     return send(HttpRequest.newBuilder(URI.create(url() + path)).GET().build());
   }
 
+  HttpResponse<String> delete(String path) {
+    return send(HttpRequest.newBuilder(URI.create(url() + path)).DELETE().build());
+  }
+
   static HttpResponse<String> send(HttpRequest request) {
     try {
       return HTTP.send(request, HttpResponse.BodyHandlers.ofString());

@@ -31,7 +31,8 @@ class HealthEndpointsTest {
       assertEquals(503, magi.get("/readyz").statusCode(), "a loading llama-server is not ready");
       llama.setLoading(false);
       awaitStatus(magi, 200);
-      assertEquals("{\"status\":\"ready\",\"models\":{\"total\":1,\"healthy\":1}}", magi.get("/readyz").body());
+      assertEquals("{\"status\":\"ready\",\"models\":{\"total\":1,\"healthy\":1},\"retrieval\":{\"store\":\"memory\",\"available\":true}}",
+          magi.get("/readyz").body());
 
       Await.result(llama.close());
       awaitStatus(magi, 503);

@@ -94,7 +94,7 @@ public final class ConfigLoader {
     }
     ConfigReader top = new ConfigReader(root, "")
         .allowOnly("server", "auth", "limits", "timeouts", "health", "ollama", "backends", "models", "admin",
-            "router", "profiles");
+            "router", "profiles", "retrieval");
 
     ConfigReader server = top.child("server").allowOnly("host", "port", "event_loops");
     String host = env.getOrDefault("MAGI_HOST", server.string("host", "127.0.0.1")).trim();
@@ -161,7 +161,41 @@ public final class ConfigLoader {
     return new MagiConfig(new MagiConfig.Server(host, port, eventLoops), apiKeys, limitValues, timeoutValues,
         healthValues, refresh, backends, models(top.child("models"), env),
         token.isBlank() ? Optional.empty() : Optional.of(token.trim()), routing, profiles(top.child("profiles")),
-        Optional.ofNullable(env.get("MAGI_PROFILE")).map(String::trim).filter(p -> !p.isEmpty()));
+        Optional.ofNullable(env.get("MAGI_PROFILE")).map(String::trim).filter(p -> !p.isEmpty()),
+        retrieval(top.child("retrieval"), env));
+  }
+
+  private static MagiConfig.Retrieval retrieval(ConfigReader retrieval, Map<String, String> env) {
+    retrieval.allowOnly("database_url", "password_file", "embedding_model", "chunk_tokens", "overlap_tokens",
+        "max_document_bytes");
+    String url = env.getOrDefault("DATABASE_URL", retrieval.string("database_url", ""));
+    String where = env.containsKey("DATABASE_URL") ? "DATABASE_URL" : retrieval.at("database_url");
+    Optional<String> databaseUrl = Optional.empty();
+    if (!url.isBlank()) {
+      try {
+        io.vertx.pgclient.PgConnectOptions.fromUri(url.trim());
+      } catch (RuntimeException e) {
+        throw new ConfigException(where, "is not a PostgreSQL URL (postgresql://user@host:port/db): " + e.getMessage());
+      }
+      databaseUrl = Optional.of(url.trim());
+    }
+    String passwordFile = env.getOrDefault("POSTGRES_PASSWORD_FILE", retrieval.string("password_file", ""));
+    Optional<String> password = Optional.empty();
+    if (!passwordFile.isBlank()) {
+      try {
+        password = Optional.of(Files.readString(Path.of(passwordFile.trim())).strip());
+      } catch (IOException e) {
+        throw new ConfigException(env.containsKey("POSTGRES_PASSWORD_FILE") ? "POSTGRES_PASSWORD_FILE"
+            : retrieval.at("password_file"), "cannot be read: " + e.getMessage());
+      }
+    }
+    int chunk = retrieval.integer("chunk_tokens", 800, 100, 4096);
+    int overlap = retrieval.integer("overlap_tokens", 400, 0, 2048);
+    if (overlap > chunk / 2) {
+      throw new ConfigException(retrieval.at("overlap_tokens"), "must be at most half of chunk_tokens (" + chunk + ")");
+    }
+    return new MagiConfig.Retrieval(databaseUrl, password, retrieval.string("embedding_model", "nomic-embed-text"),
+        chunk, overlap, retrieval.size("max_document_bytes", 8L << 20, 1024, 512L << 20));
   }
 
   private static Map<String, Profile> profiles(ConfigReader profiles) {

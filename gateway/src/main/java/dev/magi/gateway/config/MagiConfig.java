@@ -21,11 +21,12 @@ import java.util.Set;
  * @param routing how requests wait for and are spread over backends
  * @param profiles named sets of models, by name
  * @param startupProfile the profile to activate at startup ({@code MAGI_PROFILE}); else the last active one
+ * @param retrieval vector stores and retrieval in chat
  */
 public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Timeouts timeouts, HealthChecks health,
     Duration ollamaRefresh, List<BackendSettings> backends, Models models, java.util.Optional<String> adminToken,
     Routing routing, java.util.Map<String, dev.magi.profiles.Profile> profiles,
-    java.util.Optional<String> startupProfile) {
+    java.util.Optional<String> startupProfile, Retrieval retrieval) {
 
   /** Copies the lists and checks that no model name is claimed twice by aliases. */
   public MagiConfig {
@@ -113,6 +114,22 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
     public Models {
       settings = java.util.Map.copyOf(settings);
     }
+  }
+
+  /**
+   * Retrieval: where vector stores live and how documents are embedded.
+   *
+   * @param databaseUrl {@code DATABASE_URL} ({@code postgresql://user@host:port/db}); empty keeps vector
+   *     stores in memory (not persisted)
+   * @param password from {@code POSTGRES_PASSWORD_FILE} when set (Docker secrets), else none (the URL's
+   *     or {@code PGPASSWORD} then apply)
+   * @param embeddingModel the model vector stores embed with unless their creator names another
+   * @param chunkTokens default {@code max_chunk_size_tokens}
+   * @param overlapTokens default {@code chunk_overlap_tokens}
+   * @param maxDocumentBytes largest document or file accepted
+   */
+  public record Retrieval(java.util.Optional<String> databaseUrl, java.util.Optional<String> password,
+      String embeddingModel, int chunkTokens, int overlapTokens, long maxDocumentBytes) {
   }
 
   /**

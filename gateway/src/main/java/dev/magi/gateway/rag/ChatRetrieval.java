@@ -1,0 +1,144 @@
+package dev.magi.gateway.rag;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.magi.gateway.api.ApiException;
+import dev.magi.gateway.api.ApiRequest;
+import dev.magi.gateway.api.Json;
+import dev.magi.retrieval.Filter;
+import dev.magi.retrieval.Match;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpServerResponse;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+
+/**
+ * Retrieval in chat, a Magi extension: a request field
+ * {@code "retrieval": {"vector_store_id", "max_num_results", "filters", "required"}} is removed before
+ * forwarding; the last user message is searched, and the results are put before the conversation as a
+ * system message. The response says how many were used ({@code x-magi-retrieval-count}). When the store
+ * cannot be reached the chat still answers, with {@code x-magi-retrieval: skipped}, unless the request
+ * set {@code required: true}: then it is a 503 {@code retrieval_unavailable}.
+ */
+public final class ChatRetrieval {
+
+  private final RetrievalService service;
+
+  public ChatRetrieval(RetrievalService service) {
+    this.service = service;
+  }
+
+  /** Whether the request asks for retrieval. */
+  public static boolean wanted(ApiRequest request) {
+    JsonNode retrieval = request.body().get("retrieval");
+    return retrieval != null && !retrieval.isNull();
+  }
+
+  /**
+   * The request to forward: without the {@code retrieval} field, with the context added when found.
+   * Sets the response headers that tell what happened.
+   *
+   * @return the new request; a failed future with an {@link ApiException} for a bad field, an unknown
+   *     store, or an unavailable store when retrieval is required
+   */
+  public Future<ApiRequest> apply(ApiRequest request, HttpServerResponse response) {
+    JsonNode field = request.body().get("retrieval");
+    if (!field.isObject()) {
+      return Future.failedFuture(ApiException.invalid("retrieval", "'retrieval' must be an object."));
+    }
+    JsonNode store = field.get("vector_store_id");
+    if (store == null || !store.isTextual()) {
+      return Future.failedFuture(ApiException.invalid("retrieval.vector_store_id", "'vector_store_id' is required."));
+    }
+    JsonNode limitNode = field.get("max_num_results");
+    int limit = limitNode == null || limitNode.isNull() ? 4 : limitNode.asInt(-1);
+    if (limitNode != null && !limitNode.isNull() && (!limitNode.isIntegralNumber() || limit < 1 || limit > 20)) {
+      return Future.failedFuture(ApiException.invalid("retrieval.max_num_results", "'max_num_results' must be 1-20."));
+    }
+    boolean required = field.path("required").asBoolean(false);
+    Optional<Filter> filter;
+    try {
+      filter = field.has("filters") && !field.get("filters").isNull()
+          ? Optional.of(VectorStoresApi.filter(field.get("filters"), "retrieval.filters", 0, new int[1]))
+          : Optional.empty();
+    } catch (ApiException e) {
+      return Future.failedFuture(e);
+    }
+    ObjectNode body = Json.object().setAll(request.body());
+    body.remove("retrieval");
+    String query = lastUserText(body);
+    if (query.isBlank()) {
+      response.putHeader("x-magi-retrieval", "skipped: no user message to search with");
+      return Future.succeededFuture(rebuilt(request, body));
+    }
+    return service.search(store.asText(), query, limit, filter)
+        .map(matches -> {
+          response.putHeader("x-magi-retrieval-count", Integer.toString(matches.size()));
+          if (!matches.isEmpty()) {
+            ArrayNode messages = Json.array();
+            messages.addObject().put("role", "system").put("content", context(matches));
+            body.get("messages").forEach(messages::add);
+            body.set("messages", messages);
+          }
+          return rebuilt(request, body);
+        })
+        .recover(failure -> {
+          if (failure instanceof NoSuchElementException) {
+            return Future.failedFuture(new ApiException(404, "invalid_request_error", "retrieval.vector_store_id",
+                "vector_store_not_found", failure.getMessage()));
+          }
+          if (required) {
+            return Future.failedFuture(new ApiException(503, "server_error", "retrieval", "retrieval_unavailable",
+                "Retrieval is required by this request but unavailable: " + failure.getMessage(),
+                java.util.Map.of("Retry-After", "5")));
+          }
+          response.putHeader("x-magi-retrieval", "skipped: " + oneLine(failure.getMessage()));
+          return Future.succeededFuture(rebuilt(request, body));
+        });
+  }
+
+  /** The system message: numbered passages, most relevant first. */
+  static String context(List<Match> matches) {
+    StringBuilder text = new StringBuilder("Use the following passages to answer. Cite them as [n] when you use"
+        + " them; if they do not help, answer without them.\n");
+    for (int i = 0; i < matches.size(); i++) {
+      text.append("\n[").append(i + 1).append("] ").append(matches.get(i).text()).append('\n');
+    }
+    return text.toString();
+  }
+
+  private static String lastUserText(ObjectNode body) {
+    JsonNode messages = body.get("messages");
+    for (int i = messages.size() - 1; i >= 0; i--) {
+      JsonNode message = messages.get(i);
+      if ("user".equals(message.path("role").asText())) {
+        JsonNode content = message.get("content");
+        if (content != null && content.isTextual()) {
+          return content.asText();
+        }
+        StringBuilder text = new StringBuilder();
+        if (content != null && content.isArray()) {
+          content.forEach(part -> {
+            if ("text".equals(part.path("type").asText())) {
+              text.append(part.path("text").asText()).append('\n');
+            }
+          });
+        }
+        return text.toString().strip();
+      }
+    }
+    return "";
+  }
+
+  private static ApiRequest rebuilt(ApiRequest request, ObjectNode body) {
+    return new ApiRequest(request.operation(), request.model(), request.stream(), request.includeUsage(),
+        request.base64(), request.maxTokens(), body, Json.buffer(body));
+  }
+
+  private static String oneLine(String message) {
+    String text = String.valueOf(message).replaceAll("[\\r\\n]+", " ");
+    return text.length() > 200 ? text.substring(0, 200) : text;
+  }
+}

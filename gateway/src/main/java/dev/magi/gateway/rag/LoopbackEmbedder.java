@@ -1,0 +1,102 @@
+package dev.magi.gateway.rag;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.magi.gateway.api.Json;
+import dev.magi.retrieval.Embedder;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.IntSupplier;
+
+/**
+ * Embeds through the gateway's own {@code /v1/embeddings}: the same routing, admission, retries and
+ * protocol adapters as any client's request, in batches of {@link #BATCH}.
+ */
+public final class LoopbackEmbedder implements Embedder {
+
+  /** Texts per request. */
+  public static final int BATCH = 64;
+
+  private final HttpClient client;
+  private final IntSupplier port;
+  private final Optional<String> apiKey;
+
+  /**
+   * @param port the gateway's port, asked at each call (known only once it listens)
+   * @param apiKey a key the gateway accepts, when keys are required
+   */
+  public LoopbackEmbedder(HttpClient client, IntSupplier port, Optional<String> apiKey) {
+    this.client = client;
+    this.port = port;
+    this.apiKey = apiKey;
+  }
+
+  @Override
+  public Future<List<float[]>> embed(String model, List<String> texts) {
+    List<Future<List<float[]>>> batches = new ArrayList<>();
+    for (int from = 0; from < texts.size(); from += BATCH) {
+      batches.add(batch(model, texts.subList(from, Math.min(texts.size(), from + BATCH))));
+    }
+    return Future.all(batches).map(all -> {
+      List<float[]> vectors = new ArrayList<>(texts.size());
+      batches.forEach(batch -> vectors.addAll(batch.result()));
+      return vectors;
+    });
+  }
+
+  private Future<List<float[]>> batch(String model, List<String> texts) {
+    ObjectNode body = Json.object();
+    body.put("model", model);
+    ArrayNode input = body.putArray("input");
+    texts.forEach(input::add);
+    body.put("encoding_format", "float");
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
+        .setPort(port.getAsInt()).setURI("/v1/embeddings").putHeader("Content-Type", "application/json");
+    apiKey.ifPresent(key -> options.putHeader("Authorization", "Bearer " + key));
+    return client.request(options)
+        .compose(request -> request.send(Json.buffer(body)))
+        .compose(response -> response.body().compose(bytes -> {
+          JsonNode json = Json.parseOrNull(bytes);
+          if (response.statusCode() != 200 || json == null) {
+            String message = json == null ? bytes.toString() : json.path("error").path("message").asText(bytes.toString());
+            return Future.failedFuture(new EmbeddingFailedException(response.statusCode(), "embedding model '" + model
+                + "' failed: " + message));
+          }
+          List<float[]> vectors = new ArrayList<>();
+          for (JsonNode item : json.path("data")) {
+            JsonNode values = item.path("embedding");
+            float[] vector = new float[values.size()];
+            for (int i = 0; i < vector.length; i++) {
+              vector[i] = (float) values.get(i).asDouble();
+            }
+            vectors.add(vector);
+          }
+          if (vectors.size() != texts.size()) {
+            return Future.failedFuture(new EmbeddingFailedException(502, "embedding model '" + model + "' returned "
+                + vectors.size() + " vectors for " + texts.size() + " texts"));
+          }
+          return Future.succeededFuture(vectors);
+        }));
+  }
+
+  /** The embedding model answered with an error (its status is kept). */
+  public static final class EmbeddingFailedException extends RuntimeException {
+    private final int status;
+
+    public EmbeddingFailedException(int status, String message) {
+      super(message, null, false, false);
+      this.status = status;
+    }
+
+    /** The HTTP status the model's request got. */
+    public int status() {
+      return status;
+    }
+  }
+}

@@ -1,0 +1,357 @@
+package dev.magi.gateway.rag;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.magi.gateway.api.ApiException;
+import dev.magi.gateway.api.Json;
+import dev.magi.gateway.config.MagiConfig;
+import dev.magi.retrieval.CollectionInfo;
+import dev.magi.retrieval.Filter;
+import dev.magi.retrieval.Match;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * OpenAI's vector-store API over {@link RetrievalService}: create, list, get, delete, a direct
+ * {@code documents} path for text without files, and search. Every size and number a client sends is
+ * bounded, and every failure is an OpenAI-shaped error naming its {@code param}.
+ */
+public final class VectorStoresApi {
+
+  static final int MAX_DOCUMENTS = 1000;
+  static final int MAX_ATTRIBUTES = 16;
+  static final int MAX_FILTER_DEPTH = 8;
+  static final int MAX_FILTER_TERMS = 64;
+  static final Pattern DOCUMENT_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
+
+  private final RetrievalService service;
+  private final MagiConfig.Retrieval config;
+
+  public VectorStoresApi(RetrievalService service, MagiConfig.Retrieval config) {
+    this.service = service;
+    this.config = config;
+  }
+
+  /** Adds the routes under {@code /v1/vector_stores}. */
+  public void routes(Router router) {
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(config.maxDocumentBytes() + (1 << 20));
+    router.post("/v1/vector_stores").handler(body).handler(this::create);
+    router.get("/v1/vector_stores").handler(ctx -> respond(ctx, service.list(), stores -> {
+      ObjectNode page = Json.object();
+      page.put("object", "list");
+      ArrayNode data = page.putArray("data");
+      stores.forEach(store -> data.add(storeJson(store)));
+      page.put("first_id", stores.isEmpty() ? null : stores.get(0).id());
+      page.put("last_id", stores.isEmpty() ? null : stores.get(stores.size() - 1).id());
+      page.put("has_more", false);
+      return page;
+    }));
+    router.get("/v1/vector_stores/:id").handler(ctx -> respond(ctx, service.get(ctx.pathParam("id")),
+        VectorStoresApi::storeJson));
+    router.delete("/v1/vector_stores/:id").handler(ctx -> respond(ctx, service.delete(ctx.pathParam("id")), v -> {
+      ObjectNode deleted = Json.object();
+      deleted.put("id", ctx.pathParam("id")).put("object", "vector_store.deleted").put("deleted", true);
+      return deleted;
+    }));
+    router.post("/v1/vector_stores/:id/documents").handler(body).handler(this::documents);
+    router.post("/v1/vector_stores/:id/search").handler(body).handler(this::search);
+  }
+
+  private void create(RoutingContext ctx) {
+    JsonNode request = object(ctx.body().buffer());
+    String name = optionalText(request, "name", 256).orElse("");
+    Optional<String> model = optionalText(request, "embedding_model", 256);
+    JsonNode files = request.get("file_ids");
+    if (files != null && !files.isNull() && (!files.isArray() || !files.isEmpty())) {
+      throw ApiException.invalid("file_ids", "Attaching files is not available yet; add text with "
+          + "POST /v1/vector_stores/{id}/documents.");
+    }
+    respond(ctx, service.create(name, model, metadata(request.get("metadata"))), VectorStoresApi::storeJson);
+  }
+
+  private void documents(RoutingContext ctx) {
+    JsonNode request = object(ctx.body().buffer());
+    JsonNode documents = request.get("documents");
+    if (documents == null || !documents.isArray() || documents.isEmpty()) {
+      throw ApiException.invalid("documents", "'documents' must be a non-empty array of {id?, text, attributes?}.");
+    }
+    if (documents.size() > MAX_DOCUMENTS) {
+      throw ApiException.invalid("documents", "At most " + MAX_DOCUMENTS + " documents per request.");
+    }
+    List<RetrievalService.Document> list = new ArrayList<>();
+    for (int i = 0; i < documents.size(); i++) {
+      String at = "documents[" + i + "]";
+      JsonNode document = documents.get(i);
+      if (!document.isObject()) {
+        throw ApiException.invalid(at, "Each document must be an object.");
+      }
+      JsonNode text = document.get("text");
+      if (text == null || !text.isTextual() || text.asText().isBlank()) {
+        throw ApiException.invalid(at + ".text", "'text' must be a non-empty string.");
+      }
+      if (text.asText().length() > config.maxDocumentBytes()) {
+        throw ApiException.invalid(at + ".text", "A document may hold at most " + config.maxDocumentBytes()
+            + " characters.");
+      }
+      Optional<String> id = Optional.empty();
+      JsonNode given = document.get("id");
+      if (given != null && !given.isNull()) {
+        if (!given.isTextual() || !DOCUMENT_ID.matcher(given.asText()).matches()) {
+          throw ApiException.invalid(at + ".id", "'id' must be 1-128 characters of letters, digits and _.:-");
+        }
+        id = Optional.of(given.asText());
+      }
+      list.add(new RetrievalService.Document(id, text.asText(), attributes(document.get("attributes"),
+          at + ".attributes")));
+    }
+    int[] chunking = chunking(request.get("chunking_strategy"));
+    respond(ctx, service.ingest(ctx.pathParam("id"), list, chunking[0], chunking[1]), counts -> {
+      ObjectNode body = Json.object();
+      body.put("object", "list");
+      ArrayNode data = body.putArray("data");
+      counts.forEach((id, chunks) -> data.addObject().put("id", id).put("object", "vector_store.document")
+          .put("chunks", chunks).put("status", "completed"));
+      return body;
+    });
+  }
+
+  private void search(RoutingContext ctx) {
+    JsonNode request = object(ctx.body().buffer());
+    JsonNode queryNode = request.get("query");
+    String query;
+    if (queryNode != null && queryNode.isTextual() && !queryNode.asText().isBlank()) {
+      query = queryNode.asText();
+    } else if (queryNode != null && queryNode.isArray() && !queryNode.isEmpty() && queryNode.size() <= 16) {
+      StringBuilder joined = new StringBuilder();
+      queryNode.forEach(q -> joined.append(joined.length() == 0 ? "" : "\n").append(q.asText()));
+      query = joined.toString();
+    } else {
+      throw ApiException.invalid("query", "'query' must be a non-empty string (or up to 16 strings).");
+    }
+    if (query.length() > 32_768) {
+      throw ApiException.invalid("query", "'query' may hold at most 32768 characters.");
+    }
+    int limit = integer(request, "max_num_results", 10, 1, 50);
+    Optional<Filter> filter = request.has("filters") && !request.get("filters").isNull()
+        ? Optional.of(filter(request.get("filters"), "filters", 0, new int[1])) : Optional.empty();
+    String finalQuery = query;
+    respond(ctx, service.search(ctx.pathParam("id"), query, limit, filter), matches -> searchPage(finalQuery, matches));
+  }
+
+  /** A {@code vector_store.search_results.page}. */
+  static ObjectNode searchPage(String query, List<Match> matches) {
+    ObjectNode page = Json.object();
+    page.put("object", "vector_store.search_results.page");
+    page.putArray("search_query").add(query);
+    ArrayNode data = page.putArray("data");
+    for (Match match : matches) {
+      ObjectNode item = data.addObject();
+      item.put("file_id", match.documentId());
+      item.put("filename", match.documentId());
+      item.put("score", match.score());
+      item.set("attributes", Json.MAPPER.valueToTree(match.attributes()));
+      item.putArray("content").addObject().put("type", "text").put("text", match.text());
+    }
+    page.put("has_more", false);
+    page.putNull("next_page");
+    return page;
+  }
+
+  static ObjectNode storeJson(CollectionInfo info) {
+    ObjectNode store = Json.object();
+    store.put("id", info.id());
+    store.put("object", "vector_store");
+    store.put("created_at", info.createdAt());
+    store.put("name", info.name());
+    store.put("usage_bytes", 0);
+    store.putObject("file_counts").put("in_progress", 0).put("completed", 0).put("failed", 0).put("cancelled", 0)
+        .put("total", 0);
+    store.put("status", "completed");
+    store.putNull("expires_after");
+    store.putNull("expires_at");
+    store.put("last_active_at", info.createdAt());
+    store.set("metadata", Json.MAPPER.valueToTree(info.metadata()));
+    store.put("embedding_model", info.embeddingModel());
+    store.put("dimensions", info.dimensions());
+    return store;
+  }
+
+  /** Parses OpenAI's comparison and compound filters, bounded in depth and size. */
+  static Filter filter(JsonNode node, String at, int depth, int[] terms) {
+    if (!node.isObject()) {
+      throw ApiException.invalid(at, "A filter must be an object.");
+    }
+    if (depth > MAX_FILTER_DEPTH || ++terms[0] > MAX_FILTER_TERMS) {
+      throw ApiException.invalid(at, "Filters may nest " + MAX_FILTER_DEPTH + " deep and hold " + MAX_FILTER_TERMS
+          + " terms at most.");
+    }
+    String type = node.path("type").asText("");
+    switch (type) {
+      case "and", "or" -> {
+        JsonNode filters = node.get("filters");
+        if (filters == null || !filters.isArray()) {
+          throw ApiException.invalid(at + ".filters", "A compound filter needs a 'filters' array.");
+        }
+        List<Filter> parts = new ArrayList<>();
+        for (int i = 0; i < filters.size(); i++) {
+          parts.add(filter(filters.get(i), at + ".filters[" + i + "]", depth + 1, terms));
+        }
+        return new Filter.Compound(type.equals("and"), parts);
+      }
+      case "eq", "ne", "gt", "gte", "lt", "lte" -> {
+        JsonNode key = node.get("key");
+        if (key == null || !key.isTextual() || key.asText().isEmpty() || key.asText().length() > 64) {
+          throw ApiException.invalid(at + ".key", "'key' must be a string of 1-64 characters.");
+        }
+        return new Filter.Comparison(Filter.Op.valueOf(type.toUpperCase(java.util.Locale.ROOT)), key.asText(),
+            scalar(node.get("value"), at + ".value"));
+      }
+      default -> throw ApiException.invalid(at + ".type", "'type' must be eq, ne, gt, gte, lt, lte, and or or.");
+    }
+  }
+
+  private static Object scalar(JsonNode value, String at) {
+    if (value != null && value.isTextual() && value.asText().length() <= 512) {
+      return value.asText();
+    }
+    if (value != null && value.isNumber()) {
+      return value.asDouble();
+    }
+    if (value != null && value.isBoolean()) {
+      return value.asBoolean();
+    }
+    throw ApiException.invalid(at, "A value must be a string (at most 512 characters), a number or a boolean.");
+  }
+
+  private static Map<String, Object> attributes(JsonNode node, String at) {
+    Map<String, Object> attributes = new LinkedHashMap<>();
+    if (node == null || node.isNull()) {
+      return attributes;
+    }
+    if (!node.isObject() || node.size() > MAX_ATTRIBUTES) {
+      throw ApiException.invalid(at, "Attributes must be an object of at most " + MAX_ATTRIBUTES + " keys.");
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> entry = it.next();
+      if (entry.getKey().length() > 64) {
+        throw ApiException.invalid(at, "Attribute keys have at most 64 characters.");
+      }
+      attributes.put(entry.getKey(), scalar(entry.getValue(), at + "." + entry.getKey()));
+    }
+    return attributes;
+  }
+
+  private static Map<String, String> metadata(JsonNode node) {
+    Map<String, String> metadata = new LinkedHashMap<>();
+    if (node == null || node.isNull()) {
+      return metadata;
+    }
+    if (!node.isObject() || node.size() > 16) {
+      throw ApiException.invalid("metadata", "'metadata' must be an object of at most 16 keys.");
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> entry = it.next();
+      if (!entry.getValue().isTextual() || entry.getKey().length() > 64 || entry.getValue().asText().length() > 512) {
+        throw ApiException.invalid("metadata." + entry.getKey(), "Metadata values are strings of at most 512 characters.");
+      }
+      metadata.put(entry.getKey(), entry.getValue().asText());
+    }
+    return metadata;
+  }
+
+  /** {@code chunking_strategy}: {@code auto} or {@code {type: static, static: {max_chunk_size_tokens, chunk_overlap_tokens}}}. */
+  private int[] chunking(JsonNode node) {
+    int size = config.chunkTokens();
+    int overlap = config.overlapTokens();
+    if (node != null && !node.isNull() && node.path("type").asText("auto").equals("static")) {
+      JsonNode fixed = node.path("static");
+      size = integer(fixed, "max_chunk_size_tokens", size, 100, 4096, "chunking_strategy.static.max_chunk_size_tokens");
+      overlap = integer(fixed, "chunk_overlap_tokens", Math.min(overlap, size / 2), 0, size / 2,
+          "chunking_strategy.static.chunk_overlap_tokens");
+    }
+    return new int[] {size, overlap};
+  }
+
+  private static int integer(JsonNode node, String field, int fallback, int min, int max) {
+    return integer(node, field, fallback, min, max, field);
+  }
+
+  private static int integer(JsonNode node, String field, int fallback, int min, int max, String param) {
+    JsonNode value = node.get(field);
+    if (value == null || value.isNull()) {
+      return fallback;
+    }
+    if (!value.isIntegralNumber() || value.asLong() < min || value.asLong() > max) {
+      throw ApiException.invalid(param, "'" + field + "' must be a whole number from " + min + " to " + max + ".");
+    }
+    return value.asInt();
+  }
+
+  private static Optional<String> optionalText(JsonNode node, String field, int max) {
+    JsonNode value = node.get(field);
+    if (value == null || value.isNull()) {
+      return Optional.empty();
+    }
+    if (!value.isTextual() || value.asText().length() > max) {
+      throw ApiException.invalid(field, "'" + field + "' must be a string of at most " + max + " characters.");
+    }
+    return Optional.of(value.asText());
+  }
+
+  private static JsonNode object(Buffer body) {
+    JsonNode node = body == null ? null : Json.parseOrNull(body);
+    if (node == null || !node.isObject()) {
+      throw ApiException.invalid(null, "The request body must be a JSON object.");
+    }
+    return node;
+  }
+
+  private static <T> void respond(RoutingContext ctx, Future<T> result, Function<T, ObjectNode> toJson) {
+    result.onComplete(outcome -> {
+      if (ctx.response().ended() || ctx.response().closed()) {
+        return;
+      }
+      if (outcome.succeeded()) {
+        ctx.response().putHeader("Content-Type", "application/json").end(Json.buffer(toJson.apply(outcome.result())));
+      } else {
+        ctx.fail(toApi(outcome.cause()));
+      }
+    });
+  }
+
+  /** The client's face of a retrieval failure. */
+  public static ApiException toApi(Throwable failure) {
+    if (failure instanceof ApiException api) {
+      return api;
+    }
+    if (failure instanceof NoSuchElementException) {
+      return new ApiException(404, "invalid_request_error", null, "vector_store_not_found", failure.getMessage());
+    }
+    if (RetrievalService.unavailable(failure)) {
+      return new ApiException(503, "server_error", null, "retrieval_unavailable", failure.getMessage(),
+          Map.of("Retry-After", "5"));
+    }
+    if (failure instanceof LoopbackEmbedder.EmbeddingFailedException embedding) {
+      return new ApiException(embedding.status() == 404 ? 400 : 502, embedding.status() == 404
+          ? "invalid_request_error" : "server_error", embedding.status() == 404 ? "embedding_model" : null,
+          "embedding_failed", embedding.getMessage());
+    }
+    if (failure instanceof IllegalArgumentException) {
+      return ApiException.invalid(null, failure.getMessage());
+    }
+    return new ApiException(500, "server_error", null, "internal_error", String.valueOf(failure.getMessage()));
+  }
+}

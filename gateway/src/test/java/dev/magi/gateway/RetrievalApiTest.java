@@ -1,0 +1,206 @@
+package dev.magi.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.models.vectorstores.VectorStore;
+import com.openai.models.vectorstores.VectorStoreCreateParams;
+import com.openai.models.vectorstores.VectorStoreSearchParams;
+import com.openai.models.vectorstores.VectorStoreSearchResponse;
+import dev.magi.testkit.FakeLlamaServer;
+import dev.magi.testkit.FreePorts;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Vector stores through the HTTP API, against the in-memory store and the real PostgreSQL with pgvector,
+ * embedded by a fake llama-server (deterministic vectors: equal texts embed equally).
+ */
+class RetrievalApiTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String PG = "postgresql://postgres@127.0.0.1:5432/test";
+
+  private static String config(FakeLlamaServer chat, FakeLlamaServer embed) {
+    return "retrieval:\n  embedding_model: embed\nbackends:\n"
+        + "  - model: tiny\n    url: " + chat.url() + "\n"
+        + "  - model: embed\n    url: " + embed.url() + "\n";
+  }
+
+  private static JsonNode json(HttpResponse<String> response) throws IOException {
+    return JSON.readTree(response.body());
+  }
+
+  private static String createStore(GatewayFixture magi) throws IOException {
+    HttpResponse<String> created = magi.post("/v1/vector_stores", "{\"name\":\"Support\",\"metadata\":{\"team\":\"a\"}}");
+    assertEquals(200, created.statusCode(), created.body());
+    return json(created).get("id").asText();
+  }
+
+  private static void ingest(GatewayFixture magi, String store) throws IOException {
+    HttpResponse<String> added = magi.post("/v1/vector_stores/" + store + "/documents", "{\"documents\":["
+        + "{\"id\":\"refunds\",\"text\":\"Refunds are paid within 14 days.\",\"attributes\":{\"topic\":\"billing\",\"year\":2024}},"
+        + "{\"id\":\"shipping\",\"text\":\"Parcels ship from Lyon every weekday.\",\"attributes\":{\"topic\":\"logistics\"}},"
+        + "{\"text\":\"Support answers in French and English.\"}]}");
+    assertEquals(200, added.statusCode(), added.body());
+    assertEquals(3, json(added).get("data").size());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"memory", "postgresql"})
+  void createIngestSearchAndDelete(String store) throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer chat = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
+      FakeLlamaServer embed = magi.llama(new FakeLlamaServer.Options().alias("embed").embeddings(true));
+      magi.start(config(chat, embed), store.equals("postgresql") ? Map.of("DATABASE_URL", PG) : Map.of());
+      String id = createStore(magi);
+      JsonNode info = json(magi.get("/v1/vector_stores/" + id));
+      assertEquals("vector_store", info.get("object").asText());
+      assertEquals(64, info.get("dimensions").asInt(), "learned from the embedding model");
+      assertEquals("a", info.at("/metadata/team").asText());
+      ingest(magi, id);
+
+      JsonNode page = json(magi.post("/v1/vector_stores/" + id + "/search",
+          "{\"query\":\"Refunds are paid within 14 days.\",\"max_num_results\":2}"));
+      assertEquals("vector_store.search_results.page", page.get("object").asText());
+      assertEquals(2, page.get("data").size());
+      assertEquals("refunds", page.at("/data/0/file_id").asText());
+      assertEquals(1.0, page.at("/data/0/score").asDouble(), 1e-5, "the same text embeds to the same vector");
+      assertEquals("Refunds are paid within 14 days.", page.at("/data/0/content/0/text").asText());
+      assertEquals("billing", page.at("/data/0/attributes/topic").asText());
+
+      JsonNode filtered = json(magi.post("/v1/vector_stores/" + id + "/search", "{\"query\":\"anything\","
+          + "\"filters\":{\"type\":\"and\",\"filters\":[{\"type\":\"eq\",\"key\":\"topic\",\"value\":\"billing\"},"
+          + "{\"type\":\"gte\",\"key\":\"year\",\"value\":2020}]}}"));
+      assertEquals(1, filtered.get("data").size());
+      assertEquals("refunds", filtered.at("/data/0/file_id").asText());
+
+      assertTrue(magi.get("/v1/vector_stores").body().contains(id));
+      assertEquals(200, magi.delete("/v1/vector_stores/" + id).statusCode());
+      HttpResponse<String> gone = magi.get("/v1/vector_stores/" + id);
+      assertEquals(404, gone.statusCode());
+      assertEquals("vector_store_not_found", json(gone).at("/error/code").asText());
+    }
+  }
+
+  @Test
+  void theOfficialClientCreatesAndSearches() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer chat = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
+      FakeLlamaServer embed = magi.llama(new FakeLlamaServer.Options().alias("embed").embeddings(true));
+      magi.start(config(chat, embed), Map.of("DATABASE_URL", PG));
+      OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(magi.apiBase()).apiKey("unused").maxRetries(0)
+          .build();
+      try {
+        VectorStore store = client.vectorStores().create(VectorStoreCreateParams.builder().name("Docs").build());
+        assertTrue(store.id().startsWith("vs_"));
+        ingest(magi, store.id());
+
+        List<VectorStoreSearchResponse> results = client.vectorStores().search(store.id(),
+            VectorStoreSearchParams.builder().query("Parcels ship from Lyon every weekday.").maxNumResults(1).build())
+            .data();
+
+        assertEquals(1, results.size());
+        assertEquals("shipping", results.get(0).fileId());
+        assertEquals("Parcels ship from Lyon every weekday.", results.get(0).content().get(0).text());
+        client.vectorStores().delete(store.id());
+      } finally {
+        client.close();
+      }
+    }
+  }
+
+  @Test
+  void chatWithRetrievalGetsTheContextAndSaysHowMuch() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer chat = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
+      FakeLlamaServer embed = magi.llama(new FakeLlamaServer.Options().alias("embed").embeddings(true));
+      magi.start(config(chat, embed));
+      String id = createStore(magi);
+      ingest(magi, id);
+
+      HttpResponse<String> answer = magi.post("/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":["
+          + "{\"role\":\"user\",\"content\":\"Refunds are paid within 14 days.\"}],"
+          + "\"retrieval\":{\"vector_store_id\":\"" + id + "\",\"max_num_results\":2}}");
+
+      assertEquals(200, answer.statusCode(), answer.body());
+      assertEquals("2", answer.headers().firstValue("x-magi-retrieval-count").orElseThrow());
+      JsonNode sent = chat.lastRequest("/v1/chat/completions").json();
+      assertFalse(sent.has("retrieval"), "the Magi field is removed before forwarding");
+      assertEquals("system", sent.at("/messages/0/role").asText());
+      assertTrue(sent.at("/messages/0/content").asText().contains("[1] Refunds are paid within 14 days."));
+      assertEquals("user", sent.at("/messages/1/role").asText());
+    }
+  }
+
+  @Test
+  void whenTheDatabaseIsAwayChatStillAnswersUnlessRetrievalIsRequired() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer chat = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
+      FakeLlamaServer embed = magi.llama(new FakeLlamaServer.Options().alias("embed").embeddings(true));
+      magi.start(config(chat, embed), Map.of("DATABASE_URL", "postgresql://postgres@127.0.0.1:" + FreePorts.any()
+          + "/test"));
+      String body = "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+          + "\"retrieval\":{\"vector_store_id\":\"vs_0123456789abcdef01234567\"%s}}";
+
+      HttpResponse<String> skipped = magi.post("/v1/chat/completions", String.format(body, ""));
+      HttpResponse<String> required = magi.post("/v1/chat/completions", String.format(body, ",\"required\":true"));
+      HttpResponse<String> api = magi.post("/v1/vector_stores", "{\"name\":\"x\"}");
+
+      assertEquals(200, skipped.statusCode(), skipped.body());
+      assertTrue(skipped.headers().firstValue("x-magi-retrieval").orElseThrow().startsWith("skipped: "));
+      assertEquals(503, required.statusCode());
+      assertEquals("retrieval_unavailable", json(required).at("/error/code").asText());
+      assertEquals(503, api.statusCode());
+      assertEquals("retrieval_unavailable", json(api).at("/error/code").asText());
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (magi.get("/readyz").body().contains("\"available\":true")) {
+        assertTrue(System.nanoTime() < deadline, "readyz did not report retrieval as unavailable");
+        Thread.sleep(50);
+      }
+      assertEquals(200, magi.get("/readyz").statusCode(), "the gateway itself stays ready");
+    }
+  }
+
+  @Test
+  void badInputIsRefusedAndNothingIsWritten() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer chat = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
+      FakeLlamaServer embed = magi.llama(new FakeLlamaServer.Options().alias("embed").embeddings(true));
+      magi.start(config(chat, embed), Map.of("DATABASE_URL", PG));
+      String id = createStore(magi);
+      String[][] cases = {
+          {"/documents", "{\"documents\":[]}", "documents"},
+          {"/documents", "{\"documents\":[{\"text\":\"  \"}]}", "documents[0].text"},
+          {"/documents", "{\"documents\":[{\"id\":\"x'; DROP TABLE magi.collections; --\",\"text\":\"t\"}]}",
+              "documents[0].id"},
+          {"/documents", "{\"documents\":[{\"text\":\"t\",\"attributes\":{\"a\":{\"nested\":1}}}]}",
+              "documents[0].attributes.a"},
+          {"/search", "{\"query\":\"\"}", "query"},
+          {"/search", "{\"query\":\"q\",\"max_num_results\":500}", "max_num_results"},
+          {"/search", "{\"query\":\"q\",\"filters\":{\"type\":\"drop\",\"key\":\"a\",\"value\":1}}", "filters.type"},
+      };
+      for (String[] c : cases) {
+        HttpResponse<String> response = magi.post("/v1/vector_stores/" + id + c[0], c[1]);
+        assertEquals(400, response.statusCode(), c[1]);
+        assertEquals(c[2], json(response).at("/error/param").asText(), response.body());
+      }
+      HttpResponse<String> injected = magi.post("/v1/vector_stores/" + id + "/search", "{\"query\":\"q\",\"filters\":"
+          + "{\"type\":\"eq\",\"key\":\"topic') OR 1=1; --\",\"value\":\"x\"}}");
+      assertEquals(200, injected.statusCode());
+      assertEquals(0, json(injected).get("data").size());
+      assertEquals(404, magi.get("/v1/vector_stores/vs_x%27%3B%20DROP").statusCode());
+      assertTrue(magi.get("/v1/vector_stores").body().contains(id), "the store and its table are intact");
+    }
+  }
+}
