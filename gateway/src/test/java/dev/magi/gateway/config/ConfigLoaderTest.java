@@ -48,6 +48,7 @@ class ConfigLoaderTest {
     assertEquals(defaults.models(), example.models());
     assertEquals(defaults.adminToken(), example.adminToken());
     assertEquals(defaults.routing(), example.routing());
+    assertEquals(defaults.retrieval(), example.retrieval());
     assertEquals(List.of("development", "production", "fast-only"), List.copyOf(example.profiles().keySet()));
     var development = example.profiles().get("development");
     assertEquals(4L << 30, development.memoryBudget());
@@ -128,6 +129,8 @@ class ConfigLoaderTest {
       "'models:\n  settings:\n    m:\n      parallel: 0\n'            | models.settings.m.parallel: must be between 1 and 256",
       "'models:\n  defaults:\n    ctx: 5\n'                          | models.defaults.ctx: unknown key",
       "'router:\n  policy: random\n'                                  | router.policy: must be least_outstanding, round_robin or p2c",
+      "'retrieval:\n  database_url: mysql://x\n'                        | retrieval.database_url: is not a PostgreSQL URL",
+      "'retrieval:\n  chunk_tokens: 200\n  overlap_tokens: 150\n'       | retrieval.overlap_tokens: must be at most half of chunk_tokens",
       "'profiles:\n  production:\n    models:\n      - model: a\n      - model: b\n      - model: c\n        replicas: 0\n' | profiles.production.models[2].replicas: must be between 1 and 64",
       "'profiles:\n  p:\n    models:\n      - model: a\n        backend: cloud\n' | profiles.p.models[0].backend: must be local, ollama or remote",
       "'profiles:\n  p:\n    models:\n      - replicas: 2\n'             | profiles.p.models[0].model: is required",
