@@ -13,9 +13,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * The zero-setup store, used when no {@code DATABASE_URL} is set: exact cosine search over chunks
  * held in memory. Not persisted: its collections are gone when Magi stops. Thread-safe.
  */
-public final class InMemoryVectorStore implements VectorStore {
+public final class InMemoryVectorStore implements VectorStore, FileStore {
 
   private final Map<String, Collection> collections = new ConcurrentHashMap<>();
+  private final Map<String, StoredFile> files = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+  private final Map<String, Attachment> attachments = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
   private final Map<String, CollectionInfo> infos = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
 
   private record Collection(int dimensions, Map<String, Chunk> chunks) {
@@ -105,6 +107,53 @@ public final class InMemoryVectorStore implements VectorStore {
   public Future<Void> deleteInfo(String collection) {
     infos.remove(collection);
     return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> saveFile(StoredFile file) {
+    files.put(file.id(), file);
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Optional<StoredFile>> file(String id) {
+    return Future.succeededFuture(Optional.ofNullable(files.get(id)));
+  }
+
+  @Override
+  public Future<List<StoredFile>> listFiles() {
+    synchronized (files) {
+      return Future.succeededFuture(files.values().stream()
+          .map(f -> new StoredFile(f.id(), f.filename(), f.purpose(), f.bytes(), f.createdAt(), "")).toList());
+    }
+  }
+
+  @Override
+  public Future<Boolean> deleteFile(String id) {
+    return Future.succeededFuture(files.remove(id) != null);
+  }
+
+  @Override
+  public Future<Void> saveAttachment(Attachment attachment) {
+    attachments.put(attachment.storeId() + "/" + attachment.fileId(), attachment);
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Optional<Attachment>> attachment(String storeId, String fileId) {
+    return Future.succeededFuture(Optional.ofNullable(attachments.get(storeId + "/" + fileId)));
+  }
+
+  @Override
+  public Future<List<Attachment>> attachments(String storeId) {
+    synchronized (attachments) {
+      return Future.succeededFuture(attachments.values().stream().filter(a -> a.storeId().equals(storeId)).toList());
+    }
+  }
+
+  @Override
+  public Future<Boolean> deleteAttachment(String storeId, String fileId) {
+    return Future.succeededFuture(attachments.remove(storeId + "/" + fileId) != null);
   }
 
   @Override

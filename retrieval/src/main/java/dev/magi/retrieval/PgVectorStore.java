@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * <p>A database that is down or hung makes every call fail with {@link RetrievalUnavailableException}
  * within {@link #TIMEOUT_MILLIS}; the pool reconnects by itself when it is back.
  */
-public final class PgVectorStore implements VectorStore {
+public final class PgVectorStore implements VectorStore, FileStore {
 
   /** Longest any call waits for the database. */
   public static final long TIMEOUT_MILLIS = 2000;
@@ -71,6 +71,12 @@ public final class PgVectorStore implements VectorStore {
         .compose(done -> pool.query("CREATE SCHEMA IF NOT EXISTS magi").execute())
         .compose(done -> pool.query("CREATE TABLE IF NOT EXISTS magi.collections (id text PRIMARY KEY,"
             + " info jsonb NOT NULL, created_at bigint NOT NULL)").execute())
+        .compose(done -> pool.query("CREATE TABLE IF NOT EXISTS magi.files (id text PRIMARY KEY, filename text NOT"
+            + " NULL, purpose text NOT NULL, bytes bigint NOT NULL, created_at bigint NOT NULL, content text NOT NULL)")
+            .execute())
+        .compose(done -> pool.query("CREATE TABLE IF NOT EXISTS magi.attachments (store_id text NOT NULL, file_id text"
+            + " NOT NULL, status text NOT NULL, error text NOT NULL, chunks integer NOT NULL, attributes jsonb NOT NULL,"
+            + " created_at bigint NOT NULL, PRIMARY KEY (store_id, file_id))").execute())
         .mapEmpty());
   }
 
@@ -222,6 +228,83 @@ public final class PgVectorStore implements VectorStore {
   public Future<Void> deleteInfo(String collection) {
     return bounded(pool.preparedQuery("DELETE FROM magi.collections WHERE id = $1").execute(Tuple.of(collection))
         .mapEmpty());
+  }
+
+  @Override
+  public Future<Void> saveFile(StoredFile file) {
+    return bounded(pool.preparedQuery("INSERT INTO magi.files (id, filename, purpose, bytes, created_at, content)"
+            + " VALUES ($1, $2, $3, $4, $5, $6)")
+        .execute(Tuple.of(file.id(), file.filename(), file.purpose(), file.bytes(), file.createdAt(), file.text()))
+        .mapEmpty());
+  }
+
+  @Override
+  public Future<Optional<StoredFile>> file(String id) {
+    return bounded(pool.preparedQuery("SELECT id, filename, purpose, bytes, created_at, content FROM magi.files"
+            + " WHERE id = $1").execute(Tuple.of(id))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(file(rows.iterator().next(), true))));
+  }
+
+  @Override
+  public Future<List<StoredFile>> listFiles() {
+    return bounded(pool.query("SELECT id, filename, purpose, bytes, created_at FROM magi.files ORDER BY created_at, id")
+        .execute().map(rows -> {
+          List<StoredFile> list = new ArrayList<>();
+          rows.forEach(row -> list.add(file(row, false)));
+          return list;
+        }));
+  }
+
+  private static StoredFile file(Row row, boolean withText) {
+    return new StoredFile(row.getString("id"), row.getString("filename"), row.getString("purpose"),
+        row.getLong("bytes"), row.getLong("created_at"), withText ? row.getString("content") : "");
+  }
+
+  @Override
+  public Future<Boolean> deleteFile(String id) {
+    return bounded(pool.preparedQuery("DELETE FROM magi.files WHERE id = $1").execute(Tuple.of(id))
+        .map(result -> result.rowCount() > 0));
+  }
+
+  @Override
+  public Future<Void> saveAttachment(Attachment a) {
+    return bounded(pool.preparedQuery("INSERT INTO magi.attachments (store_id, file_id, status, error, chunks,"
+            + " attributes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (store_id, file_id) DO UPDATE"
+            + " SET status = EXCLUDED.status, error = EXCLUDED.error, chunks = EXCLUDED.chunks,"
+            + " attributes = EXCLUDED.attributes")
+        .execute(Tuple.of(a.storeId(), a.fileId(), a.status(), a.error(), a.chunks(),
+            new JsonObject(new java.util.HashMap<>(a.attributes())), a.createdAt()))
+        .mapEmpty());
+  }
+
+  @Override
+  public Future<Optional<Attachment>> attachment(String storeId, String fileId) {
+    return bounded(pool.preparedQuery("SELECT * FROM magi.attachments WHERE store_id = $1 AND file_id = $2")
+        .execute(Tuple.of(storeId, fileId))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(attachment(rows.iterator().next()))));
+  }
+
+  @Override
+  public Future<List<Attachment>> attachments(String storeId) {
+    return bounded(pool.preparedQuery("SELECT * FROM magi.attachments WHERE store_id = $1 ORDER BY created_at, file_id")
+        .execute(Tuple.of(storeId)).map(rows -> {
+          List<Attachment> list = new ArrayList<>();
+          rows.forEach(row -> list.add(attachment(row)));
+          return list;
+        }));
+  }
+
+  @Override
+  public Future<Boolean> deleteAttachment(String storeId, String fileId) {
+    return bounded(pool.preparedQuery("DELETE FROM magi.attachments WHERE store_id = $1 AND file_id = $2")
+        .execute(Tuple.of(storeId, fileId)).map(result -> result.rowCount() > 0));
+  }
+
+  private static Attachment attachment(Row row) {
+    Object attributes = row.getValue("attributes");
+    return new Attachment(row.getString("store_id"), row.getString("file_id"), row.getString("status"),
+        row.getString("error"), row.getInteger("chunks"),
+        attributes instanceof JsonObject json ? json.getMap() : Map.of(), row.getLong("created_at"));
   }
 
   private static CollectionInfo info(Row row) {

@@ -146,4 +146,27 @@ abstract class VectorStoreContract {
     Await.result(store.deleteInfo(collection));
     assertEquals(Optional.empty(), Await.result(store.info(collection)));
   }
+
+  @Test
+  void filesAndAttachmentsAreKept() {
+    FileStore files = (FileStore) store;
+    String fileId = "file-" + collection;
+    Await.result(files.saveFile(new StoredFile(fileId, "faq.md", "assistants", 11, 1795332954L, "hello world")));
+
+    assertEquals("hello world", Await.result(files.file(fileId)).orElseThrow().text());
+    assertTrue(Await.result(files.listFiles()).stream().anyMatch(f -> f.id().equals(fileId) && f.text().isEmpty()),
+        "listings leave the text out");
+    Attachment pending = new Attachment(collection, fileId, "in_progress", "", 0, Map.of("lang", "en"), 1795332954L);
+    Await.result(files.saveAttachment(pending));
+    Await.result(files.saveAttachment(pending.with("completed", "", 3)));
+
+    Attachment done = Await.result(files.attachment(collection, fileId)).orElseThrow();
+    assertEquals("completed", done.status());
+    assertEquals(3, done.chunks());
+    assertEquals("en", done.attributes().get("lang"));
+    assertEquals(List.of(done), Await.result(files.attachments(collection)));
+    assertTrue(Await.result(files.deleteAttachment(collection, fileId)));
+    assertTrue(Await.result(files.deleteFile(fileId)));
+    assertEquals(Optional.empty(), Await.result(files.file(fileId)));
+  }
 }
