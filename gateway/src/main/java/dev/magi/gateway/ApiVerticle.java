@@ -118,6 +118,7 @@ final class ApiVerticle extends AbstractVerticle {
     router.post("/v1/completions").handler(body).handler(ctx -> forward(ctx, Operation.COMPLETION));
     router.post("/v1/embeddings").handler(body).handler(ctx -> forward(ctx, Operation.EMBEDDING));
     retrieval.api().routes(router);
+    retrieval.files().routes(router);
     admin.routes(router);
     router.route().failureHandler(this::failed);
     router.errorHandler(404, ctx -> ErrorResponses.send(ctx.response(), new ApiException(404,

@@ -121,6 +121,76 @@ class RetrievalApiTest {
   }
 
   @Test
+  void theOfficialClientUploadsAFileAttachesItAndSearches() throws Exception {
+    java.nio.file.Path faq = java.nio.file.Files.createTempFile("faq", ".md");
+    java.nio.file.Files.writeString(faq, "# FAQ\n\nOur office in Lyon opens at nine.");
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer chat = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
+      FakeLlamaServer embed = magi.llama(new FakeLlamaServer.Options().alias("embed").embeddings(true));
+      magi.start(config(chat, embed), Map.of("DATABASE_URL", PG));
+      OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(magi.apiBase()).apiKey("unused").maxRetries(0)
+          .build();
+      try {
+        com.openai.models.files.FileObject file = client.files().create(com.openai.models.files.FileCreateParams
+            .builder().file(faq).purpose(com.openai.models.files.FilePurpose.ASSISTANTS).build());
+        assertTrue(file.id().startsWith("file-"));
+        VectorStore store = client.vectorStores().create(VectorStoreCreateParams.builder().name("FAQ").build());
+
+        client.vectorStores().files().create(store.id(),
+            com.openai.models.vectorstores.files.FileCreateParams.builder().fileId(file.id()).build());
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!client.vectorStores().files().retrieve(file.id(), com.openai.models.vectorstores.files
+            .FileRetrieveParams.builder().vectorStoreId(store.id()).build()).status().asString().equals("completed")) {
+          assertTrue(System.nanoTime() < deadline, "ingestion did not complete");
+          Thread.sleep(20);
+        }
+        List<VectorStoreSearchResponse> results = client.vectorStores().search(store.id(),
+            VectorStoreSearchParams.builder().query("# FAQ\n\nOur office in Lyon opens at nine.").build()).data();
+
+        assertEquals(file.id(), results.get(0).fileId());
+        assertEquals(1.0, results.get(0).score(), 1e-5);
+      } finally {
+        client.close();
+      }
+    }
+  }
+
+  @Test
+  void onlyTextFilesAreAccepted() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer chat = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
+      FakeLlamaServer embed = magi.llama(new FakeLlamaServer.Options().alias("embed").embeddings(true));
+      magi.start(config(chat, embed));
+
+      HttpResponse<String> image = upload(magi, "photo.png", new byte[] {(byte) 0x89, 'P', 'N', 'G'}, "assistants");
+      HttpResponse<String> badUtf8 = upload(magi, "notes.txt", new byte[] {(byte) 0xC3, (byte) 0x28}, "assistants");
+      HttpResponse<String> badPurpose = upload(magi, "notes.txt", "hi".getBytes(), "fine-tune");
+      HttpResponse<String> tooBig = upload(magi, "big.txt", new byte[9 << 20], "assistants");
+
+      assertEquals(400, image.statusCode());
+      assertEquals("file", json(image).at("/error/param").asText());
+      assertEquals(400, badUtf8.statusCode());
+      assertTrue(json(badUtf8).at("/error/message").asText().contains("not valid UTF-8"));
+      assertEquals("purpose", json(badPurpose).at("/error/param").asText());
+      assertEquals(413, tooBig.statusCode());
+      assertEquals(0, json(magi.get("/v1/files")).get("data").size(), "nothing was stored");
+    }
+  }
+
+  private static HttpResponse<String> upload(GatewayFixture magi, String name, byte[] content, String purpose) {
+    String boundary = "----magi" + System.nanoTime();
+    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+    body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n" + purpose
+        + "\r\n--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name
+        + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes());
+    body.writeBytes(content);
+    body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes());
+    return GatewayFixture.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(magi.url() + "/v1/files"))
+        .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build());
+  }
+
+  @Test
   void chatWithRetrievalGetsTheContextAndSaysHowMuch() throws Exception {
     try (GatewayFixture magi = new GatewayFixture()) {
       FakeLlamaServer chat = magi.llama(new FakeLlamaServer.Options().alias("tiny"));

@@ -11,6 +11,7 @@ public final class Retrieval {
 
   private final RetrievalService service;
   private final VectorStoresApi api;
+  private final FilesApi files;
   private final ChatRetrieval chat;
   private final AtomicInteger port = new AtomicInteger();
   private volatile boolean available = true;
@@ -20,6 +21,7 @@ public final class Retrieval {
         .setKeepAliveTimeout(3)), port::get, config.apiKeys().stream().findFirst());
     this.service = new RetrievalService(vertx, config.retrieval(), embedder, Clock.systemUTC());
     this.api = new VectorStoresApi(service, config.retrieval());
+    this.files = new FilesApi(service, config.retrieval());
     this.chat = new ChatRetrieval(service);
   }
 
@@ -45,6 +47,10 @@ public final class Retrieval {
 
   public VectorStoresApi api() {
     return api;
+  }
+
+  public FilesApi files() {
+    return files;
   }
 
   public ChatRetrieval chat() {

@@ -1,15 +1,18 @@
 package dev.magi.gateway.rag;
 
 import dev.magi.gateway.config.MagiConfig;
+import dev.magi.retrieval.Attachment;
 import dev.magi.retrieval.Chunk;
 import dev.magi.retrieval.Chunker;
 import dev.magi.retrieval.CollectionInfo;
 import dev.magi.retrieval.Embedder;
+import dev.magi.retrieval.FileStore;
 import dev.magi.retrieval.Filter;
 import dev.magi.retrieval.InMemoryVectorStore;
 import dev.magi.retrieval.Match;
 import dev.magi.retrieval.PgVectorStore;
 import dev.magi.retrieval.RetrievalUnavailableException;
+import dev.magi.retrieval.StoredFile;
 import dev.magi.retrieval.VectorStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -33,6 +36,7 @@ public final class RetrievalService {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final VectorStore store;
+  private final FileStore files;
   private final Embedder embedder;
   private final MagiConfig.Retrieval config;
   private final Clock clock;
@@ -50,9 +54,15 @@ public final class RetrievalService {
     this.embedder = embedder;
     this.clock = clock;
     this.persistent = config.databaseUrl().isPresent();
-    this.store = config.databaseUrl()
-        .<VectorStore>map(url -> PgVectorStore.connect(vertx, url, config.password(), 8))
-        .orElseGet(InMemoryVectorStore::new);
+    if (config.databaseUrl().isPresent()) {
+      PgVectorStore pg = PgVectorStore.connect(vertx, config.databaseUrl().get(), config.password(), 8);
+      this.store = pg;
+      this.files = pg;
+    } else {
+      InMemoryVectorStore memory = new InMemoryVectorStore();
+      this.store = memory;
+      this.files = memory;
+    }
   }
 
   /** Whether vector stores survive a restart (PostgreSQL), or live in memory. */
@@ -144,6 +154,89 @@ public final class RetrievalService {
   public Future<List<Match>> search(String id, String query, int limit, Optional<Filter> filter) {
     return get(id).compose(info -> embedder.embed(info.embeddingModel(), List.of(query))
         .compose(vectors -> store.search(id, vectors.get(0), limit, filter)));
+  }
+
+  /** File names whose contents Magi ingests: text, Markdown, JSON. */
+  private static final java.util.regex.Pattern TEXT_FILE = java.util.regex.Pattern.compile(
+      "(?i).+\\.(txt|text|md|markdown|json|jsonl|csv)");
+
+  /**
+   * Stores an uploaded file. Only UTF-8 text, Markdown and JSON are accepted.
+   *
+   * @return the stored file; a failed {@link IllegalArgumentException} future for another type or bad UTF-8
+   */
+  public Future<StoredFile> upload(String filename, String purpose, byte[] content) {
+    if (!TEXT_FILE.matcher(filename).matches()) {
+      return Future.failedFuture(new IllegalArgumentException("Only text files are accepted (.txt, .md, .json, .csv);"
+          + " got '" + filename + "'."));
+    }
+    String text;
+    try {
+      text = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(content)).toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      return Future.failedFuture(new IllegalArgumentException("The file is not valid UTF-8 text."));
+    }
+    StoredFile file = new StoredFile("file-" + HexFormat.of().formatHex(randomBytes(12)), filename, purpose,
+        content.length, clock.instant().getEpochSecond(), text);
+    return ready().compose(v -> files.saveFile(file)).map(file);
+  }
+
+  public Future<List<StoredFile>> listFiles() {
+    return ready().compose(v -> files.listFiles());
+  }
+
+  /** The file; a failed {@link java.util.NoSuchElementException} future when there is none. */
+  public Future<StoredFile> file(String id) {
+    return ready().compose(v -> files.file(id)).compose(found -> found.map(Future::succeededFuture)
+        .orElseGet(() -> Future.failedFuture(new java.util.NoSuchElementException("No file '" + id + "'."))));
+  }
+
+  public Future<Void> deleteFile(String id) {
+    return file(id).compose(f -> files.deleteFile(id)).mapEmpty();
+  }
+
+  /**
+   * Attaches a file to a vector store: records it {@code in_progress} at once, then chunks, embeds and
+   * stores it in the background, ending {@code completed} or {@code failed} (with the reason).
+   *
+   * @return the attachment as first recorded
+   */
+  public Future<Attachment> attach(String storeId, String fileId, Map<String, Object> attributes, int chunkTokens,
+      int overlap) {
+    return get(storeId).compose(info -> file(fileId)).compose(file -> {
+      Attachment pending = new Attachment(storeId, fileId, "in_progress", "", 0, attributes,
+          clock.instant().getEpochSecond());
+      return files.saveAttachment(pending).map(saved -> {
+        ingest(storeId, List.of(new Document(Optional.of(fileId), file.text(), attributes)), chunkTokens, overlap)
+            .compose(counts -> files.saveAttachment(pending.with("completed", "", counts.getOrDefault(fileId, 0))))
+            .recover(failure -> files.saveAttachment(pending.with("failed", String.valueOf(failure.getMessage()), 0)))
+            .onFailure(failure -> LOG.warning(() -> "cannot record the ingestion of " + fileId + ": "
+                + failure.getMessage()));
+        return pending;
+      });
+    });
+  }
+
+  /** The attachment; a failed {@link java.util.NoSuchElementException} future when there is none. */
+  public Future<Attachment> attachment(String storeId, String fileId) {
+    return ready().compose(v -> files.attachment(storeId, fileId)).compose(found -> found.map(Future::succeededFuture)
+        .orElseGet(() -> Future.failedFuture(new java.util.NoSuchElementException("File '" + fileId
+            + "' is not in vector store '" + storeId + "'."))));
+  }
+
+  public Future<List<Attachment>> attachments(String storeId) {
+    return get(storeId).compose(info -> files.attachments(storeId));
+  }
+
+  /** Detaches a file: its chunks leave the store (the file itself stays). */
+  public Future<Void> detach(String storeId, String fileId) {
+    return attachment(storeId, fileId)
+        .compose(a -> store.deleteDocument(storeId, fileId))
+        .compose(n -> files.deleteAttachment(storeId, fileId))
+        .mapEmpty();
   }
 
   /** Whether {@code failure} means the store, not the request, is the problem. */

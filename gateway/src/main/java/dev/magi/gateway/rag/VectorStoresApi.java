@@ -67,6 +67,26 @@ public final class VectorStoresApi {
       return deleted;
     }));
     router.post("/v1/vector_stores/:id/documents").handler(body).handler(this::documents);
+    router.post("/v1/vector_stores/:id/files").handler(body).handler(this::attach);
+    router.get("/v1/vector_stores/:id/files").handler(ctx -> respond(ctx, service.attachments(ctx.pathParam("id")),
+        list -> {
+          ObjectNode page = Json.object();
+          page.put("object", "list");
+          ArrayNode data = page.putArray("data");
+          list.forEach(a -> data.add(attachmentJson(a)));
+          page.put("first_id", list.isEmpty() ? null : list.get(0).fileId());
+          page.put("last_id", list.isEmpty() ? null : list.get(list.size() - 1).fileId());
+          page.put("has_more", false);
+          return page;
+        }));
+    router.get("/v1/vector_stores/:id/files/:file").handler(ctx -> respond(ctx,
+        service.attachment(ctx.pathParam("id"), ctx.pathParam("file")), VectorStoresApi::attachmentJson));
+    router.delete("/v1/vector_stores/:id/files/:file").handler(ctx -> respond(ctx,
+        service.detach(ctx.pathParam("id"), ctx.pathParam("file")), v -> {
+          ObjectNode deleted = Json.object();
+          deleted.put("id", ctx.pathParam("file")).put("object", "vector_store.file.deleted").put("deleted", true);
+          return deleted;
+        }));
     router.post("/v1/vector_stores/:id/search").handler(body).handler(this::search);
   }
 
@@ -75,11 +95,22 @@ public final class VectorStoresApi {
     String name = optionalText(request, "name", 256).orElse("");
     Optional<String> model = optionalText(request, "embedding_model", 256);
     JsonNode files = request.get("file_ids");
-    if (files != null && !files.isNull() && (!files.isArray() || !files.isEmpty())) {
-      throw ApiException.invalid("file_ids", "Attaching files is not available yet; add text with "
-          + "POST /v1/vector_stores/{id}/documents.");
+    List<String> fileIds = new ArrayList<>();
+    if (files != null && !files.isNull()) {
+      if (!files.isArray() || files.size() > 500) {
+        throw ApiException.invalid("file_ids", "'file_ids' must be an array of at most 500 file ids.");
+      }
+      files.forEach(f -> fileIds.add(f.asText()));
     }
-    respond(ctx, service.create(name, model, metadata(request.get("metadata"))), VectorStoresApi::storeJson);
+    int[] chunking = chunking(request.get("chunking_strategy"));
+    Future<CollectionInfo> created = service.create(name, model, metadata(request.get("metadata")))
+        .compose(info -> {
+          List<Future<dev.magi.retrieval.Attachment>> attached = new ArrayList<>();
+          fileIds.forEach(fileId -> attached.add(service.attach(info.id(), fileId, Map.of(), chunking[0],
+              chunking[1])));
+          return Future.all(attached).map(info);
+        });
+    respond(ctx, created, VectorStoresApi::storeJson);
   }
 
   private void documents(RoutingContext ctx) {
@@ -149,6 +180,35 @@ public final class VectorStoresApi {
         ? Optional.of(filter(request.get("filters"), "filters", 0, new int[1])) : Optional.empty();
     String finalQuery = query;
     respond(ctx, service.search(ctx.pathParam("id"), query, limit, filter), matches -> searchPage(finalQuery, matches));
+  }
+
+  private void attach(RoutingContext ctx) {
+    JsonNode request = object(ctx.body().buffer());
+    JsonNode fileId = request.get("file_id");
+    if (fileId == null || !fileId.isTextual() || fileId.asText().isEmpty() || fileId.asText().length() > 128) {
+      throw ApiException.invalid("file_id", "'file_id' must be the id of an uploaded file.");
+    }
+    int[] chunking = chunking(request.get("chunking_strategy"));
+    respond(ctx, service.attach(ctx.pathParam("id"), fileId.asText(), attributes(request.get("attributes"),
+        "attributes"), chunking[0], chunking[1]), VectorStoresApi::attachmentJson);
+  }
+
+  static ObjectNode attachmentJson(dev.magi.retrieval.Attachment attachment) {
+    ObjectNode json = Json.object();
+    json.put("id", attachment.fileId());
+    json.put("object", "vector_store.file");
+    json.put("created_at", attachment.createdAt());
+    json.put("vector_store_id", attachment.storeId());
+    json.put("status", attachment.status());
+    json.put("usage_bytes", 0);
+    if (attachment.error().isEmpty()) {
+      json.putNull("last_error");
+    } else {
+      json.putObject("last_error").put("code", "server_error").put("message", attachment.error());
+    }
+    json.set("attributes", Json.MAPPER.valueToTree(attachment.attributes()));
+    json.put("chunks", attachment.chunks());
+    return json;
   }
 
   /** A {@code vector_store.search_results.page}. */

@@ -1,0 +1,114 @@
+package dev.magi.gateway.rag;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.magi.gateway.api.ApiException;
+import dev.magi.gateway.api.Json;
+import dev.magi.gateway.config.MagiConfig;
+import dev.magi.retrieval.StoredFile;
+import io.vertx.core.Future;
+import io.vertx.ext.web.FileUpload;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * OpenAI's Files API, for files to put into vector stores: {@code POST /v1/files} (multipart,
+ * {@code purpose: assistants}), list, get, content, delete. Text, Markdown and JSON only; bounded in size.
+ */
+public final class FilesApi {
+
+  private static final Set<String> PURPOSES = Set.of("assistants", "user_data");
+
+  private final RetrievalService service;
+  private final MagiConfig.Retrieval config;
+
+  public FilesApi(RetrievalService service, MagiConfig.Retrieval config) {
+    this.service = service;
+    this.config = config;
+  }
+
+  /** Adds the routes under {@code /v1/files}. */
+  public void routes(Router router) {
+    BodyHandler multipart = BodyHandler.create(true)
+        .setUploadsDirectory(Path.of(System.getProperty("java.io.tmpdir"), "magi-uploads").toString())
+        .setDeleteUploadedFilesOnEnd(true)
+        .setBodyLimit(config.maxDocumentBytes() + 64 * 1024);
+    router.post("/v1/files").handler(multipart).handler(this::upload);
+    router.get("/v1/files").handler(ctx -> respond(ctx, service.listFiles(), files -> {
+      ObjectNode page = Json.object();
+      page.put("object", "list");
+      ArrayNode data = page.putArray("data");
+      files.forEach(file -> data.add(fileJson(file)));
+      page.put("first_id", files.isEmpty() ? null : files.get(0).id());
+      page.put("last_id", files.isEmpty() ? null : files.get(files.size() - 1).id());
+      page.put("has_more", false);
+      return page;
+    }));
+    router.get("/v1/files/:id").handler(ctx -> respond(ctx, service.file(ctx.pathParam("id")), FilesApi::fileJson));
+    router.get("/v1/files/:id/content").handler(ctx -> service.file(ctx.pathParam("id")).onComplete(found -> {
+      if (found.failed()) {
+        ctx.fail(VectorStoresApi.toApi(found.cause()));
+      } else if (!ctx.response().closed()) {
+        ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(found.result().text());
+      }
+    }));
+    router.delete("/v1/files/:id").handler(ctx -> respond(ctx, service.deleteFile(ctx.pathParam("id")), v -> {
+      ObjectNode deleted = Json.object();
+      deleted.put("id", ctx.pathParam("id")).put("object", "file").put("deleted", true);
+      return deleted;
+    }));
+  }
+
+  private void upload(RoutingContext ctx) {
+    String purpose = ctx.request().getFormAttribute("purpose");
+    if (purpose == null || !PURPOSES.contains(purpose)) {
+      throw ApiException.invalid("purpose", "'purpose' must be 'assistants' (or 'user_data') for files Magi stores.");
+    }
+    List<FileUpload> uploads = ctx.fileUploads().stream().filter(u -> u.name().equals("file")).toList();
+    if (uploads.size() != 1) {
+      throw ApiException.invalid("file", "Send exactly one file in the multipart field 'file'.");
+    }
+    FileUpload upload = uploads.get(0);
+    if (upload.size() > config.maxDocumentBytes()) {
+      throw ApiException.invalid("file", "Files may be at most " + config.maxDocumentBytes() + " bytes.");
+    }
+    String filename = Path.of(upload.fileName()).getFileName().toString();
+    Future<StoredFile> stored = ctx.vertx().fileSystem().readFile(upload.uploadedFileName())
+        .compose(bytes -> service.upload(filename, purpose, bytes.getBytes()))
+        .recover(failure -> Future.failedFuture(failure instanceof IllegalArgumentException
+            ? ApiException.invalid("file", failure.getMessage()) : failure));
+    respond(ctx, stored, FilesApi::fileJson);
+  }
+
+  static ObjectNode fileJson(StoredFile file) {
+    ObjectNode json = Json.object();
+    json.put("id", file.id());
+    json.put("object", "file");
+    json.put("bytes", file.bytes());
+    json.put("created_at", file.createdAt());
+    json.put("filename", file.filename());
+    json.put("purpose", file.purpose());
+    json.put("status", "processed");
+    json.putNull("expires_at");
+    json.putNull("status_details");
+    return json;
+  }
+
+  private static <T> void respond(RoutingContext ctx, Future<T> result, Function<T, ObjectNode> toJson) {
+    result.onComplete(outcome -> {
+      if (ctx.response().ended() || ctx.response().closed()) {
+        return;
+      }
+      if (outcome.succeeded()) {
+        ctx.response().putHeader("Content-Type", "application/json").end(Json.buffer(toJson.apply(outcome.result())));
+      } else {
+        ctx.fail(VectorStoresApi.toApi(outcome.cause()));
+      }
+    });
+  }
+}
