@@ -105,11 +105,28 @@ public final class PgVectorStore implements VectorStore, FileStore {
     return bounded(pool.query("DROP TABLE IF EXISTS " + table(collection)).execute().mapEmpty());
   }
 
+  /** Rows per insert batch. */
+  static final int UPSERT_BATCH = 200;
+  /** Time allowed per row on top of {@link #TIMEOUT_MILLIS}: HNSW indexing of 768 dimensions is not free. */
+  static final long MILLIS_PER_ROW = 25;
+
+  /**
+   * Inserts in batches of {@link #UPSERT_BATCH}, one after the other. Each batch may take
+   * {@link #TIMEOUT_MILLIS} plus {@link #MILLIS_PER_ROW} per row: with the HNSW index built as rows
+   * arrive, 500 rows of 768 dimensions take longer than 2 s on two cores (measured by bench/retrieval.sh).
+   * A database that is down still fails within the connection timeouts.
+   */
   @Override
   public Future<Void> upsert(String collection, List<Chunk> chunks) {
-    if (chunks.isEmpty()) {
-      return Future.succeededFuture();
+    Future<Void> done = Future.succeededFuture();
+    for (int from = 0; from < chunks.size(); from += UPSERT_BATCH) {
+      List<Chunk> batch = chunks.subList(from, Math.min(chunks.size(), from + UPSERT_BATCH));
+      done = done.compose(v -> upsertBatch(collection, batch));
     }
+    return done;
+  }
+
+  private Future<Void> upsertBatch(String collection, List<Chunk> chunks) {
     List<Tuple> rows = new ArrayList<>(chunks.size());
     for (Chunk chunk : chunks) {
       rows.add(Tuple.of(chunk.id(), chunk.documentId(), chunk.index(), chunk.text(),
@@ -122,7 +139,7 @@ public final class PgVectorStore implements VectorStore, FileStore {
             + " EXCLUDED.chunk_index, content = EXCLUDED.content, attributes = EXCLUDED.attributes,"
             + " embedding = EXCLUDED.embedding")
         .executeBatch(rows)
-        .mapEmpty());
+        .mapEmpty(), TIMEOUT_MILLIS + MILLIS_PER_ROW * rows.size());
   }
 
   @Override
@@ -322,7 +339,11 @@ public final class PgVectorStore implements VectorStore, FileStore {
 
   /** Fails with {@link RetrievalUnavailableException} when the database does not answer in time or at all. */
   private static <T> Future<T> bounded(Future<T> call) {
-    return call.timeout(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).recover(failure -> {
+    return bounded(call, TIMEOUT_MILLIS);
+  }
+
+  private static <T> Future<T> bounded(Future<T> call, long millis) {
+    return call.timeout(millis, TimeUnit.MILLISECONDS).recover(failure -> {
       if (failure instanceof IllegalArgumentException || failure instanceof IllegalStateException) {
         return Future.failedFuture(failure);
       }
