@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.gateway.api.ApiException;
 import dev.magi.gateway.api.Json;
+import dev.magi.gateway.api.Replies;
 import dev.magi.gateway.config.MagiConfig;
 import dev.magi.profiles.Plan;
 import dev.magi.profiles.Profile;
@@ -294,13 +295,7 @@ final class AdminApi {
   }
 
   private static <T> void respond(RoutingContext ctx, Future<T> result, Function<T, ObjectNode> toJson) {
-    result.onComplete(outcome -> {
-      if (outcome.succeeded()) {
-        json(ctx, toJson.apply(outcome.result()));
-      } else {
-        ctx.fail(toApi(outcome.cause()));
-      }
-    });
+    Replies.respond(ctx, result, toJson, AdminApi::toApi);
   }
 
   /** The admin API's face of a supervisor failure. */

@@ -37,6 +37,15 @@ class RetrievalApiTest {
         + "  - model: embed\n    url: " + embed.url() + "\n";
   }
 
+  private static FakeLlamaServer chatServer(GatewayFixture magi) {
+    return magi.llama(new FakeLlamaServer.Options().alias("tiny"));
+  }
+
+  /** Embeddings for the stores: deterministic 64-dimension vectors, equal texts embed equally. */
+  private static FakeLlamaServer embedServer(GatewayFixture magi) {
+    return magi.llama(new FakeLlamaServer.Options().alias("embed").embeddings(true));
+  }
+
   private static JsonNode json(HttpResponse<String> response) throws IOException {
     return JSON.readTree(response.body());
   }
@@ -60,8 +69,8 @@ class RetrievalApiTest {
   @ValueSource(strings = {"memory", "postgresql"})
   void createIngestSearchAndDelete(String store) throws Exception {
     try (GatewayFixture magi = new GatewayFixture()) {
-      FakeLlamaServer chat = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
-      FakeLlamaServer embed = magi.llama(new FakeLlamaServer.Options().alias("embed").embeddings(true));
+      FakeLlamaServer chat = chatServer(magi);
+      FakeLlamaServer embed = embedServer(magi);
       magi.start(config(chat, embed), store.equals("postgresql") ? Map.of("DATABASE_URL", PG) : Map.of());
       String id = createStore(magi);
       JsonNode info = json(magi.get("/v1/vector_stores/" + id));
@@ -96,8 +105,8 @@ class RetrievalApiTest {
   @Test
   void theOfficialClientCreatesAndSearches() throws Exception {
     try (GatewayFixture magi = new GatewayFixture()) {
-      FakeLlamaServer chat = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
-      FakeLlamaServer embed = magi.llama(new FakeLlamaServer.Options().alias("embed").embeddings(true));
+      FakeLlamaServer chat = chatServer(magi);
+      FakeLlamaServer embed = embedServer(magi);
       magi.start(config(chat, embed), Map.of("DATABASE_URL", PG));
       OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(magi.apiBase()).apiKey("unused").maxRetries(0)
           .build();
@@ -125,8 +134,8 @@ class RetrievalApiTest {
     java.nio.file.Path faq = java.nio.file.Files.createTempFile("faq", ".md");
     java.nio.file.Files.writeString(faq, "# FAQ\n\nOur office in Lyon opens at nine.");
     try (GatewayFixture magi = new GatewayFixture()) {
-      FakeLlamaServer chat = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
-      FakeLlamaServer embed = magi.llama(new FakeLlamaServer.Options().alias("embed").embeddings(true));
+      FakeLlamaServer chat = chatServer(magi);
+      FakeLlamaServer embed = embedServer(magi);
       magi.start(config(chat, embed), Map.of("DATABASE_URL", PG));
       OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(magi.apiBase()).apiKey("unused").maxRetries(0)
           .build();
@@ -158,8 +167,8 @@ class RetrievalApiTest {
   @Test
   void onlyTextFilesAreAccepted() throws Exception {
     try (GatewayFixture magi = new GatewayFixture()) {
-      FakeLlamaServer chat = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
-      FakeLlamaServer embed = magi.llama(new FakeLlamaServer.Options().alias("embed").embeddings(true));
+      FakeLlamaServer chat = chatServer(magi);
+      FakeLlamaServer embed = embedServer(magi);
       magi.start(config(chat, embed));
 
       HttpResponse<String> image = upload(magi, "photo.png", new byte[] {(byte) 0x89, 'P', 'N', 'G'}, "assistants");
@@ -193,8 +202,8 @@ class RetrievalApiTest {
   @Test
   void chatWithRetrievalGetsTheContextAndSaysHowMuch() throws Exception {
     try (GatewayFixture magi = new GatewayFixture()) {
-      FakeLlamaServer chat = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
-      FakeLlamaServer embed = magi.llama(new FakeLlamaServer.Options().alias("embed").embeddings(true));
+      FakeLlamaServer chat = chatServer(magi);
+      FakeLlamaServer embed = embedServer(magi);
       magi.start(config(chat, embed));
       String id = createStore(magi);
       ingest(magi, id);
@@ -216,8 +225,8 @@ class RetrievalApiTest {
   @Test
   void whenTheDatabaseIsAwayChatStillAnswersUnlessRetrievalIsRequired() throws Exception {
     try (GatewayFixture magi = new GatewayFixture()) {
-      FakeLlamaServer chat = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
-      FakeLlamaServer embed = magi.llama(new FakeLlamaServer.Options().alias("embed").embeddings(true));
+      FakeLlamaServer chat = chatServer(magi);
+      FakeLlamaServer embed = embedServer(magi);
       magi.start(config(chat, embed), Map.of("DATABASE_URL", "postgresql://postgres@127.0.0.1:" + FreePorts.any()
           + "/test"));
       String body = "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
@@ -245,8 +254,8 @@ class RetrievalApiTest {
   @Test
   void badInputIsRefusedAndNothingIsWritten() throws Exception {
     try (GatewayFixture magi = new GatewayFixture()) {
-      FakeLlamaServer chat = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
-      FakeLlamaServer embed = magi.llama(new FakeLlamaServer.Options().alias("embed").embeddings(true));
+      FakeLlamaServer chat = chatServer(magi);
+      FakeLlamaServer embed = embedServer(magi);
       magi.start(config(chat, embed), Map.of("DATABASE_URL", PG));
       String id = createStore(magi);
       String[][] cases = {

@@ -1,9 +1,9 @@
 package dev.magi.gateway.rag;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.gateway.api.ApiException;
 import dev.magi.gateway.api.Json;
+import dev.magi.gateway.api.Replies;
 import dev.magi.gateway.config.MagiConfig;
 import dev.magi.retrieval.StoredFile;
 import io.vertx.core.Future;
@@ -39,16 +39,8 @@ public final class FilesApi {
         .setDeleteUploadedFilesOnEnd(true)
         .setBodyLimit(config.maxDocumentBytes() + 64 * 1024);
     router.post("/v1/files").handler(multipart).handler(this::upload);
-    router.get("/v1/files").handler(ctx -> respond(ctx, service.listFiles(), files -> {
-      ObjectNode page = Json.object();
-      page.put("object", "list");
-      ArrayNode data = page.putArray("data");
-      files.forEach(file -> data.add(fileJson(file)));
-      page.put("first_id", files.isEmpty() ? null : files.get(0).id());
-      page.put("last_id", files.isEmpty() ? null : files.get(files.size() - 1).id());
-      page.put("has_more", false);
-      return page;
-    }));
+    router.get("/v1/files").handler(ctx -> respond(ctx, service.listFiles(),
+        files -> Replies.page(files, FilesApi::fileJson, StoredFile::id)));
     router.get("/v1/files/:id").handler(ctx -> respond(ctx, service.file(ctx.pathParam("id")), FilesApi::fileJson));
     router.get("/v1/files/:id/content").handler(ctx -> service.file(ctx.pathParam("id")).onComplete(found -> {
       if (found.failed()) {
@@ -100,15 +92,6 @@ public final class FilesApi {
   }
 
   private static <T> void respond(RoutingContext ctx, Future<T> result, Function<T, ObjectNode> toJson) {
-    result.onComplete(outcome -> {
-      if (ctx.response().ended() || ctx.response().closed()) {
-        return;
-      }
-      if (outcome.succeeded()) {
-        ctx.response().putHeader("Content-Type", "application/json").end(Json.buffer(toJson.apply(outcome.result())));
-      } else {
-        ctx.fail(VectorStoresApi.toApi(outcome.cause()));
-      }
-    });
+    Replies.respond(ctx, result, toJson, VectorStoresApi::toApi);
   }
 }

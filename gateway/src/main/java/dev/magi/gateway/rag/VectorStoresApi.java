@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.gateway.api.ApiException;
 import dev.magi.gateway.api.Json;
+import dev.magi.gateway.api.Replies;
 import dev.magi.gateway.config.MagiConfig;
 import dev.magi.retrieval.CollectionInfo;
 import dev.magi.retrieval.Filter;
@@ -49,16 +50,8 @@ public final class VectorStoresApi {
   public void routes(Router router) {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.maxDocumentBytes() + (1 << 20));
     router.post("/v1/vector_stores").handler(body).handler(this::create);
-    router.get("/v1/vector_stores").handler(ctx -> respond(ctx, service.list(), stores -> {
-      ObjectNode page = Json.object();
-      page.put("object", "list");
-      ArrayNode data = page.putArray("data");
-      stores.forEach(store -> data.add(storeJson(store)));
-      page.put("first_id", stores.isEmpty() ? null : stores.get(0).id());
-      page.put("last_id", stores.isEmpty() ? null : stores.get(stores.size() - 1).id());
-      page.put("has_more", false);
-      return page;
-    }));
+    router.get("/v1/vector_stores").handler(ctx -> respond(ctx, service.list(),
+        stores -> Replies.page(stores, VectorStoresApi::storeJson, CollectionInfo::id)));
     router.get("/v1/vector_stores/:id").handler(ctx -> respond(ctx, service.get(ctx.pathParam("id")),
         VectorStoresApi::storeJson));
     router.delete("/v1/vector_stores/:id").handler(ctx -> respond(ctx, service.delete(ctx.pathParam("id")), v -> {
@@ -69,16 +62,7 @@ public final class VectorStoresApi {
     router.post("/v1/vector_stores/:id/documents").handler(body).handler(this::documents);
     router.post("/v1/vector_stores/:id/files").handler(body).handler(this::attach);
     router.get("/v1/vector_stores/:id/files").handler(ctx -> respond(ctx, service.attachments(ctx.pathParam("id")),
-        list -> {
-          ObjectNode page = Json.object();
-          page.put("object", "list");
-          ArrayNode data = page.putArray("data");
-          list.forEach(a -> data.add(attachmentJson(a)));
-          page.put("first_id", list.isEmpty() ? null : list.get(0).fileId());
-          page.put("last_id", list.isEmpty() ? null : list.get(list.size() - 1).fileId());
-          page.put("has_more", false);
-          return page;
-        }));
+        list -> Replies.page(list, VectorStoresApi::attachmentJson, dev.magi.retrieval.Attachment::fileId)));
     router.get("/v1/vector_stores/:id/files/:file").handler(ctx -> respond(ctx,
         service.attachment(ctx.pathParam("id"), ctx.pathParam("file")), VectorStoresApi::attachmentJson));
     router.delete("/v1/vector_stores/:id/files/:file").handler(ctx -> respond(ctx,
@@ -380,16 +364,7 @@ public final class VectorStoresApi {
   }
 
   private static <T> void respond(RoutingContext ctx, Future<T> result, Function<T, ObjectNode> toJson) {
-    result.onComplete(outcome -> {
-      if (ctx.response().ended() || ctx.response().closed()) {
-        return;
-      }
-      if (outcome.succeeded()) {
-        ctx.response().putHeader("Content-Type", "application/json").end(Json.buffer(toJson.apply(outcome.result())));
-      } else {
-        ctx.fail(toApi(outcome.cause()));
-      }
-    });
+    Replies.respond(ctx, result, toJson, VectorStoresApi::toApi);
   }
 
   /** The client's face of a retrieval failure. */
