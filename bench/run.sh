@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Magi against a direct backend and nginx, in one run, on this machine (loopback only).
+#   bench/run.sh SCENARIO [ROUNDS]
+# Scenarios: nonstream-1, nonstream-64, stream-throughput, stream-latency, hold-1000, hold-5000, hold-8000.
+# The proxies (nginx, Magi) are pinned to core 0; the mock backend and the load generator to core 1.
+# Rounds interleave direct, nginx and Magi (3 by default); the table shows the medians.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+scenario="${1:?usage: bench/run.sh SCENARIO [ROUNDS]}"
+rounds="${2:-3}"
+work="$(mktemp -d /tmp/magi-bench.XXXXXX)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+command -v nginx >/dev/null || { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
+ulimit -n 20000 || true
+
+mvn -B -q -DskipTests install -pl bench,gateway -am >/dev/null
+mvn -B -q -pl bench dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" >/dev/null
+cp="$(cat "$work/cp.txt"):bench/target/classes"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
+
+mock_port=$(free_port); nginx_port=$(free_port); magi_port=$(free_port)
+taskset -c 1 java -XX:+UseSerialGC -Xmx512m -cp "$cp" dev.magi.bench.MockBackend "$mock_port" >"$work/mock.log" 2>&1 &
+pids+=($!); wait_port "$mock_port"
+
+cat >"$work/nginx.conf" <<CONF
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 19000; }
+http {
+  access_log off;
+  client_body_temp_path $work; proxy_temp_path $work;
+  upstream mock { server 127.0.0.1:$mock_port; keepalive 256; }
+  server {
+    listen 127.0.0.1:$nginx_port backlog=20000;
+    location / {
+      proxy_pass http://mock; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_buffering off; proxy_read_timeout 300s;
+    }
+  }
+}
+CONF
+taskset -c 0 nginx -c "$work/nginx.conf" -g 'daemon off;' &
+pids+=($!); nginx_pid=$!; wait_port "$nginx_port"
+
+cat >"$work/magi.yaml" <<CONF
+server: {port: $magi_port, event_loops: 1}
+router: {queue_length: 100000}
+limits: {max_tokens: 100000}
+backends:
+CONF
+for model in mock-c16-d0 mock-c16-d20 mock-c20-d1000; do
+  printf '  - {model: %s, url: "http://127.0.0.1:%s", type: openai, slots: 100000}\n' "$model" "$mock_port" >>"$work/magi.yaml"
+done
+taskset -c 0 java -XX:+UseSerialGC -Xms64m -Xmx512m -jar gateway/target/magi.jar serve --config "$work/magi.yaml" \
+  >"$work/magi.log" 2>&1 &
+pids+=($!); magi_pid=$!; wait_port "$magi_port"
+
+case "$scenario" in
+  nonstream-1)       args=(--mode closed --connections 1 --model mock-c16-d0 --stream false) ;;
+  nonstream-64)      args=(--mode closed --connections 64 --model mock-c16-d0 --stream false) ;;
+  stream-throughput) args=(--mode closed --connections 64 --model mock-c16-d0 --stream true) ;;
+  stream-latency)    args=(--mode closed --connections 64 --model mock-c16-d20 --stream true) ;;
+  hold-*)            n="${scenario#hold-}"; args=(--mode open --streams "$n" --rate 500 --model mock-c20-d1000 --stream true) ;;
+  *) echo "unknown scenario $scenario" >&2; exit 2 ;;
+esac
+
+run() { # target url pid
+  taskset -c 1 java -XX:+UseSerialGC -Xmx2g -cp "$cp" dev.magi.bench.LoadGen --url "$2" --pid "$3" "${args[@]}" \
+    | sed "s/^/target=$1 /" | tee -a "$work/results.txt"
+}
+for round in $(seq 1 "$rounds"); do
+  run direct "http://127.0.0.1:$mock_port" 0
+  run nginx "http://127.0.0.1:$nginx_port" "$nginx_pid"
+  run magi "http://127.0.0.1:$magi_port" "$magi_pid"
+done
+
+python3 - "$work/results.txt" "$scenario" <<'PY'
+import sys, statistics
+rows = {}
+for line in open(sys.argv[1]):
+    kv = dict(p.split("=", 1) for p in line.split())
+    rows.setdefault(kv["target"], []).append(kv)
+def med(target, key):
+    return statistics.median(float(r[key]) for r in rows[target])
+keys = ["rps", "p50_ms", "p99_ms", "ttfe_p99_ms", "worst_gap_ms", "failed", "cpu_us_per_req", "rss_mb"]
+print(f"\nscenario {sys.argv[2]}: medians of {len(rows['direct'])} rounds")
+print(f"{'target':8}" + "".join(f"{k:>15}" for k in keys) + f"{'rps/direct':>12}{'rps/nginx':>11}")
+for t in ["direct", "nginx", "magi"]:
+    print(f"{t:8}" + "".join(f"{med(t, k):15.2f}" for k in keys)
+          + f"{med(t, 'rps') / med('direct', 'rps'):12.2f}{med(t, 'rps') / med('nginx', 'rps'):11.2f}")
+print(f"added ttfe p99 over direct: nginx {med('nginx','ttfe_p99_ms') - med('direct','ttfe_p99_ms'):.2f} ms, "
+      f"magi {med('magi','ttfe_p99_ms') - med('direct','ttfe_p99_ms'):.2f} ms")
+PY

@@ -1,0 +1,298 @@
+package dev.magi.bench;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The load generator: POSTs chat completions to a target and measures what a client sees.
+ *
+ * <ul>
+ *   <li>{@code --mode closed}: {@code --connections} clients, each sending its next request when the
+ *       last one ended, for {@code --seconds} after {@code --warmup} seconds.</li>
+ *   <li>{@code --mode open}: opens {@code --streams} streams at {@code --rate} per second and holds them
+ *       all until they end.</li>
+ * </ul>
+ * {@code --model mock-c16-d20 --stream true} picks what the mock backend sends. {@code --pid} names the
+ * proxy process, whose CPU seconds (its process tree) and peak RSS are measured from /proc.
+ * Prints one line of {@code key=value} pairs: rps, p50/p99 latency and time to first event in ms, the
+ * worst gap between chunks, failures by kind, cpu_s, cpu_us_per_req, rss_mb.
+ */
+public final class LoadGen {
+
+  private final Map<String, String> options;
+  private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+  private final HttpClient client;
+  private final Buffer body;
+  private final boolean stream;
+  private final List<Long> latencies = new ArrayList<>();
+  private final List<Long> firstEvents = new ArrayList<>();
+  private final Map<String, AtomicLong> failures = new HashMap<>();
+  private long worstGapNanos;
+  private long completed;
+  private volatile boolean measuring;
+  private volatile boolean stopping;
+
+  private LoadGen(Map<String, String> options) {
+    this.options = options;
+    int connections = Math.max(Integer.parseInt(options.get("--connections")),
+        Integer.parseInt(options.get("--streams")));
+    this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
+        .setConnectTimeout(10_000).setIdleTimeout(120), new PoolOptions().setHttp1MaxSize(connections));
+    this.stream = Boolean.parseBoolean(options.get("--stream"));
+    this.body = Buffer.buffer("{\"model\":\"" + options.get("--model") + "\",\"stream\":" + stream
+        + ",\"messages\":[{\"role\":\"user\",\"content\":\"Hello there!\"}],\"max_tokens\":16}");
+    for (String kind : List.of("connect", "status", "dropped", "incomplete")) {
+      failures.put(kind, new AtomicLong());
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> options = new HashMap<>(Map.of("--url", "http://127.0.0.1:8000", "--mode", "closed",
+        "--connections", "64", "--seconds", "10", "--warmup", "3", "--model", "mock-c16-d0", "--stream", "false",
+        "--streams", "0", "--rate", "500", "--pid", "0"));
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      options.put(args[i], args[i + 1]);
+    }
+    LoadGen gen = new LoadGen(options);
+    String result = options.get("--mode").equals("open") ? gen.open() : gen.closed();
+    System.out.println(result);
+    gen.vertx.close();
+  }
+
+  private String closed() throws Exception {
+    int connections = Integer.parseInt(options.get("--connections"));
+    for (int i = 0; i < connections; i++) {
+      vertx.runOnContext(v -> next());
+    }
+    Thread.sleep(Long.parseLong(options.get("--warmup")) * 1000);
+    long pid = Long.parseLong(options.get("--pid"));
+    ProcessMeter meter = new ProcessMeter(pid);
+    runOnLoop(() -> {
+      measuring = true;
+      latencies.clear();
+      firstEvents.clear();
+      completed = 0;
+      worstGapNanos = 0;
+      failures.values().forEach(f -> f.set(0));
+    });
+    long started = System.nanoTime();
+    Thread.sleep(Long.parseLong(options.get("--seconds")) * 1000);
+    runOnLoop(() -> measuring = false);
+    double seconds = (System.nanoTime() - started) / 1e9;
+    double cpu = meter.cpuSeconds();
+    stopping = true;
+    return report(seconds, cpu, meter.peakRssMb());
+  }
+
+  private String open() throws Exception {
+    int streams = Integer.parseInt(options.get("--streams"));
+    double rate = Double.parseDouble(options.get("--rate"));
+    long pid = Long.parseLong(options.get("--pid"));
+    ProcessMeter meter = new ProcessMeter(pid);
+    measuring = true;
+    CountDownLatch done = new CountDownLatch(streams);
+    long started = System.nanoTime();
+    for (int i = 0; i < streams; i++) {
+      long due = started + (long) (i / rate * 1e9);
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        TimeUnit.NANOSECONDS.sleep(wait);
+      }
+      vertx.runOnContext(v -> send(done::countDown));
+    }
+    done.await(30, TimeUnit.MINUTES);
+    double seconds = (System.nanoTime() - started) / 1e9;
+    return report(seconds, meter.cpuSeconds(), meter.peakRssMb());
+  }
+
+  private void next() {
+    if (!stopping) {
+      send(this::next);
+    }
+  }
+
+  /** One request; {@code then} runs (on the event loop) when it has ended, however it ended. */
+  private void send(Runnable then) {
+    long sent = System.nanoTime();
+    RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(options.get("--url")
+        + "/v1/chat/completions").putHeader("Content-Type", "application/json");
+    client.request(request)
+        .compose(r -> r.send(body))
+        .onSuccess(response -> read(response, sent, then))
+        .onFailure(failure -> {
+          count("connect");
+          then.run();
+        });
+  }
+
+  private void read(HttpClientResponse response, long sent, Runnable then) {
+    if (response.statusCode() != 200) {
+      count("status");
+      response.end().onComplete(v -> then.run());
+      return;
+    }
+    long[] last = {0};
+    boolean[] done = {false};
+    // The last bytes seen, so that a [DONE] split across two pieces is still found.
+    String[] tail = {""};
+    response.handler(piece -> {
+      long now = System.nanoTime();
+      if (last[0] == 0) {
+        if (measuring) {
+          firstEvents.add(now - sent);
+        }
+      } else if (measuring) {
+        worstGapNanos = Math.max(worstGapNanos, now - last[0]);
+      }
+      last[0] = now;
+      if (stream) {
+        String end = piece.getString(Math.max(0, piece.length() - 32), piece.length());
+        String window = tail[0] + end;
+        done[0] = window.contains("[DONE]");
+        tail[0] = window.substring(Math.max(0, window.length() - 16));
+      }
+    });
+    response.exceptionHandler(failure -> {
+      count("dropped");
+      then.run();
+    });
+    response.endHandler(v -> {
+      if (stream && !done[0]) {
+        count("incomplete");
+      } else if (measuring) {
+        latencies.add(System.nanoTime() - sent);
+        completed++;
+      }
+      then.run();
+    });
+  }
+
+  private void count(String kind) {
+    if (measuring) {
+      failures.get(kind).incrementAndGet();
+    }
+  }
+
+  private void runOnLoop(Runnable action) throws InterruptedException {
+    CountDownLatch ran = new CountDownLatch(1);
+    vertx.runOnContext(v -> {
+      action.run();
+      ran.countDown();
+    });
+    ran.await();
+  }
+
+  private String report(double seconds, double cpu, double rssMb) throws InterruptedException {
+    String[] line = new String[1];
+    runOnLoop(() -> {
+      long[] lat = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+      long[] first = firstEvents.stream().mapToLong(Long::longValue).sorted().toArray();
+      long failed = failures.values().stream().mapToLong(AtomicLong::get).sum();
+      line[0] = String.format(java.util.Locale.ROOT,
+          "requests=%d rps=%.0f p50_ms=%.2f p99_ms=%.2f ttfe_p50_ms=%.2f ttfe_p99_ms=%.2f worst_gap_ms=%.1f "
+              + "failed=%d connect=%d status=%d dropped=%d incomplete=%d cpu_s=%.2f cpu_us_per_req=%.1f rss_mb=%.0f",
+          completed, completed / seconds, pct(lat, 0.5), pct(lat, 0.99), pct(first, 0.5), pct(first, 0.99),
+          worstGapNanos / 1e6, failed, failures.get("connect").get(), failures.get("status").get(),
+          failures.get("dropped").get(), failures.get("incomplete").get(), cpu,
+          completed == 0 ? 0 : cpu * 1e6 / completed, rssMb);
+    });
+    return line[0];
+  }
+
+  private static double pct(long[] sorted, double q) {
+    return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) (sorted.length * q))] / 1e6;
+  }
+
+  /** CPU seconds and peak resident memory of a process and its descendants, read from /proc. */
+  static final class ProcessMeter {
+    private final long pid;
+    private final double startCpu;
+    private volatile double peakRss;
+    private final Thread sampler;
+
+    ProcessMeter(long pid) {
+      this.pid = pid;
+      this.startCpu = pid > 0 ? cpu(tree(pid)) : 0;
+      this.sampler = new Thread(() -> {
+        while (!Thread.currentThread().isInterrupted()) {
+          peakRss = Math.max(peakRss, rss(tree(pid)));
+          try {
+            Thread.sleep(100);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }, "rss-sampler");
+      sampler.setDaemon(true);
+      if (pid > 0) {
+        sampler.start();
+      }
+    }
+
+    double cpuSeconds() {
+      return pid > 0 ? cpu(tree(pid)) - startCpu : 0;
+    }
+
+    double peakRssMb() {
+      if (pid > 0) {
+        peakRss = Math.max(peakRss, rss(tree(pid)));
+      }
+      return peakRss / 1024.0;
+    }
+
+    static List<Long> tree(long root) {
+      List<Long> pids = new ArrayList<>(List.of(root));
+      ProcessHandle.of(root).ifPresent(p -> p.descendants().forEach(d -> pids.add(d.pid())));
+      return pids;
+    }
+
+    /** utime + stime (+ waited-for children), in seconds. */
+    static double cpu(List<Long> pids) {
+      double total = 0;
+      for (long p : pids) {
+        try {
+          String stat = Files.readString(Path.of("/proc", Long.toString(p), "stat"));
+          String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          total += (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+        } catch (IOException | RuntimeException ignored) {
+          // the process is gone
+        }
+      }
+      return total;
+    }
+
+    /** VmRSS in KiB, summed. */
+    static double rss(List<Long> pids) {
+      double total = 0;
+      for (long p : pids) {
+        try {
+          for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+              total += Double.parseDouble(line.replaceAll("[^0-9]", ""));
+            }
+          }
+        } catch (IOException | RuntimeException ignored) {
+          // the process is gone
+        }
+      }
+      return total;
+    }
+  }
+}
