@@ -72,7 +72,8 @@ case "$scenario" in
 esac
 
 run() { # target url pid
-  taskset -c 1 java -XX:+UseSerialGC -Xmx2g -cp "$cp" dev.magi.bench.LoadGen --url "$2" --pid "$3" "${args[@]}" \
+  # 10 s of warmup: on one core the JIT needs that long before the numbers mean anything.
+  taskset -c 1 java -XX:+UseSerialGC -Xmx2g -cp "$cp" dev.magi.bench.LoadGen --url "$2" --pid "$3" --warmup 10 "${args[@]}" \
     | sed "s/^/target=$1 /" | tee -a "$work/results.txt"
 }
 for round in $(seq 1 "$rounds"); do
