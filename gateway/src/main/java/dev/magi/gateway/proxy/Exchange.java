@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  *   <li>Each backend lease is released exactly once, whatever ends the exchange.</li>
  * </ul>
  */
-final class Exchange {
+final class Exchange implements StreamWatchdog.Watched {
 
   private static final Buffer PING = Buffer.buffer(": ping\n\n");
 
@@ -45,6 +45,7 @@ final class Exchange {
   private static final int MAX_ATTEMPTS = 2;
 
   private final Vertx vertx;
+  private final StreamWatchdog watchdog;
   private final HttpClient client;
   private final HttpServerResponse response;
   private final ApiRequest request;
@@ -61,18 +62,17 @@ final class Exchange {
   private Buffer held;
   private boolean committed;
   private boolean finished;
-  private long firstEventTimer = -1;
-  private long commitTimer = -1;
-  private long pingTimer = -1;
-  private long idleTimer = -1;
+  private boolean watched;
+  private long lastPingNanos;
   private long lastActivityNanos;
   private long sentAtNanos;
   private boolean retrying;
   private boolean firstEventRecorded;
 
   Exchange(Vertx vertx, HttpClient client, HttpServerResponse response, ApiRequest request, BackendPool pool,
-      MagiConfig config, String requestId) {
+      MagiConfig config, String requestId, StreamWatchdog watchdog) {
     this.vertx = vertx;
+    this.watchdog = watchdog;
     this.client = client;
     this.response = response;
     this.request = request;
@@ -94,6 +94,10 @@ final class Exchange {
       return;
     }
     finished = true;
+    if (watched) {
+      watched = false;
+      watchdog.unwatch(this);
+    }
     pool.retries().requestEnded();
     if (retrying) {
       retrying = false;
@@ -178,7 +182,10 @@ final class Exchange {
     sentAtNanos = System.nanoTime();
     firstEventRecorded = false;
     if (request.stream()) {
-      armFirstEventTimer();
+      if (!watched) {
+        watched = true;
+        watchdog.watch(this);
+      }
     } else {
       options.setIdleTimeout(config.timeouts().nonStreaming().toMillis());
     }
@@ -250,7 +257,6 @@ final class Exchange {
     if (protocol.streams(request, contentType)) {
       relay(answer, protocol.streamTranslator(request, pool.modelId()));
     } else if (protocol.translatesBody(request)) {
-      cancelFirstEventTimer();
       readAtMost(answer, config.limits().upstreamResponseBytes()).onComplete(body -> {
         lease.release();
         if (body.failed()) {
@@ -275,7 +281,6 @@ final class Exchange {
 
   /** Streams a whole non-streamed body through as it arrives, without holding it. */
   private void pipe(HttpClientResponse answer, int status, String contentType) {
-    cancelFirstEventTimer();
     commitHeaders(status, contentType == null ? "application/json" : contentType);
     String length = answer.getHeader("Content-Length");
     if (length != null) {
@@ -333,7 +338,6 @@ final class Exchange {
     }
     if (!firstEventRecorded && translator.sawEvent()) {
       firstEventRecorded = true;
-      cancelFirstEventTimer();
       lease.backend().recordFirstEvent((System.nanoTime() - sentAtNanos) / 1e6);
     }
     if (out.length() > 0) {
@@ -354,7 +358,6 @@ final class Exchange {
     response.putHeader("Cache-Control", "no-cache");
     response.putHeader("X-Accel-Buffering", "no");
     response.setChunked(true);
-    armIdleTimer(config.timeouts().betweenChunks().toMillis());
   }
 
   private void commitHeaders(int status, String contentType) {
@@ -379,7 +382,6 @@ final class Exchange {
       tail = held == null ? tail : held.appendBuffer(tail);
     }
     markFinished();
-    cancelTimers();
     lease.release();
     response.end(tail);
   }
@@ -402,78 +404,60 @@ final class Exchange {
 
   private void endStreamWithError(String code, String message) {
     markFinished();
-    cancelTimers();
     response.end(SseEvents.error(code, message));
   }
 
-  private void armFirstEventTimer() {
-    cancelFirstEventTimer();
-    long millis = config.timeouts().firstToken().toMillis();
-    firstEventTimer = vertx.setTimer(millis, id -> {
-      firstEventTimer = -1;
-      if (finished || translator != null && translator.sawEvent()) {
-        return;
-      }
-      lease.backend().endpoint().outliers().failure();
-      // Answer first (before a keep-alive commit an HTTP 504, after it an error event), then reset:
-      // a reset fails the pending send at once, and that failure must find the exchange decided.
-      fail(ApiException.timeout("The backend for model '" + request.model() + "' sent no first event within "
-          + config.timeouts().firstToken().toSeconds() + " s."));
-      resetUpstream();
-      lease.release();
-    });
-    commitTimer = vertx.setTimer(config.timeouts().commitDelay().toMillis(), id -> {
-      commitTimer = -1;
-      if (!finished && !committed) {
+  /**
+   * The stream's deadlines, checked by the watchdog: no first event within {@code first_token} (an
+   * HTTP 504 before a keep-alive commit, an error event after it); no event yet after
+   * {@code commit_delay}, so the 200 goes out with {@code : ping} comments every {@code ping_interval};
+   * silence longer than {@code between_chunks} once events flow.
+   */
+  @Override
+  public void tick(long now) {
+    if (finished) {
+      return;
+    }
+    MagiConfig.Timeouts timeouts = config.timeouts();
+    boolean flowing = translator != null && translator.sawEvent();
+    if (!flowing) {
+      if (now - sentAtNanos >= timeouts.firstToken().toNanos()) {
+        firstEventTimedOut();
+      } else if (!committed && now - sentAtNanos >= timeouts.commitDelay().toNanos()) {
         // A long prompt is being processed: commit now and keep proxies from timing the stream out.
         commitStream();
         if (held != null) {
           write(held);
           held = null;
         }
-        ping();
+        ping(now);
+      } else if (committed && now - lastPingNanos >= timeouts.pingInterval().toNanos()) {
+        ping(now);
       }
-    });
-  }
-
-  /** Sends an SSE comment, which clients ignore, and schedules the next one until data flows. */
-  private void ping() {
-    if (finished || translator != null && translator.sawEvent()) {
       return;
     }
-    response.write(PING);
-    pingTimer = vertx.setTimer(config.timeouts().pingInterval().toMillis(), id -> {
-      pingTimer = -1;
-      ping();
-    });
-  }
-
-  /**
-   * Checks for silence between events without resetting a timer per event: each event only records
-   * the time, and the timer re-arms itself for whatever is left of the allowed silence.
-   */
-  private void armIdleTimer(long millis) {
-    idleTimer = vertx.setTimer(Math.max(1, millis), id -> {
-      idleTimer = -1;
-      if (finished) {
-        return;
-      }
-      if (translator == null || !translator.sawEvent()) {
-        // Committed early (keep-alive pings): until the first event, the first-event timeout governs.
-        armIdleTimer(millis);
-        return;
-      }
-      long allowed = config.timeouts().betweenChunks().toNanos();
-      long silent = System.nanoTime() - lastActivityNanos;
-      if (silent < allowed) {
-        armIdleTimer(TimeUnit.NANOSECONDS.toMillis(allowed - silent) + 1);
-        return;
-      }
+    if (now - lastActivityNanos >= timeouts.betweenChunks().toNanos()) {
       resetUpstream();
       lease.release();
       endStreamWithError("upstream_timeout", "The backend for model '" + request.model() + "' sent nothing for "
-          + config.timeouts().betweenChunks().toSeconds() + " s.");
-    });
+          + timeouts.betweenChunks().toSeconds() + " s.");
+    }
+  }
+
+  private void firstEventTimedOut() {
+    lease.backend().endpoint().outliers().failure();
+    // Answer first (before a keep-alive commit an HTTP 504, after it an error event), then reset:
+    // a reset fails the pending send at once, and that failure must find the exchange decided.
+    fail(ApiException.timeout("The backend for model '" + request.model() + "' sent no first event within "
+        + config.timeouts().firstToken().toSeconds() + " s."));
+    resetUpstream();
+    lease.release();
+  }
+
+  /** Sends an SSE comment, which clients ignore. */
+  private void ping(long now) {
+    lastPingNanos = now;
+    response.write(PING);
   }
 
   /**
@@ -490,35 +474,11 @@ final class Exchange {
     }
   }
 
-  private void cancelFirstEventTimer() {
-    if (firstEventTimer >= 0) {
-      vertx.cancelTimer(firstEventTimer);
-      firstEventTimer = -1;
-    }
-    if (commitTimer >= 0) {
-      vertx.cancelTimer(commitTimer);
-      commitTimer = -1;
-    }
-    if (pingTimer >= 0) {
-      vertx.cancelTimer(pingTimer);
-      pingTimer = -1;
-    }
-  }
-
-  private void cancelTimers() {
-    cancelFirstEventTimer();
-    if (idleTimer >= 0) {
-      vertx.cancelTimer(idleTimer);
-      idleTimer = -1;
-    }
-  }
-
   private void clientLeft() {
     if (finished) {
       return;
     }
     markFinished();
-    cancelTimers();
     if (ticket != null) {
       ticket.cancel();
     }
@@ -534,7 +494,6 @@ final class Exchange {
       return;
     }
     markFinished();
-    cancelTimers();
     if (committed) {
       response.end(SseEvents.error(error));
     } else {

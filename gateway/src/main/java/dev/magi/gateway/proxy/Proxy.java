@@ -22,6 +22,7 @@ public final class Proxy {
   private final BackendDirectory directory;
   private final MagiConfig config;
   private final Loader loader;
+  private final StreamWatchdog watchdog;
 
   /** Loads models that are not routable yet but can be made so (on-demand models). */
   public interface Loader {
@@ -55,6 +56,7 @@ public final class Proxy {
     this.directory = directory;
     this.config = config;
     this.loader = loader;
+    this.watchdog = new StreamWatchdog(vertx);
   }
 
   /**
@@ -68,7 +70,7 @@ public final class Proxy {
     loader.used(request.model());
     Optional<BackendPool> pool = directory.routes().resolve(request.model());
     if (pool.isPresent()) {
-      new Exchange(vertx, client, response, request, pool.get(), config, requestId).start();
+      new Exchange(vertx, client, response, request, pool.get(), config, requestId, watchdog).start();
       return;
     }
     Future<BackendPool> loading = loader.load(request.model())
@@ -83,7 +85,7 @@ public final class Proxy {
             java.util.Map.of("Retry-After", "5")));
         return;
       }
-      new Exchange(vertx, client, response, request, loaded.result(), config, requestId).start();
+      new Exchange(vertx, client, response, request, loaded.result(), config, requestId, watchdog).start();
     });
   }
 }
