@@ -48,11 +48,6 @@ public final class AdmissionQueue {
     return waiting.size();
   }
 
-  /** The limits this queue enforces. */
-  public Limits limits() {
-    return limits;
-  }
-
   /** Makes {@code pool} the current set of backends, then serves whoever can be served. */
   void pool(BackendPool pool) {
     this.pool = pool;

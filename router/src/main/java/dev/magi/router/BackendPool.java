@@ -44,35 +44,30 @@ public record BackendPool(String modelId, List<String> aliases, Instant created,
    * @return a backend, or empty when every backend is excluded
    */
   public Optional<Backend> select(Collection<Backend> exclude) {
-    List<Backend> preferred = new ArrayList<>(backends.size());
-    List<Backend> rest = new ArrayList<>(backends.size());
-    for (Backend backend : backends) {
-      if (exclude.contains(backend)) {
-        continue;
-      }
-      (backend.endpoint().health().mayServe() ? preferred : rest).add(backend);
-    }
-    List<Backend> candidates = preferred.isEmpty() ? rest : preferred;
-    return candidates.isEmpty() ? Optional.empty() : Optional.of(policy.select(candidates));
+    return select(backend -> !exclude.contains(backend));
   }
 
   /**
    * Chooses a backend with a free slot, skipping {@code exclude}; healthy endpoints first, as
-   * {@link #select} does.
+   * {@link #select(Collection)} does.
    *
    * @return a backend with a free slot, or empty when every candidate is busy or excluded
    */
   public Optional<Backend> selectFree(Collection<Backend> exclude) {
-    List<Backend> free = new ArrayList<>(backends.size());
+    return select(backend -> !exclude.contains(backend) && backend.hasFreeSlot());
+  }
+
+  /** The policy's choice among the eligible backends, healthy endpoints first. */
+  private Optional<Backend> select(java.util.function.Predicate<Backend> eligible) {
+    List<Backend> preferred = new ArrayList<>(backends.size());
+    List<Backend> rest = new ArrayList<>(backends.size());
     for (Backend backend : backends) {
-      if (backend.hasFreeSlot()) {
-        free.add(backend);
+      if (eligible.test(backend)) {
+        (backend.endpoint().health().mayServe() ? preferred : rest).add(backend);
       }
     }
-    List<Backend> busy = new ArrayList<>(backends);
-    busy.removeAll(free);
-    busy.addAll(exclude);
-    return free.isEmpty() ? Optional.empty() : select(busy);
+    List<Backend> candidates = preferred.isEmpty() ? rest : preferred;
+    return candidates.isEmpty() ? Optional.empty() : Optional.of(policy.select(candidates));
   }
 
   /** Whether any backend outside {@code exclude}, and not ejected, exists to wait for. */

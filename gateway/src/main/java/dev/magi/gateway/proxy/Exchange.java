@@ -21,7 +21,6 @@ import java.net.ConnectException;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The life of one client request on its way to a backend and back. Runs entirely on the context of

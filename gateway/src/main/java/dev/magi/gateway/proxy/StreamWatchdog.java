@@ -35,11 +35,6 @@ final class StreamWatchdog {
     watched.remove(stream);
   }
 
-  /** Streams watched now. */
-  int size() {
-    return watched.size();
-  }
-
   private void tick() {
     if (watched.isEmpty()) {
       return;
