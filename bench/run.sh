@@ -58,7 +58,7 @@ CONF
 for model in mock-c16-d0 mock-c16-d20 mock-c20-d1000; do
   printf '  - {model: %s, url: "http://127.0.0.1:%s", type: openai, slots: 100000}\n' "$model" "$mock_port" >>"$work/magi.yaml"
 done
-taskset -c 0 java -XX:+UseSerialGC -Xms64m -Xmx512m -jar gateway/target/magi.jar serve --config "$work/magi.yaml" \
+taskset -c 0 java -XX:+UseSerialGC -Xms64m -Xmx512m ${MAGI_JAVA_OPTS:-} -jar gateway/target/magi.jar serve --config "$work/magi.yaml" \
   >"$work/magi.log" 2>&1 &
 pids+=($!); magi_pid=$!; wait_port "$magi_port"
 

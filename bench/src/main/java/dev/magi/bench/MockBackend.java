@@ -63,11 +63,12 @@ public final class MockBackend {
     long delay = knobs.find(0) ? Long.parseLong(knobs.group(2)) : 0;
     response.putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache").setChunked(true);
     if (delay == 0) {
-      Buffer all = Buffer.buffer();
+      // One HTTP chunk per event, as llama-server writes them; written inside the read of the request,
+      // so Vert.x flushes them together and they reach the proxy as one burst.
       for (int i = 0; i < chunks; i++) {
-        all.appendBuffer(CHUNK);
+        response.write(CHUNK);
       }
-      response.end(all.appendBuffer(DONE));
+      response.end(DONE);
       return;
     }
     new Object() {

@@ -12,6 +12,7 @@ import dev.magi.router.LoadBalancer;
 import dev.magi.router.ModelDeclaration;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,6 +38,15 @@ public final class Gateway {
     this.models = models;
     this.deployments = deployments;
     this.port = port;
+  }
+
+  /**
+   * The Vert.x options a gateway runs with: the native epoll transport when its library loads (Linux
+   * x86_64 and aarch64), otherwise NIO. epoll spends fewer system calls and less garbage per read and
+   * write on the proxy's hot path.
+   */
+  public static VertxOptions vertxOptions() {
+    return new VertxOptions().setPreferNativeTransport(true);
   }
 
   /**

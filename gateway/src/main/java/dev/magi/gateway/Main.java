@@ -54,7 +54,7 @@ public final class Main {
       err.println("magi: invalid configuration: " + e.getMessage());
       return 2;
     }
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Vertx.vertx(Gateway.vertxOptions());
     Gateway gateway;
     try {
       gateway = Gateway.start(vertx, config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -83,7 +83,8 @@ public final class Main {
         // The JVM is going away; nothing more to do.
       }
     }, "magi-shutdown"));
-    out.println("Magi listening on http://" + config.server().host() + ":" + gateway.port());
+    out.println("Magi listening on http://" + config.server().host() + ":" + gateway.port() + " ("
+        + (vertx.isNativeTransportEnabled() ? "native epoll" : "NIO") + " transport)");
     describeBackends(config, out);
     out.flush();
     return 0;

@@ -30,7 +30,8 @@ final class GatewayFixture implements AutoCloseable {
 
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  final Vertx vertx = Vertx.vertx();
+  /** The same transport as {@code magi serve}: what ships is what is tested. */
+  final Vertx vertx = Vertx.vertx(Gateway.vertxOptions());
   private final List<String> blockedWarnings = new CopyOnWriteArrayList<>();
   private final Handler blockedThreadWatcher = new Handler() {
     @Override

@@ -7,7 +7,9 @@ import dev.magi.router.AdmissionException;
 import dev.magi.router.AdmissionQueue;
 import dev.magi.router.Backend;
 import dev.magi.router.BackendPool;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -33,6 +35,8 @@ import java.util.Set;
  *       becomes one {@code data: {"error":...}} event and the stream ends without {@code [DONE]}.</li>
  *   <li>The client's departure resets the upstream request at once, so the backend frees its slot.</li>
  *   <li>Each backend lease is released exactly once, whatever ends the exchange.</li>
+ *   <li>Stream bytes are coalesced: every event that arrives while the event loop is busy goes out in
+ *       one write and one flush at the end of its turn, not one system call per event.</li>
  * </ul>
  */
 final class Exchange implements StreamWatchdog.Watched {
@@ -44,6 +48,8 @@ final class Exchange implements StreamWatchdog.Watched {
   private static final int MAX_ATTEMPTS = 2;
 
   private final Vertx vertx;
+  private final Context context;
+  private final Handler<Void> flushTask = ignored -> flushUnsent();
   private final StreamWatchdog watchdog;
   private final HttpClient client;
   private final HttpServerResponse response;
@@ -59,6 +65,9 @@ final class Exchange implements StreamWatchdog.Watched {
   private HttpClientResponse upstreamResponse;
   private StreamTranslator translator;
   private Buffer held;
+  /** Stream bytes for the client, written at the end of this event-loop turn; null when none. */
+  private Buffer unsent;
+  private boolean flushScheduled;
   private boolean committed;
   private boolean finished;
   private boolean watched;
@@ -71,6 +80,7 @@ final class Exchange implements StreamWatchdog.Watched {
   Exchange(Vertx vertx, HttpClient client, HttpServerResponse response, ApiRequest request, BackendPool pool,
       MagiConfig config, String requestId, StreamWatchdog watchdog) {
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
     this.watchdog = watchdog;
     this.client = client;
     this.response = response;
@@ -327,7 +337,7 @@ final class Exchange implements StreamWatchdog.Watched {
       return;
     }
     if (!committed) {
-      held = held == null ? out : held.appendBuffer(out);
+      held = held == null ? out : concat(held, out);
       if (!translator.sawEvent()) {
         return;
       }
@@ -340,7 +350,7 @@ final class Exchange implements StreamWatchdog.Watched {
       lease.backend().recordFirstEvent((System.nanoTime() - sentAtNanos) / 1e6);
     }
     if (out.length() > 0) {
-      write(out);
+      emit(out);
     }
   }
 
@@ -350,6 +360,39 @@ final class Exchange implements StreamWatchdog.Watched {
       upstreamResponse.pause();
       response.drainHandler(ignored -> upstreamResponse.resume());
     }
+  }
+
+  /**
+   * Queues stream bytes for the client. The first bytes of a turn schedule one flush after the event
+   * loop's current I/O: the events of one upstream read (llama-server writes one HTTP chunk per token)
+   * then leave in a single write.
+   */
+  private void emit(Buffer out) {
+    if (unsent == null) {
+      unsent = out;
+    } else {
+      unsent = concat(unsent, out);
+    }
+    if (!flushScheduled) {
+      flushScheduled = true;
+      context.runOnContext(flushTask);
+    }
+  }
+
+  private void flushUnsent() {
+    flushScheduled = false;
+    if (unsent != null && !response.ended() && !response.closed()) {
+      Buffer out = unsent;
+      unsent = null;
+      write(out);
+    }
+  }
+
+  /** Ends the response with whatever is still queued, followed by {@code last}. */
+  private void endStream(Buffer last) {
+    Buffer out = unsent == null ? last : concat(unsent, last);
+    unsent = null;
+    response.end(out);
   }
 
   private void commitStream() {
@@ -378,11 +421,11 @@ final class Exchange implements StreamWatchdog.Watched {
     }
     if (!committed) {
       commitStream();
-      tail = held == null ? tail : held.appendBuffer(tail);
+      tail = held == null ? tail : concat(held, tail);
     }
     markFinished();
     lease.release();
-    response.end(tail);
+    endStream(tail);
   }
 
   private void onStreamFailure(Throwable failure) {
@@ -403,7 +446,7 @@ final class Exchange implements StreamWatchdog.Watched {
 
   private void endStreamWithError(String code, String message) {
     markFinished();
-    response.end(SseEvents.error(code, message));
+    endStream(SseEvents.error(code, message));
   }
 
   /**
@@ -426,7 +469,7 @@ final class Exchange implements StreamWatchdog.Watched {
         // A long prompt is being processed: commit now and keep proxies from timing the stream out.
         commitStream();
         if (held != null) {
-          write(held);
+          emit(held);
           held = null;
         }
         ping(now);
@@ -456,7 +499,7 @@ final class Exchange implements StreamWatchdog.Watched {
   /** Sends an SSE comment, which clients ignore. */
   private void ping(long now) {
     lastPingNanos = now;
-    response.write(PING);
+    emit(PING);
   }
 
   /**
@@ -478,6 +521,7 @@ final class Exchange implements StreamWatchdog.Watched {
       return;
     }
     markFinished();
+    unsent = null;
     if (ticket != null) {
       ticket.cancel();
     }
@@ -494,10 +538,24 @@ final class Exchange implements StreamWatchdog.Watched {
     }
     markFinished();
     if (committed) {
-      response.end(SseEvents.error(error));
+      endStream(SseEvents.error(error));
     } else {
       ErrorResponses.send(response, error);
     }
+  }
+
+  /**
+   * {@code first} followed by {@code second}, in a new buffer unless one is empty. Neither is changed:
+   * either may be a slice of an upstream read, which cannot grow.
+   */
+  private static Buffer concat(Buffer first, Buffer second) {
+    if (second.length() == 0) {
+      return first;
+    }
+    if (first.length() == 0) {
+      return second;
+    }
+    return Buffer.buffer(first.length() + second.length()).appendBuffer(first).appendBuffer(second);
   }
 
   private static Future<Buffer> readAtMost(HttpClientResponse answer, long max) {
