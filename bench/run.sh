@@ -67,7 +67,8 @@ case "$scenario" in
   nonstream-64)      args=(--mode closed --connections 64 --model mock-c16-d0 --stream false) ;;
   stream-throughput) args=(--mode closed --connections 64 --model mock-c16-d0 --stream true) ;;
   stream-latency)    args=(--mode closed --connections 64 --model mock-c16-d20 --stream true) ;;
-  hold-*)            n="${scenario#hold-}"; args=(--mode open --streams "$n" --rate 500 --model mock-c20-d1000 --stream true) ;;
+  hold-*)            n="${scenario#hold-}"; args=(--mode open --streams "$n" --rate 500 --model mock-c20-d1000 --stream true
+                       --warmup-model mock-c16-d0) ;;
   *) echo "unknown scenario $scenario" >&2; exit 2 ;;
 esac
 
@@ -91,6 +92,8 @@ for line in open(sys.argv[1]):
 def med(target, key):
     return statistics.median(float(r[key]) for r in rows[target])
 keys = ["rps", "p50_ms", "p99_ms", "ttfe_p99_ms", "worst_gap_ms", "failed", "cpu_us_per_req", "rss_mb"]
+if sys.argv[2].startswith("hold-"):
+    keys.append("held_peak")
 print(f"\nscenario {sys.argv[2]}: medians of {len(rows['direct'])} rounds")
 print(f"{'target':8}" + "".join(f"{k:>15}" for k in keys) + f"{'rps/direct':>12}{'rps/nginx':>11}")
 for t in ["direct", "nginx", "magi"]:

@@ -27,7 +27,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code --mode closed}: {@code --connections} clients, each sending its next request when the
  *       last one ended, for {@code --seconds} after {@code --warmup} seconds.</li>
  *   <li>{@code --mode open}: opens {@code --streams} streams at {@code --rate} per second and holds them
- *       all until they end.</li>
+ *       all until they end. A warmup first runs a closed loop of 64 connections on
+ *       {@code --warmup-model} for {@code --warmup} seconds; {@code held_peak} reports how many streams
+ *       were open at once.</li>
  * </ul>
  * {@code --model mock-c16-d20 --stream true} picks what the mock backend sends. {@code --pid} names the
  * proxy process, whose CPU seconds (its process tree) and peak RSS are measured from /proc.
@@ -39,13 +41,16 @@ public final class LoadGen {
   private final Map<String, String> options;
   private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
   private final HttpClient client;
-  private final Buffer body;
+  private volatile Buffer body;
   private final boolean stream;
   private final List<Long> latencies = new ArrayList<>();
   private final List<Long> firstEvents = new ArrayList<>();
   private final Map<String, AtomicLong> failures = new HashMap<>();
   private long worstGapNanos;
   private long completed;
+  private int held;
+  private int heldPeak;
+  private int loops;
   private volatile boolean measuring;
   private volatile boolean stopping;
 
@@ -56,17 +61,22 @@ public final class LoadGen {
     this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
         .setConnectTimeout(10_000).setIdleTimeout(120), new PoolOptions().setHttp1MaxSize(connections));
     this.stream = Boolean.parseBoolean(options.get("--stream"));
-    this.body = Buffer.buffer("{\"model\":\"" + options.get("--model") + "\",\"stream\":" + stream
-        + ",\"messages\":[{\"role\":\"user\",\"content\":\"Hello there!\"}],\"max_tokens\":16}");
+    this.body = requestBody(options.get("--model"));
     for (String kind : List.of("connect", "status", "dropped", "incomplete")) {
       failures.put(kind, new AtomicLong());
     }
+  }
+
+  private Buffer requestBody(String model) {
+    return Buffer.buffer("{\"model\":\"" + model + "\",\"stream\":" + stream
+        + ",\"messages\":[{\"role\":\"user\",\"content\":\"Hello there!\"}],\"max_tokens\":16}");
   }
 
   public static void main(String[] args) throws Exception {
     Map<String, String> options = new HashMap<>(Map.of("--url", "http://127.0.0.1:8000", "--mode", "closed",
         "--connections", "64", "--seconds", "10", "--warmup", "3", "--model", "mock-c16-d0", "--stream", "false",
         "--streams", "0", "--rate", "500", "--pid", "0"));
+    options.put("--warmup-model", "");
     for (int i = 0; i + 1 < args.length; i += 2) {
       options.put(args[i], args[i + 1]);
     }
@@ -79,7 +89,10 @@ public final class LoadGen {
   private String closed() throws Exception {
     int connections = Integer.parseInt(options.get("--connections"));
     for (int i = 0; i < connections; i++) {
-      vertx.runOnContext(v -> next());
+      vertx.runOnContext(v -> {
+        loops++;
+        next();
+      });
     }
     Thread.sleep(Long.parseLong(options.get("--warmup")) * 1000);
     long pid = Long.parseLong(options.get("--pid"));
@@ -101,7 +114,40 @@ public final class LoadGen {
     return report(seconds, cpu, meter.peakRssMb());
   }
 
+  /**
+   * Sends {@code model} requests from 64 connections in a closed loop for {@code --warmup} seconds,
+   * then waits until the last of them has ended. Nothing is measured.
+   */
+  private void warmUp(String model) throws Exception {
+    long seconds = Long.parseLong(options.get("--warmup"));
+    if (seconds == 0) {
+      return;
+    }
+    Buffer measured = body;
+    body = requestBody(model);
+    runOnLoop(() -> {
+      for (int i = 0; i < 64; i++) {
+        loops++;
+        next();
+      }
+    });
+    Thread.sleep(seconds * 1000);
+    stopping = true;
+    while (true) {
+      int[] running = new int[1];
+      runOnLoop(() -> running[0] = loops);
+      if (running[0] == 0) {
+        break;
+      }
+      Thread.sleep(20);
+    }
+    stopping = false;
+    body = measured;
+  }
+
   private String open() throws Exception {
+    String warmupModel = options.get("--warmup-model");
+    warmUp(warmupModel.isEmpty() ? options.get("--model") : warmupModel);
     int streams = Integer.parseInt(options.get("--streams"));
     double rate = Double.parseDouble(options.get("--rate"));
     long pid = Long.parseLong(options.get("--pid"));
@@ -115,15 +161,24 @@ public final class LoadGen {
       if (wait > 0) {
         TimeUnit.NANOSECONDS.sleep(wait);
       }
-      vertx.runOnContext(v -> send(done::countDown));
+      vertx.runOnContext(v -> {
+        heldPeak = Math.max(heldPeak, ++held);
+        send(() -> {
+          held--;
+          done.countDown();
+        });
+      });
     }
     done.await(30, TimeUnit.MINUTES);
     double seconds = (System.nanoTime() - started) / 1e9;
     return report(seconds, meter.cpuSeconds(), meter.peakRssMb());
   }
 
+  /** One turn of a closed loop: the next request, or the loop's end once stopping. */
   private void next() {
-    if (!stopping) {
+    if (stopping) {
+      loops--;
+    } else {
       send(this::next);
     }
   }
@@ -207,11 +262,12 @@ public final class LoadGen {
       long failed = failures.values().stream().mapToLong(AtomicLong::get).sum();
       line[0] = String.format(java.util.Locale.ROOT,
           "requests=%d rps=%.0f p50_ms=%.2f p99_ms=%.2f ttfe_p50_ms=%.2f ttfe_p99_ms=%.2f worst_gap_ms=%.1f "
-              + "failed=%d connect=%d status=%d dropped=%d incomplete=%d cpu_s=%.2f cpu_us_per_req=%.1f rss_mb=%.0f",
+              + "failed=%d connect=%d status=%d dropped=%d incomplete=%d cpu_s=%.2f cpu_us_per_req=%.1f rss_mb=%.0f "
+              + "held_peak=%d",
           completed, completed / seconds, pct(lat, 0.5), pct(lat, 0.99), pct(first, 0.5), pct(first, 0.99),
           worstGapNanos / 1e6, failed, failures.get("connect").get(), failures.get("status").get(),
           failures.get("dropped").get(), failures.get("incomplete").get(), cpu,
-          completed == 0 ? 0 : cpu * 1e6 / completed, rssMb);
+          completed == 0 ? 0 : cpu * 1e6 / completed, rssMb, heldPeak);
     });
     return line[0];
   }

@@ -3,6 +3,7 @@ package dev.magi.gateway;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.gateway.api.ApiException;
+import dev.magi.gateway.api.CallerContext;
 import dev.magi.gateway.api.Json;
 import dev.magi.gateway.api.Replies;
 import dev.magi.gateway.config.MagiConfig;
@@ -219,7 +220,7 @@ final class AdminApi {
         .map(ModelEntry::id).toList();
     List<Future<ServerInfo>> starts = new ArrayList<>();
     names.forEach(name -> starts.add(models.fleet().ensureReady(name)));
-    Future.join(starts).onComplete(done -> {
+    CallerContext.resume(Future.join(starts)).onComplete(done -> {
       ObjectNode body = Json.object();
       ArrayNode started = body.putArray("started");
       ArrayNode failed = body.putArray("failed");
@@ -239,7 +240,7 @@ final class AdminApi {
     List<String> running = models.fleet().servers().stream()
         .filter(s -> s.state() == ServerState.READY || s.state() == ServerState.STARTING)
         .map(ServerInfo::name).toList();
-    models.fleet().stopAll().onComplete(done -> {
+    CallerContext.resume(models.fleet().stopAll()).onComplete(done -> {
       ObjectNode body = Json.object();
       ArrayNode stopped = body.putArray("stopped");
       running.forEach(stopped::add);

@@ -61,6 +61,12 @@ final class ApiVerticle extends AbstractVerticle {
     this.apiKeys = new ApiKeys(config.apiKeys());
   }
 
+  /**
+   * Keep-alive connections one event loop may hold to one backend origin: far above any real slot
+   * count (slots are capped at 100,000), so admission alone limits concurrency.
+   */
+  static final int MAX_UPSTREAM_CONNECTIONS_PER_ORIGIN = 100_000;
+
   @Override
   public void start(Promise<Void> started) {
     HttpClientOptions clientOptions = new HttpClientOptions()
@@ -68,7 +74,9 @@ final class ApiVerticle extends AbstractVerticle {
         // llama-server closes idle keep-alive connections after 5 s; give ours up first.
         .setKeepAliveTimeout(3)
         .setTcpNoDelay(true);
-    PoolOptions pool = new PoolOptions().setHttp1MaxSize(1024);
+    // Admission by slots decides how many requests a backend gets; the pool must never be a second,
+    // smaller limit (a request waiting for a pooled connection waits behind whole streams).
+    PoolOptions pool = new PoolOptions().setHttp1MaxSize(MAX_UPSTREAM_CONNECTIONS_PER_ORIGIN);
     OnDemandModels onDemand = admin.models().onDemand();
     proxy = new Proxy(vertx, UpstreamClients.create(vertx, clientOptions, pool), directory, config,
         new Proxy.Loader() {
@@ -86,7 +94,11 @@ final class ApiVerticle extends AbstractVerticle {
         .setHost(config.server().host())
         .setPort(port)
         .setTcpNoDelay(true)
-        .setCompressionSupported(false);
+        .setCompressionSupported(false)
+        // Every response is written from its connection's event loop. Strict mode lets Vert.x write
+        // directly instead of through a multi-producer queue, whose first chunk (about 4.6 KB) every
+        // connection would otherwise hold for its whole life (vertx-core 5.0 VertxConnection).
+        .setStrictThreadMode(true);
     vertx.createHttpServer(serverOptions)
         .requestHandler(routes())
         .listen()

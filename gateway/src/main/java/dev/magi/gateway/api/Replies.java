@@ -15,11 +15,12 @@ public final class Replies {
 
   /**
    * When {@code result} completes: 200 with {@code toJson} of it, or the failure mapped by
-   * {@code toError} to an {@link ApiException}. Nothing is sent to a client that has left.
+   * {@code toError} to an {@link ApiException}. Nothing is sent to a client that has left. Call it on
+   * the request's event loop; the answer is written there, whichever context completes {@code result}.
    */
   public static <T> void respond(RoutingContext ctx, Future<T> result, Function<T, ObjectNode> toJson,
       Function<Throwable, ApiException> toError) {
-    result.onComplete(outcome -> {
+    CallerContext.resume(result).onComplete(outcome -> {
       if (ctx.response().ended() || ctx.response().closed()) {
         return;
       }

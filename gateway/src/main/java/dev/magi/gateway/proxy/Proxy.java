@@ -2,6 +2,7 @@ package dev.magi.gateway.proxy;
 
 import dev.magi.gateway.api.ApiException;
 import dev.magi.gateway.api.ApiRequest;
+import dev.magi.gateway.api.CallerContext;
 import dev.magi.gateway.config.MagiConfig;
 import dev.magi.router.BackendDirectory;
 import dev.magi.router.BackendPool;
@@ -75,7 +76,7 @@ public final class Proxy {
     }
     Future<BackendPool> loading = loader.load(request.model())
         .orElseThrow(() -> ApiException.modelNotFound(request.model()));
-    loading.onComplete(loaded -> {
+    CallerContext.resume(loading).onComplete(loaded -> {
       if (response.closed() || response.ended()) {
         return;
       }

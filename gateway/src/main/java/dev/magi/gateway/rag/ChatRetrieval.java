@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.gateway.api.ApiException;
 import dev.magi.gateway.api.ApiRequest;
+import dev.magi.gateway.api.CallerContext;
 import dev.magi.gateway.api.Json;
 import dev.magi.retrieval.Filter;
 import dev.magi.retrieval.Match;
@@ -73,7 +74,7 @@ public final class ChatRetrieval {
       response.putHeader("x-magi-retrieval", "skipped: no user message to search with");
       return Future.succeededFuture(rebuilt(request, body));
     }
-    return service.search(store.asText(), query, limit, filter)
+    return CallerContext.resume(service.search(store.asText(), query, limit, filter))
         .map(matches -> {
           response.putHeader("x-magi-retrieval-count", Integer.toString(matches.size()));
           if (!matches.isEmpty()) {

@@ -2,6 +2,7 @@ package dev.magi.gateway.rag;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.gateway.api.ApiException;
+import dev.magi.gateway.api.CallerContext;
 import dev.magi.gateway.api.Json;
 import dev.magi.gateway.api.Replies;
 import dev.magi.gateway.config.MagiConfig;
@@ -42,7 +43,7 @@ public final class FilesApi {
     router.get("/v1/files").handler(ctx -> respond(ctx, service.listFiles(),
         files -> Replies.page(files, FilesApi::fileJson, StoredFile::id)));
     router.get("/v1/files/:id").handler(ctx -> respond(ctx, service.file(ctx.pathParam("id")), FilesApi::fileJson));
-    router.get("/v1/files/:id/content").handler(ctx -> service.file(ctx.pathParam("id")).onComplete(found -> {
+    router.get("/v1/files/:id/content").handler(ctx -> CallerContext.resume(service.file(ctx.pathParam("id"))).onComplete(found -> {
       if (found.failed()) {
         ctx.fail(VectorStoresApi.toApi(found.cause()));
       } else if (!ctx.response().closed()) {
