@@ -103,10 +103,6 @@ final class Exchange implements StreamWatchdog.Watched {
       return;
     }
     finished = true;
-    if (watched) {
-      watched = false;
-      watchdog.unwatch(this);
-    }
     pool.retries().requestEnded();
     if (retrying) {
       retrying = false;
@@ -447,6 +443,11 @@ final class Exchange implements StreamWatchdog.Watched {
   private void endStreamWithError(String code, String message) {
     markFinished();
     endStream(SseEvents.error(code, message));
+  }
+
+  @Override
+  public boolean finished() {
+    return finished;
   }
 
   /**
