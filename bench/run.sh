@@ -24,6 +24,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
 
 mock_port=$(free_port); nginx_port=$(free_port); magi_port=$(free_port)
+# Small heaps keep the harness cache-friendly (a 2 GB young generation made the direct baseline
+# slower); LoadGen asks the mock and itself to collect after each warmup.
 taskset -c 1 java -XX:+UseSerialGC -Xmx512m -cp "$cp" dev.magi.bench.MockBackend "$mock_port" >"$work/mock.log" 2>&1 &
 pids+=($!); wait_port "$mock_port"
 
@@ -58,7 +60,8 @@ CONF
 for model in mock-c16-d0 mock-c16-d20 mock-c20-d1000; do
   printf '  - {model: %s, url: "http://127.0.0.1:%s", type: openai, slots: 100000}\n' "$model" "$mock_port" >>"$work/magi.yaml"
 done
-taskset -c 0 java -XX:+UseSerialGC -Xms64m -Xmx512m ${MAGI_JAVA_OPTS:-} -jar gateway/target/magi.jar serve --config "$work/magi.yaml" \
+# Magi runs through its launcher, with the JVM options users get (MAGI_JAVA_OPTS replaces them).
+taskset -c 0 ./magi serve --config "$work/magi.yaml" \
   >"$work/magi.log" 2>&1 &
 pids+=($!); magi_pid=$!; wait_port "$magi_port"
 
@@ -74,7 +77,8 @@ esac
 
 run() { # target url pid
   # 10 s of warmup: on one core the JIT needs that long before the numbers mean anything.
-  taskset -c 1 java -XX:+UseSerialGC -Xmx2g -cp "$cp" dev.magi.bench.LoadGen --url "$2" --pid "$3" --warmup 10 "${args[@]}" \
+  taskset -c 1 java -XX:+UseSerialGC -Xmx2g -cp "$cp" dev.magi.bench.LoadGen --url "$2" --pid "$3" --warmup 10 \
+    --mock "http://127.0.0.1:$mock_port" "${args[@]}" \
     | sed "s/^/target=$1 /" | tee -a "$work/results.txt"
 }
 for round in $(seq 1 "$rounds"); do

@@ -33,6 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ul>
  * {@code --model mock-c16-d20 --stream true} picks what the mock backend sends. {@code --pid} names the
  * proxy process, whose CPU seconds (its process tree) and peak RSS are measured from /proc.
+ * {@code --mock URL} names the mock backend: after the warmup, the load generator and the mock both
+ * collect their garbage, so that a pause of the harness does not land in the measurement.
  * Prints one line of {@code key=value} pairs: rps, p50/p99 latency and time to first event in ms, the
  * worst gap between chunks, failures by kind, cpu_s, cpu_us_per_req, rss_mb.
  */
@@ -77,6 +79,7 @@ public final class LoadGen {
         "--connections", "64", "--seconds", "10", "--warmup", "3", "--model", "mock-c16-d0", "--stream", "false",
         "--streams", "0", "--rate", "500", "--pid", "0"));
     options.put("--warmup-model", "");
+    options.put("--mock", "");
     for (int i = 0; i + 1 < args.length; i += 2) {
       options.put(args[i], args[i + 1]);
     }
@@ -95,6 +98,7 @@ public final class LoadGen {
       });
     }
     Thread.sleep(Long.parseLong(options.get("--warmup")) * 1000);
+    collectHarnessGarbage();
     long pid = Long.parseLong(options.get("--pid"));
     ProcessMeter meter = new ProcessMeter(pid);
     runOnLoop(() -> {
@@ -145,9 +149,21 @@ public final class LoadGen {
     body = measured;
   }
 
+  /** A full collection here and in the mock backend (when {@code --mock} names it). */
+  private void collectHarnessGarbage() throws Exception {
+    String mock = options.get("--mock");
+    if (!mock.isEmpty()) {
+      client.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(mock + "/bench/gc"))
+          .compose(request -> request.send().compose(HttpClientResponse::body))
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+    System.gc();
+  }
+
   private String open() throws Exception {
     String warmupModel = options.get("--warmup-model");
     warmUp(warmupModel.isEmpty() ? options.get("--model") : warmupModel);
+    collectHarnessGarbage();
     int streams = Integer.parseInt(options.get("--streams"));
     double rate = Double.parseDouble(options.get("--rate"));
     long pid = Long.parseLong(options.get("--pid"));

@@ -49,6 +49,13 @@ public final class MockBackend {
 
   private static void answer(Vertx vertx, HttpServerRequest request, Buffer body) {
     HttpServerResponse response = request.response();
+    if (request.path().equals("/bench/gc")) {
+      // Called by the load generator between its warmup and its measurement, so that no collection
+      // of this harness process lands inside a measured phase by chance.
+      System.gc();
+      response.end();
+      return;
+    }
     if (request.path().equals("/health") || request.path().equals("/v1/models")) {
       response.putHeader("Content-Type", "application/json").end("{\"status\":\"ok\",\"data\":[]}");
       return;
