@@ -318,4 +318,42 @@ class StreamingTest {
       Thread.sleep(5);
     }
   }
+
+  /**
+   * llama-server writes one HTTP chunk per token; a burst of them that reaches Magi in one turn of its
+   * event loop goes out as one write, not one write (and one system call) per event. The chunked
+   * framing the client receives shows it.
+   */
+  @Test
+  void aBurstOfEventsLeavesInOneWrite() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer llama = magi.llama(new FakeLlamaServer.Options().tokenDelayMillis(0));
+      magi.start(Yaml.llama("tiny", llama.url()));
+      String body = STREAM_BODY.replace("\"max_tokens\":8", "\"max_tokens\":32");
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", magi.gateway().port())) {
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: magi\r\n"
+            + "Content-Type: application/json\r\nConnection: close\r\nContent-Length: "
+            + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+        String raw = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        String content = raw.substring(raw.indexOf("\r\n\r\n") + 4);
+        int chunks = 0;
+        StringBuilder events = new StringBuilder();
+        for (int at = 0; ; ) {
+          int lineEnd = content.indexOf("\r\n", at);
+          int size = Integer.parseInt(content.substring(at, lineEnd).trim(), 16);
+          if (size == 0) {
+            break;
+          }
+          chunks++;
+          events.append(content, lineEnd + 2, lineEnd + 2 + size);
+          at = lineEnd + 2 + size + 2;
+        }
+        int eventCount = events.toString().split("\n\n").length;
+        assertTrue(events.toString().endsWith("data: [DONE]\n\n"), events.toString());
+        assertTrue(eventCount >= 34, "events: " + eventCount);
+        assertTrue(chunks <= eventCount / 4, chunks + " chunks for " + eventCount + " events");
+      }
+    }
+  }
 }
