@@ -364,11 +364,7 @@ final class Exchange implements StreamWatchdog.Watched {
    * then leave in a single write.
    */
   private void emit(Buffer out) {
-    if (unsent == null) {
-      unsent = out;
-    } else {
-      unsent = concat(unsent, out);
-    }
+    unsent = unsent == null ? out : concat(unsent, out);
     if (!flushScheduled) {
       flushScheduled = true;
       context.runOnContext(flushTask);
