@@ -15,7 +15,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Function;
 
 /**
  * OpenAI's Files API, for files to put into vector stores: {@code POST /v1/files} (multipart,
@@ -40,17 +39,20 @@ public final class FilesApi {
         .setDeleteUploadedFilesOnEnd(true)
         .setBodyLimit(config.maxDocumentBytes() + 64 * 1024);
     router.post("/v1/files").handler(multipart).handler(this::upload);
-    router.get("/v1/files").handler(ctx -> respond(ctx, service.listFiles(),
+    router.get("/v1/files").handler(ctx -> VectorStoresApi.respond(ctx, service.listFiles(),
         files -> Replies.page(files, FilesApi::fileJson, StoredFile::id)));
-    router.get("/v1/files/:id").handler(ctx -> respond(ctx, service.file(ctx.pathParam("id")), FilesApi::fileJson));
-    router.get("/v1/files/:id/content").handler(ctx -> CallerContext.resume(service.file(ctx.pathParam("id"))).onComplete(found -> {
+    router.get("/v1/files/:id").handler(ctx ->
+        VectorStoresApi.respond(ctx, service.file(ctx.pathParam("id")), FilesApi::fileJson));
+    router.get("/v1/files/:id/content").handler(ctx ->
+        CallerContext.resume(service.file(ctx.pathParam("id"))).onComplete(found -> {
       if (found.failed()) {
         ctx.fail(VectorStoresApi.toApi(found.cause()));
       } else if (!ctx.response().closed()) {
         ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(found.result().text());
       }
     }));
-    router.delete("/v1/files/:id").handler(ctx -> respond(ctx, service.deleteFile(ctx.pathParam("id")), v -> {
+    router.delete("/v1/files/:id").handler(ctx ->
+        VectorStoresApi.respond(ctx, service.deleteFile(ctx.pathParam("id")), v -> {
       ObjectNode deleted = Json.object();
       deleted.put("id", ctx.pathParam("id")).put("object", "file").put("deleted", true);
       return deleted;
@@ -75,7 +77,7 @@ public final class FilesApi {
         .compose(bytes -> service.upload(filename, purpose, bytes.getBytes()))
         .recover(failure -> Future.failedFuture(failure instanceof IllegalArgumentException
             ? ApiException.invalid("file", failure.getMessage()) : failure));
-    respond(ctx, stored, FilesApi::fileJson);
+    VectorStoresApi.respond(ctx, stored, FilesApi::fileJson);
   }
 
   static ObjectNode fileJson(StoredFile file) {
@@ -90,9 +92,5 @@ public final class FilesApi {
     json.putNull("expires_at");
     json.putNull("status_details");
     return json;
-  }
-
-  private static <T> void respond(RoutingContext ctx, Future<T> result, Function<T, ObjectNode> toJson) {
-    Replies.respond(ctx, result, toJson, VectorStoresApi::toApi);
   }
 }

@@ -363,7 +363,8 @@ public final class VectorStoresApi {
     return node;
   }
 
-  private static <T> void respond(RoutingContext ctx, Future<T> result, Function<T, ObjectNode> toJson) {
+  /** {@link Replies#respond} with retrieval failures mapped by {@link #toApi}; the files API uses it too. */
+  static <T> void respond(RoutingContext ctx, Future<T> result, Function<T, ObjectNode> toJson) {
     Replies.respond(ctx, result, toJson, VectorStoresApi::toApi);
   }
 
