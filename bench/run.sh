@@ -24,9 +24,16 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
 
 mock_port=$(free_port); nginx_port=$(free_port); magi_port=$(free_port)
-# Small heaps keep the harness cache-friendly (a 2 GB young generation made the direct baseline
-# slower); LoadGen asks the mock and itself to collect after each warmup.
-taskset -c 1 java -XX:+UseSerialGC -Xmx512m -cp "$cp" dev.magi.bench.MockBackend "$mock_port" >"$work/mock.log" 2>&1 &
+# The harness's heaps: small for the rate scenarios (a 2 GB young generation made the direct baseline
+# slower); for the holds, fixed and large enough that neither the mock nor LoadGen grows its heap or
+# collects in full while streams are held, which put 100-300 ms stalls into direct's own tail.
+# LoadGen asks the mock and itself to collect after each warmup.
+case "$scenario" in
+  hold-*) mock_heap="-Xms1g -Xmx1g"; gen_heap="-Xms2g -Xmx2g" ;;
+  *)      mock_heap="-Xmx512m";      gen_heap="-Xmx2g" ;;
+esac
+# shellcheck disable=SC2086 # the heap options are words on purpose
+taskset -c 1 java -XX:+UseSerialGC $mock_heap -cp "$cp" dev.magi.bench.MockBackend "$mock_port" >"$work/mock.log" 2>&1 &
 pids+=($!); wait_port "$mock_port"
 
 cat >"$work/nginx.conf" <<CONF
@@ -57,7 +64,7 @@ router: {queue_length: 100000}
 limits: {max_tokens: 100000}
 backends:
 CONF
-for model in mock-c16-d0 mock-c16-d20 mock-c20-d1000; do
+for model in mock-c16-d0 mock-c16-d20 mock-c20-d1000 mock-c2-d500; do
   printf '  - {model: %s, url: "http://127.0.0.1:%s", type: openai, slots: 100000}\n' "$model" "$mock_port" >>"$work/magi.yaml"
 done
 # Magi runs through its launcher, with the JVM options users get (MAGI_JAVA_OPTS replaces them).
@@ -71,14 +78,15 @@ case "$scenario" in
   stream-throughput) args=(--mode closed --connections 64 --model mock-c16-d0 --stream true) ;;
   stream-latency)    args=(--mode closed --connections 64 --model mock-c16-d20 --stream true) ;;
   hold-*)            n="${scenario#hold-}"; args=(--mode open --streams "$n" --rate 500 --model mock-c20-d1000 --stream true
-                       --warmup-model mock-c16-d0) ;;
+                       --warmup-model mock-c16-d0 --warmup-streams 3000) ;;
   *) echo "unknown scenario $scenario" >&2; exit 2 ;;
 esac
 
 run() { # target url pid
   # 10 s of warmup: on one core the JIT needs that long before the numbers mean anything.
-  taskset -c 1 java -XX:+UseSerialGC -Xmx2g -cp "$cp" dev.magi.bench.LoadGen --url "$2" --pid "$3" --warmup 10 \
-    --mock "http://127.0.0.1:$mock_port" "${args[@]}" \
+  # shellcheck disable=SC2086
+  taskset -c 1 java -XX:+UseSerialGC $gen_heap -cp "$cp" dev.magi.bench.LoadGen --url "$2" --pid "$3" --warmup 10 \
+    --mock "http://127.0.0.1:$mock_port" --timeline "$work/timeline-$1-$round.txt" "${args[@]}" \
     | sed "s/^/target=$1 /" | tee -a "$work/results.txt"
 }
 for round in $(seq 1 "$rounds"); do
@@ -106,3 +114,4 @@ for t in ["direct", "nginx", "magi"]:
 print(f"added ttfe p99 over direct: nginx {med('nginx','ttfe_p99_ms') - med('direct','ttfe_p99_ms'):.2f} ms, "
       f"magi {med('magi','ttfe_p99_ms') - med('direct','ttfe_p99_ms'):.2f} ms")
 PY
+echo "first-event timelines (sent_ms ttfe_ms per stream): $work/timeline-TARGET-ROUND.txt"

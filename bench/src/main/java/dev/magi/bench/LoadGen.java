@@ -29,12 +29,16 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code --mode open}: opens {@code --streams} streams at {@code --rate} per second and holds them
  *       all until they end. A warmup first runs a closed loop of 64 connections on
  *       {@code --warmup-model} for {@code --warmup} seconds; {@code held_peak} reports how many streams
- *       were open at once.</li>
+ *       were open at once. {@code --warmup-streams N} then opens N short streams of
+ *       {@code --warmup-stream-model} (default {@code mock-c2-d500}), each on a new connection, so that
+ *       opening connections is compiled code before the measured ramp starts.</li>
  * </ul>
  * {@code --model mock-c16-d20 --stream true} picks what the mock backend sends. {@code --pid} names the
  * proxy process, whose CPU seconds (its process tree) and peak RSS are measured from /proc.
  * {@code --mock URL} names the mock backend: after the warmup, the load generator and the mock both
  * collect their garbage, so that a pause of the harness does not land in the measurement.
+ * {@code --timeline FILE} writes, for every measured first event, when its request was sent and how
+ * long the event took, which shows whether a tail is spread out or comes from one stall.
  * Prints one line of {@code key=value} pairs: rps, p50/p99 latency and time to first event in ms, the
  * worst gap between chunks, failures by kind, cpu_s, cpu_us_per_req, rss_mb.
  */
@@ -47,6 +51,9 @@ public final class LoadGen {
   private final boolean stream;
   private final List<Long> latencies = new ArrayList<>();
   private final List<Long> firstEvents = new ArrayList<>();
+  /** When each measured first event's request was sent, in nanoseconds since the measurement began. */
+  private final List<Long> firstEventSendTimes = new ArrayList<>();
+  private volatile long measureStart;
   private final Map<String, AtomicLong> failures = new HashMap<>();
   private long worstGapNanos;
   private long completed;
@@ -60,13 +67,17 @@ public final class LoadGen {
     this.options = options;
     int connections = Math.max(Integer.parseInt(options.get("--connections")),
         Integer.parseInt(options.get("--streams")));
-    this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
-        .setConnectTimeout(10_000).setIdleTimeout(120), new PoolOptions().setHttp1MaxSize(connections));
+    this.client = vertx.createHttpClient(clientOptions(), new PoolOptions().setHttp1MaxSize(connections));
     this.stream = Boolean.parseBoolean(options.get("--stream"));
     this.body = requestBody(options.get("--model"));
     for (String kind : List.of("connect", "status", "dropped", "incomplete")) {
       failures.put(kind, new AtomicLong());
     }
+  }
+
+  private static HttpClientOptions clientOptions() {
+    return new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setConnectTimeout(10_000)
+        .setIdleTimeout(120);
   }
 
   private Buffer requestBody(String model) {
@@ -80,6 +91,9 @@ public final class LoadGen {
         "--streams", "0", "--rate", "500", "--pid", "0"));
     options.put("--warmup-model", "");
     options.put("--mock", "");
+    options.put("--timeline", "");
+    options.put("--warmup-streams", "0");
+    options.put("--warmup-stream-model", "mock-c2-d500");
     for (int i = 0; i + 1 < args.length; i += 2) {
       options.put(args[i], args[i + 1]);
     }
@@ -102,9 +116,11 @@ public final class LoadGen {
     long pid = Long.parseLong(options.get("--pid"));
     ProcessMeter meter = new ProcessMeter(pid);
     runOnLoop(() -> {
+      measureStart = System.nanoTime();
       measuring = true;
       latencies.clear();
       firstEvents.clear();
+      firstEventSendTimes.clear();
       completed = 0;
       worstGapNanos = 0;
       failures.values().forEach(f -> f.set(0));
@@ -163,12 +179,41 @@ public final class LoadGen {
   private String open() throws Exception {
     String warmupModel = options.get("--warmup-model");
     warmUp(warmupModel.isEmpty() ? options.get("--model") : warmupModel);
+    warmUpConnections();
     collectHarnessGarbage();
+    runOnLoop(() -> heldPeak = 0);
     int streams = Integer.parseInt(options.get("--streams"));
     double rate = Double.parseDouble(options.get("--rate"));
     long pid = Long.parseLong(options.get("--pid"));
     ProcessMeter meter = new ProcessMeter(pid);
+    long started = System.nanoTime();
+    measureStart = started;
     measuring = true;
+    openStreams(client, body, streams, rate);
+    double seconds = (System.nanoTime() - started) / 1e9;
+    return report(seconds, meter.cpuSeconds(), meter.peakRssMb());
+  }
+
+  /**
+   * Opens {@code --warmup-streams} short streams of {@code --warmup-stream-model} at {@code --rate}, each
+   * on a new connection, and waits until they have ended; nothing is measured. The closed-loop warmup
+   * reuses 64 connections, so without this step the code that accepts and opens connections (in the
+   * target and in this harness) is compiled during the measured ramp, and its first seconds dominate
+   * the time-to-first-event tail.
+   */
+  private void warmUpConnections() throws Exception {
+    int streams = Integer.parseInt(options.get("--warmup-streams"));
+    if (streams == 0) {
+      return;
+    }
+    HttpClient fresh = vertx.createHttpClient(clientOptions(), new PoolOptions().setHttp1MaxSize(streams));
+    openStreams(fresh, requestBody(options.get("--warmup-stream-model")), streams,
+        Double.parseDouble(options.get("--rate")));
+    fresh.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  /** Opens {@code streams} streams at {@code rate} per second through {@code via}; returns when all ended. */
+  private void openStreams(HttpClient via, Buffer payload, int streams, double rate) throws Exception {
     CountDownLatch done = new CountDownLatch(streams);
     long started = System.nanoTime();
     for (int i = 0; i < streams; i++) {
@@ -179,15 +224,13 @@ public final class LoadGen {
       }
       vertx.runOnContext(v -> {
         heldPeak = Math.max(heldPeak, ++held);
-        send(() -> {
+        send(via, payload, () -> {
           held--;
           done.countDown();
         });
       });
     }
     done.await(30, TimeUnit.MINUTES);
-    double seconds = (System.nanoTime() - started) / 1e9;
-    return report(seconds, meter.cpuSeconds(), meter.peakRssMb());
   }
 
   /** One turn of a closed loop: the next request, or the loop's end once stopping. */
@@ -195,17 +238,17 @@ public final class LoadGen {
     if (stopping) {
       loops--;
     } else {
-      send(this::next);
+      send(client, body, this::next);
     }
   }
 
   /** One request; {@code then} runs (on the event loop) when it has ended, however it ended. */
-  private void send(Runnable then) {
+  private void send(HttpClient via, Buffer payload, Runnable then) {
     long sent = System.nanoTime();
     RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(options.get("--url")
         + "/v1/chat/completions").putHeader("Content-Type", "application/json");
-    client.request(request)
-        .compose(r -> r.send(body))
+    via.request(request)
+        .compose(r -> r.send(payload))
         .onSuccess(response -> read(response, sent, then))
         .onFailure(failure -> {
           count("connect");
@@ -228,6 +271,7 @@ public final class LoadGen {
       if (last[0] == 0) {
         if (measuring) {
           firstEvents.add(now - sent);
+          firstEventSendTimes.add(sent - measureStart);
         }
       } else if (measuring) {
         worstGapNanos = Math.max(worstGapNanos, now - last[0]);
@@ -270,7 +314,11 @@ public final class LoadGen {
     ran.await();
   }
 
-  private String report(double seconds, double cpu, double rssMb) throws InterruptedException {
+  private String report(double seconds, double cpu, double rssMb) throws Exception {
+    String timeline = options.get("--timeline");
+    if (!timeline.isEmpty()) {
+      writeTimeline(Path.of(timeline));
+    }
     String[] line = new String[1];
     runOnLoop(() -> {
       long[] lat = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
@@ -286,6 +334,18 @@ public final class LoadGen {
           completed == 0 ? 0 : cpu * 1e6 / completed, rssMb, heldPeak);
     });
     return line[0];
+  }
+
+  /** One line per measured first event: when its request was sent and how long the event took, in ms. */
+  private void writeTimeline(Path file) throws Exception {
+    StringBuilder lines = new StringBuilder("sent_ms ttfe_ms\n");
+    runOnLoop(() -> {
+      for (int i = 0; i < firstEvents.size(); i++) {
+        lines.append(String.format(java.util.Locale.ROOT, "%.3f %.3f%n", firstEventSendTimes.get(i) / 1e6,
+            firstEvents.get(i) / 1e6));
+      }
+    });
+    Files.writeString(file, lines);
   }
 
   private static double pct(long[] sorted, double q) {

@@ -95,6 +95,9 @@ final class ApiVerticle extends AbstractVerticle {
         .setPort(port)
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
+        // No WebSockets are served; without these Vert.x adds an extension handler to every connection.
+        .setPerFrameWebSocketCompressionSupported(false)
+        .setPerMessageWebSocketCompressionSupported(false)
         // Every response is written from its connection's event loop. Strict mode lets Vert.x write
         // directly instead of through a multi-producer queue, whose first chunk (about 4.6 KB) every
         // connection would otherwise hold for its whole life (vertx-core 5.0 VertxConnection).
@@ -117,7 +120,10 @@ final class ApiVerticle extends AbstractVerticle {
   /** Every endpoint, top to bottom. */
   Router routes() {
     Router router = Router.router(vertx);
-    BodyHandler body = BodyHandler.create(false).setBodyLimit(config.limits().bodyBytes());
+    // Sized from Content-Length: by default every body starts in a 1 KB buffer, which a held stream
+    // would keep for its whole life.
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(config.limits().bodyBytes())
+        .setPreallocateBodyBuffer(true);
     router.route().handler(this::tagRequest);
     router.get("/healthz").handler(this::healthz);
     router.get("/readyz").handler(this::readyz);
@@ -155,6 +161,9 @@ final class ApiVerticle extends AbstractVerticle {
   }
 
   private void forward(RoutingContext ctx, Operation operation) {
+    // The body has been read: the body handler's callbacks, and through them this routing context,
+    // need not live as long as the request does (for a stream, minutes).
+    ctx.request().handler(null).endHandler(null).exceptionHandler(null);
     ApiRequest request = parser.parse(operation, ctx.body().buffer());
     if (operation == Operation.CHAT && ChatRetrieval.wanted(request)) {
       retrieval.chat().apply(request, ctx.response()).onComplete(prepared -> {

@@ -20,9 +20,8 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import java.net.ConnectException;
-import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The life of one client request on its way to a backend and back. Runs entirely on the context of
@@ -53,11 +52,18 @@ final class Exchange implements StreamWatchdog.Watched {
   private final StreamWatchdog watchdog;
   private final HttpClient client;
   private final HttpServerResponse response;
-  private final ApiRequest request;
+  /**
+   * The client's request, while a retry may still need it; null once an event or a body has gone out
+   * (see {@link #forgetRequest()}).
+   */
+  private ApiRequest request;
+  private final String model;
+  private final boolean streaming;
   private final BackendPool pool;
   private final MagiConfig config;
   private final String requestId;
-  private final Set<Backend> tried = new HashSet<>();
+  /** Backends this exchange has sent to, in order; at most {@link #MAX_ATTEMPTS}. */
+  private List<Backend> tried = List.of();
 
   private Backend.Lease lease;
   private AdmissionQueue.Ticket ticket;
@@ -85,6 +91,8 @@ final class Exchange implements StreamWatchdog.Watched {
     this.client = client;
     this.response = response;
     this.request = request;
+    this.model = request.model();
+    this.streaming = request.stream();
     this.pool = pool;
     this.config = config;
     this.requestId = requestId;
@@ -163,7 +171,7 @@ final class Exchange implements StreamWatchdog.Watched {
   private void send(Backend.Lease granted) {
     lease = granted;
     Backend backend = granted.backend();
-    tried.add(backend);
+    tried = appended(tried, backend);
     BackendProtocol protocol = BackendProtocol.of(backend.endpoint().type());
     UpstreamRequest outgoing;
     try {
@@ -181,12 +189,12 @@ final class Exchange implements StreamWatchdog.Watched {
         .setURI(outgoing.path())
         .setConnectTimeout(config.timeouts().connect().toMillis())
         .putHeader("Content-Type", "application/json")
-        .putHeader("Accept", request.stream() ? "text/event-stream, application/x-ndjson" : "application/json")
+        .putHeader("Accept", streaming ? "text/event-stream, application/x-ndjson" : "application/json")
         .putHeader("X-Request-Id", requestId);
     backend.endpoint().apiKey().ifPresent(key -> options.putHeader("Authorization", "Bearer " + key));
     sentAtNanos = System.nanoTime();
     firstEventRecorded = false;
-    if (request.stream()) {
+    if (streaming) {
       if (!watched) {
         watched = true;
         watchdog.watch(this);
@@ -221,12 +229,12 @@ final class Exchange implements StreamWatchdog.Watched {
     }
     if (timedOut) {
       // The backend took the request and then went quiet: it may have done the work, so no retry.
-      fail(ApiException.timeout("The backend for model '" + request.model() + "' did not answer within "
+      fail(ApiException.timeout("The backend for model '" + model + "' did not answer within "
           + config.timeouts().nonStreaming().toSeconds() + " s."));
       return;
     }
     // Nothing reached the client yet: another replica may serve it.
-    attempt(ApiException.badGateway("The backend for model '" + request.model() + "' is unreachable ("
+    attempt(ApiException.badGateway("The backend for model '" + model + "' is unreachable ("
         + describe(failure) + ")."));
   }
 
@@ -246,7 +254,7 @@ final class Exchange implements StreamWatchdog.Watched {
       readAtMost(answer, MAX_ERROR_BYTES).onComplete(body -> {
         lease.release();
         ApiException error = UpstreamErrors.normalise(status, body.succeeded() ? body.result() : Buffer.buffer(),
-            request.model());
+            model);
         if (status == 503 && !finished) {
           attempt(error);
         } else {
@@ -256,7 +264,7 @@ final class Exchange implements StreamWatchdog.Watched {
       return;
     }
     String contentType = answer.getHeader("Content-Type");
-    if (!request.stream()) {
+    if (!streaming) {
       backend.recordFirstEvent((System.nanoTime() - sentAtNanos) / 1e6);
     }
     if (protocol.streams(request, contentType)) {
@@ -266,7 +274,7 @@ final class Exchange implements StreamWatchdog.Watched {
         lease.release();
         if (body.failed()) {
           backend.endpoint().outliers().failure();
-          fail(ApiException.badGateway("The backend for model '" + request.model() + "' sent a broken answer ("
+          fail(ApiException.badGateway("The backend for model '" + model + "' sent a broken answer ("
               + describe(body.cause()) + ")."));
           return;
         }
@@ -287,6 +295,7 @@ final class Exchange implements StreamWatchdog.Watched {
   /** Streams a whole non-streamed body through as it arrives, without holding it. */
   private void pipe(HttpClientResponse answer, int status, String contentType) {
     commitHeaders(status, contentType == null ? "application/json" : contentType);
+    forgetRequest();
     String length = answer.getHeader("Content-Length");
     if (length != null) {
       response.putHeader("Content-Length", length);
@@ -344,6 +353,7 @@ final class Exchange implements StreamWatchdog.Watched {
     if (!firstEventRecorded && translator.sawEvent()) {
       firstEventRecorded = true;
       lease.backend().recordFirstEvent((System.nanoTime() - sentAtNanos) / 1e6);
+      forgetRequest();
     }
     if (out.length() > 0) {
       emit(out);
@@ -394,6 +404,15 @@ final class Exchange implements StreamWatchdog.Watched {
     response.setChunked(true);
   }
 
+  /**
+   * Called once an event or a body has gone out, after which no retry can happen: the request's body
+   * and parsed JSON need not live as long as the stream.
+   */
+  private void forgetRequest() {
+    request = null;
+    tried = List.of();
+  }
+
   private void commitHeaders(int status, String contentType) {
     committed = true;
     response.setStatusCode(status);
@@ -407,7 +426,7 @@ final class Exchange implements StreamWatchdog.Watched {
     Buffer tail = translator.finish();
     if (!committed && !translator.sawEvent()) {
       lease.release();
-      attempt(ApiException.badGateway("The backend for model '" + request.model()
+      attempt(ApiException.badGateway("The backend for model '" + model
           + "' ended the stream without sending any event."));
       return;
     }
@@ -428,11 +447,11 @@ final class Exchange implements StreamWatchdog.Watched {
     resetUpstream();
     lease.release();
     if (!committed) {
-      attempt(ApiException.badGateway("The backend for model '" + request.model()
+      attempt(ApiException.badGateway("The backend for model '" + model
           + "' failed before its first event (" + describe(failure) + ")."));
       return;
     }
-    endStreamWithError("upstream_failed", "The backend for model '" + request.model()
+    endStreamWithError("upstream_failed", "The backend for model '" + model
         + "' failed during the stream (" + describe(failure) + ").");
   }
 
@@ -478,7 +497,7 @@ final class Exchange implements StreamWatchdog.Watched {
     if (now - lastActivityNanos >= timeouts.betweenChunks().toNanos()) {
       resetUpstream();
       lease.release();
-      endStreamWithError("upstream_timeout", "The backend for model '" + request.model() + "' sent nothing for "
+      endStreamWithError("upstream_timeout", "The backend for model '" + model + "' sent nothing for "
           + timeouts.betweenChunks().toSeconds() + " s.");
     }
   }
@@ -487,7 +506,7 @@ final class Exchange implements StreamWatchdog.Watched {
     lease.backend().endpoint().outliers().failure();
     // Answer first (before a keep-alive commit an HTTP 504, after it an error event), then reset:
     // a reset fails the pending send at once, and that failure must find the exchange decided.
-    fail(ApiException.timeout("The backend for model '" + request.model() + "' sent no first event within "
+    fail(ApiException.timeout("The backend for model '" + model + "' sent no first event within "
         + config.timeouts().firstToken().toSeconds() + " s."));
     resetUpstream();
     lease.release();
@@ -553,6 +572,12 @@ final class Exchange implements StreamWatchdog.Watched {
       return second;
     }
     return Buffer.buffer(first.length() + second.length()).appendBuffer(first).appendBuffer(second);
+  }
+
+  private static List<Backend> appended(List<Backend> list, Backend added) {
+    Backend[] all = list.toArray(new Backend[list.size() + 1]);
+    all[list.size()] = added;
+    return List.of(all);
   }
 
   private static Future<Buffer> readAtMost(HttpClientResponse answer, long max) {
