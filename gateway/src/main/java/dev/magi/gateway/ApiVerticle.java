@@ -10,6 +10,7 @@ import dev.magi.gateway.api.RequestParser;
 import dev.magi.gateway.config.MagiConfig;
 import dev.magi.gateway.proxy.ErrorResponses;
 import dev.magi.gateway.proxy.Proxy;
+import dev.magi.gateway.proxy.UpstreamClient;
 import dev.magi.gateway.rag.ChatRetrieval;
 import dev.magi.gateway.rag.Retrieval;
 import dev.magi.router.BackendDirectory;
@@ -17,13 +18,12 @@ import dev.magi.router.BackendPool;
 import dev.magi.router.RouteTable;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Promise;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -47,6 +47,7 @@ final class ApiVerticle extends AbstractVerticle {
   private final AdminApi admin;
   private final Retrieval retrieval;
   private Proxy proxy;
+  private UpstreamClient upstream;
   private HttpServer server;
 
   /** @param port the port to listen on; -1 shares one random port among all instances */
@@ -61,24 +62,16 @@ final class ApiVerticle extends AbstractVerticle {
     this.apiKeys = new ApiKeys(config.apiKeys());
   }
 
-  /**
-   * Keep-alive connections one event loop may hold to one backend origin: far above any real slot
-   * count (slots are capped at 100,000), so admission alone limits concurrency.
-   */
-  static final int MAX_UPSTREAM_CONNECTIONS_PER_ORIGIN = 100_000;
+  /** llama-server closes idle keep-alive connections after 5 s; ours are given up first. */
+  static final Duration UPSTREAM_KEEP_ALIVE = Duration.ofSeconds(3);
 
   @Override
   public void start(Promise<Void> started) {
-    HttpClientOptions clientOptions = new HttpClientOptions()
-        .setConnectTimeout((int) config.timeouts().connect().toMillis())
-        // llama-server closes idle keep-alive connections after 5 s; give ours up first.
-        .setKeepAliveTimeout(3)
-        .setTcpNoDelay(true);
-    // Admission by slots decides how many requests a backend gets; the pool must never be a second,
-    // smaller limit (a request waiting for a pooled connection waits behind whole streams).
-    PoolOptions pool = new PoolOptions().setHttp1MaxSize(MAX_UPSTREAM_CONNECTIONS_PER_ORIGIN);
+    // No limit on connections per backend: admission by slots decides how many requests a backend
+    // gets, and a second, smaller limit would make a request wait behind whole streams.
+    upstream = new UpstreamClient(vertx, config.timeouts().connect(), UPSTREAM_KEEP_ALIVE);
     OnDemandModels onDemand = admin.models().onDemand();
-    proxy = new Proxy(vertx, UpstreamClients.create(vertx, clientOptions, pool), directory, config,
+    proxy = new Proxy(vertx, upstream, directory, config,
         new Proxy.Loader() {
           @Override
           public void used(String model) {
@@ -110,6 +103,13 @@ final class ApiVerticle extends AbstractVerticle {
           return null;
         })
         .onComplete(started);
+  }
+
+  @Override
+  public void stop() {
+    if (upstream != null) {
+      upstream.close();
+    }
   }
 
   /** The port actually listened on. */

@@ -7,21 +7,21 @@ import dev.magi.router.AdmissionException;
 import dev.magi.router.AdmissionQueue;
 import dev.magi.router.Backend;
 import dev.magi.router.BackendPool;
+import dev.magi.router.Endpoint;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.RequestOptions;
 import java.net.ConnectException;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The life of one client request on its way to a backend and back. Runs entirely on the context of
@@ -50,7 +50,7 @@ final class Exchange implements StreamWatchdog.Watched {
   private final Context context;
   private final Handler<Void> flushTask = ignored -> flushUnsent();
   private final StreamWatchdog watchdog;
-  private final HttpClient client;
+  private final UpstreamClient client;
   private final HttpServerResponse response;
   /**
    * The client's request, while a retry may still need it; null once an event or a body has gone out
@@ -67,8 +67,8 @@ final class Exchange implements StreamWatchdog.Watched {
 
   private Backend.Lease lease;
   private AdmissionQueue.Ticket ticket;
-  private HttpClientRequest upstream;
-  private HttpClientResponse upstreamResponse;
+  /** The call to the backend now being tried, or whose answer is being relayed. */
+  private UpstreamCall upstream;
   private StreamTranslator translator;
   private Buffer held;
   /** Stream bytes for the client, written at the end of this event-loop turn; null when none. */
@@ -83,7 +83,7 @@ final class Exchange implements StreamWatchdog.Watched {
   private boolean retrying;
   private boolean firstEventRecorded;
 
-  Exchange(Vertx vertx, HttpClient client, HttpServerResponse response, ApiRequest request, BackendPool pool,
+  Exchange(Vertx vertx, UpstreamClient client, HttpServerResponse response, ApiRequest request, BackendPool pool,
       MagiConfig config, String requestId, StreamWatchdog watchdog) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
@@ -181,36 +181,27 @@ final class Exchange implements StreamWatchdog.Watched {
       fail(e);
       return;
     }
-    RequestOptions options = new RequestOptions()
-        .setMethod(HttpMethod.POST)
-        .setHost(backend.endpoint().host())
-        .setPort(backend.endpoint().port())
-        .setSsl(backend.endpoint().ssl())
-        .setURI(outgoing.path())
-        .setConnectTimeout(config.timeouts().connect().toMillis())
-        .putHeader("Content-Type", "application/json")
-        .putHeader("Accept", streaming ? "text/event-stream, application/x-ndjson" : "application/json")
-        .putHeader("X-Request-Id", requestId);
-    backend.endpoint().apiKey().ifPresent(key -> options.putHeader("Authorization", "Bearer " + key));
+    HttpHeaders headers = new DefaultHttpHeaders()
+        .set(HttpHeaderNames.CONTENT_TYPE, "application/json")
+        .set(HttpHeaderNames.ACCEPT, streaming ? "text/event-stream, application/x-ndjson" : "application/json")
+        .set("X-Request-Id", requestId);
+    backend.endpoint().apiKey().ifPresent(key -> headers.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + key));
     sentAtNanos = System.nanoTime();
     firstEventRecorded = false;
+    long idleTimeoutMillis = 0;
     if (streaming) {
       if (!watched) {
         watched = true;
         watchdog.watch(this);
       }
     } else {
-      options.setIdleTimeout(config.timeouts().nonStreaming().toMillis());
+      idleTimeoutMillis = config.timeouts().nonStreaming().toMillis();
     }
-    client.request(options)
-        .compose(sent -> {
-          if (finished) {
-            sent.reset();
-            return Future.failedFuture("client left");
-          }
-          upstream = sent;
-          return sent.send(outgoing.body());
-        })
+    Endpoint endpoint = backend.endpoint();
+    UpstreamCall call = client.post(new UpstreamClient.Origin(endpoint.host(), endpoint.port(), endpoint.ssl()),
+        outgoing.path(), headers, outgoing.body(), idleTimeoutMillis);
+    upstream = call;
+    call.response()
         .onSuccess(answer -> onResponse(backend, protocol, answer))
         .onFailure(failure -> onFailureBeforeResponse(backend, failure));
   }
@@ -220,8 +211,7 @@ final class Exchange implements StreamWatchdog.Watched {
     if (finished) {
       return;
     }
-    boolean timedOut = !(failure instanceof ConnectException)
-        && String.valueOf(failure.getMessage()).contains("timeout");
+    boolean timedOut = failure instanceof TimeoutException;
     if (timedOut) {
       backend.endpoint().outliers().failure();
     } else {
@@ -238,9 +228,9 @@ final class Exchange implements StreamWatchdog.Watched {
         + describe(failure) + ")."));
   }
 
-  private void onResponse(Backend backend, BackendProtocol protocol, HttpClientResponse answer) {
+  private void onResponse(Backend backend, BackendProtocol protocol, UpstreamCall answer) {
     if (finished) {
-      answer.request().reset();
+      answer.reset();
       lease.release();
       return;
     }
@@ -263,7 +253,7 @@ final class Exchange implements StreamWatchdog.Watched {
       });
       return;
     }
-    String contentType = answer.getHeader("Content-Type");
+    String contentType = answer.contentType();
     if (!streaming) {
       backend.recordFirstEvent((System.nanoTime() - sentAtNanos) / 1e6);
     }
@@ -293,16 +283,15 @@ final class Exchange implements StreamWatchdog.Watched {
   }
 
   /** Streams a whole non-streamed body through as it arrives, without holding it. */
-  private void pipe(HttpClientResponse answer, int status, String contentType) {
+  private void pipe(UpstreamCall answer, int status, String contentType) {
     commitHeaders(status, contentType == null ? "application/json" : contentType);
     forgetRequest();
-    String length = answer.getHeader("Content-Length");
+    String length = answer.contentLength();
     if (length != null) {
       response.putHeader("Content-Length", length);
     } else {
       response.setChunked(true);
     }
-    upstreamResponse = answer;
     answer.handler(this::write);
     answer.exceptionHandler(failure -> {
       if (!finished) {
@@ -321,8 +310,7 @@ final class Exchange implements StreamWatchdog.Watched {
     });
   }
 
-  private void relay(HttpClientResponse answer, StreamTranslator streamTranslator) {
-    upstreamResponse = answer;
+  private void relay(UpstreamCall answer, StreamTranslator streamTranslator) {
     translator = streamTranslator;
     answer.handler(this::onPiece);
     answer.exceptionHandler(this::onStreamFailure);
@@ -363,8 +351,8 @@ final class Exchange implements StreamWatchdog.Watched {
   private void write(Buffer out) {
     response.write(out);
     if (response.writeQueueFull()) {
-      upstreamResponse.pause();
-      response.drainHandler(ignored -> upstreamResponse.resume());
+      upstream.pause();
+      response.drainHandler(ignored -> upstream.resume());
     }
   }
 
@@ -523,11 +511,8 @@ final class Exchange implements StreamWatchdog.Watched {
    * this exchange has already decided what happens next.
    */
   private void resetUpstream() {
-    if (upstreamResponse != null) {
-      upstreamResponse.handler(null).exceptionHandler(null).endHandler(null);
-    }
     if (upstream != null) {
-      upstream.exceptionHandler(null);
+      upstream.handler(null).exceptionHandler(null).endHandler(null);
       upstream.reset();
     }
   }
@@ -580,12 +565,12 @@ final class Exchange implements StreamWatchdog.Watched {
     return List.of(all);
   }
 
-  private static Future<Buffer> readAtMost(HttpClientResponse answer, long max) {
+  private static Future<Buffer> readAtMost(UpstreamCall answer, long max) {
     Promise<Buffer> result = Promise.promise();
     Buffer body = Buffer.buffer();
     answer.handler(piece -> {
       if (body.length() + piece.length() > max) {
-        answer.request().reset();
+        answer.reset();
         result.tryFail(new IllegalStateException("answer larger than " + max + " bytes"));
       } else {
         body.appendBuffer(piece);

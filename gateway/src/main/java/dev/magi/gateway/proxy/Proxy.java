@@ -8,7 +8,6 @@ import dev.magi.router.BackendDirectory;
 import dev.magi.router.BackendPool;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.Optional;
 
@@ -19,7 +18,7 @@ import java.util.Optional;
 public final class Proxy {
 
   private final Vertx vertx;
-  private final HttpClient client;
+  private final UpstreamClient client;
   private final BackendDirectory directory;
   private final MagiConfig config;
   private final Loader loader;
@@ -51,7 +50,7 @@ public final class Proxy {
    * @param directory where model names are resolved
    * @param loader what starts models on demand
    */
-  public Proxy(Vertx vertx, HttpClient client, BackendDirectory directory, MagiConfig config, Loader loader) {
+  public Proxy(Vertx vertx, UpstreamClient client, BackendDirectory directory, MagiConfig config, Loader loader) {
     this.vertx = vertx;
     this.client = client;
     this.directory = directory;

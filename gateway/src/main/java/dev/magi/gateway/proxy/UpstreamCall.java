@@ -1,0 +1,240 @@
+package dev.magi.gateway.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.ContextInternal;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One request of an {@link UpstreamClient} and its answer. {@link #response()} completes when the
+ * answer's head arrives (or fails when no head will); the body then streams to {@link #handler},
+ * and ends with {@link #endHandler} or {@link #exceptionHandler}. Pieces that arrive while paused,
+ * or before a handler is set, wait here and are delivered in order. Confined to the client's event
+ * loop.
+ */
+final class UpstreamCall {
+
+  /** Marks the end of the body among the pieces that wait. */
+  private static final Object END = new Object();
+
+  private final ContextInternal context;
+  private final Promise<UpstreamCall> response;
+  private final long idleTimeoutMillis;
+  private UpstreamConnection connection;
+  private int status;
+  private String contentType;
+  private String contentLength;
+  private Handler<Buffer> handler;
+  private Handler<Void> endHandler;
+  private Handler<Throwable> exceptionHandler;
+  /** Pieces (and {@link #END}) not delivered yet; null while none wait. */
+  private ArrayDeque<Object> waiting;
+  private boolean paused;
+  private boolean done;
+  private boolean reset;
+  private long lastActivityNanos;
+  private long idleTimer = -1;
+
+  UpstreamCall(ContextInternal context, long idleTimeoutMillis) {
+    this.context = context;
+    this.response = context.promise();
+    this.idleTimeoutMillis = idleTimeoutMillis;
+  }
+
+  /** Completes with this call once the answer's status and headers are in. */
+  Future<UpstreamCall> response() {
+    return response.future();
+  }
+
+  int statusCode() {
+    return status;
+  }
+
+  /** The answer's {@code Content-Type}, or null. */
+  String contentType() {
+    return contentType;
+  }
+
+  /** The answer's {@code Content-Length}, or null. */
+  String contentLength() {
+    return contentLength;
+  }
+
+  UpstreamCall handler(Handler<Buffer> handler) {
+    this.handler = handler;
+    deliverWaiting();
+    return this;
+  }
+
+  UpstreamCall endHandler(Handler<Void> handler) {
+    this.endHandler = handler;
+    deliverWaiting();
+    return this;
+  }
+
+  UpstreamCall exceptionHandler(Handler<Throwable> handler) {
+    this.exceptionHandler = handler;
+    return this;
+  }
+
+  /** Stops delivering pieces, and reading from the backend, until {@link #resume()}. */
+  void pause() {
+    paused = true;
+    if (connection != null && !done) {
+      connection.reading(false);
+    }
+  }
+
+  void resume() {
+    paused = false;
+    deliverWaiting();
+    if (!paused && connection != null && !done) {
+      connection.reading(true);
+    }
+  }
+
+  /**
+   * Gives up on the call: its connection is closed, and a {@link #response()} still pending fails.
+   * No handler is called afterwards.
+   */
+  void reset() {
+    if (reset) {
+      return;
+    }
+    reset = true;
+    boolean wasDone = done;
+    finish();
+    waiting = null;
+    if (connection != null && !wasDone) {
+      connection.abandon(this);
+    }
+    response.tryFail(new IOException("the request was reset"));
+  }
+
+  boolean isReset() {
+    return reset;
+  }
+
+  // ---- called by the connection ----
+
+  void attach(UpstreamConnection carrier) {
+    connection = carrier;
+    lastActivityNanos = System.nanoTime();
+    if (idleTimeoutMillis > 0) {
+      idleTimer = context.owner().setTimer(idleTimeoutMillis, id -> checkIdle());
+    }
+  }
+
+  void head(int statusCode, HttpHeaders headers) {
+    lastActivityNanos = System.nanoTime();
+    status = statusCode;
+    contentType = headers.get(HttpHeaderNames.CONTENT_TYPE);
+    contentLength = headers.get(HttpHeaderNames.CONTENT_LENGTH);
+    response.tryComplete(this);
+  }
+
+  /** A piece of the body; copied, since Netty reuses {@code content} once this returns. */
+  void data(ByteBuf content) {
+    if (reset) {
+      return;
+    }
+    lastActivityNanos = System.nanoTime();
+    byte[] bytes = new byte[content.readableBytes()];
+    content.getBytes(content.readerIndex(), bytes);
+    Buffer piece = Buffer.buffer(bytes);
+    if (waiting != null || paused || handler == null) {
+      waitFor(piece);
+    } else {
+      handler.handle(piece);
+    }
+  }
+
+  void end() {
+    if (reset) {
+      return;
+    }
+    finish();
+    if (waiting != null || paused || endHandler == null) {
+      waitFor(END);
+    } else {
+      endHandler.handle(null);
+    }
+  }
+
+  void fail(Throwable cause) {
+    if (reset || done) {
+      return;
+    }
+    finish();
+    waiting = null;
+    if (!response.tryFail(cause) && exceptionHandler != null) {
+      exceptionHandler.handle(cause);
+    }
+  }
+
+  /** Failed before any connection carried the call (it could not be opened). */
+  void failBeforeHead(Throwable cause) {
+    finish();
+    response.tryFail(cause);
+  }
+
+  private void finish() {
+    done = true;
+    if (idleTimer >= 0) {
+      context.owner().cancelTimer(idleTimer);
+      idleTimer = -1;
+    }
+  }
+
+  private void waitFor(Object piece) {
+    if (waiting == null) {
+      waiting = new ArrayDeque<>(4);
+    }
+    waiting.add(piece);
+  }
+
+  private void deliverWaiting() {
+    while (waiting != null && !paused && !reset) {
+      Object next = waiting.peekFirst();
+      if (next == null) {
+        waiting = null;
+        return;
+      }
+      if (next == END) {
+        if (endHandler == null) {
+          return;
+        }
+        waiting = null;
+        endHandler.handle(null);
+        return;
+      }
+      if (handler == null) {
+        return;
+      }
+      waiting.pollFirst();
+      handler.handle((Buffer) next);
+    }
+  }
+
+  private void checkIdle() {
+    idleTimer = -1;
+    if (done || reset) {
+      return;
+    }
+    long silentMillis = (System.nanoTime() - lastActivityNanos) / 1_000_000;
+    if (silentMillis < idleTimeoutMillis) {
+      idleTimer = context.owner().setTimer(idleTimeoutMillis - silentMillis, id -> checkIdle());
+      return;
+    }
+    UpstreamConnection carrier = connection;
+    fail(new TimeoutException("the backend sent nothing for " + idleTimeoutMillis + " ms"));
+    carrier.abandon(this);
+  }
+}

@@ -1,0 +1,202 @@
+package dev.magi.gateway.proxy;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+
+/**
+ * The HTTP/1.1 client the proxy sends to backends with: Netty's codec on the event loop of one Vert.x
+ * context, and keep-alive connections pooled per origin (host, port, TLS).
+ *
+ * <p>It does what the proxy needs and no more: one request per connection at a time, the request
+ * body sent whole, the answer streamed with pause and resume. It exists because a held stream keeps
+ * its upstream connection for minutes: a Vert.x 5.0 client connection costs about 8 KB of heap beyond
+ * Netty's channel (an outbound queue whose first chunk is an {@code Object[1025]}, a context, and
+ * request, response and stream objects), and with thousands of streams that state is what the
+ * collector copies. A connection here costs Netty's channel and codec plus about 100 bytes.
+ *
+ * <p>Every method must be called on the context's event loop, and every callback runs there, inside
+ * the context (so that {@code Vertx.currentContext()} is the caller's). Connections idle for longer
+ * than the keep-alive time are closed; a backend that closes one first costs nothing but the
+ * connection. Host names are resolved with Vert.x's asynchronous resolver.
+ */
+public final class UpstreamClient {
+
+  private final ContextInternal context;
+  private final Bootstrap bootstrap;
+  private final long keepAliveNanos;
+  private final Map<Origin, ArrayDeque<UpstreamConnection>> idle = new HashMap<>();
+  private final long sweepTimer;
+  private SslContext tls;
+  private boolean closed;
+
+  /** Where requests go: connections are shared only between requests to the same origin. */
+  record Origin(String host, int port, boolean ssl) {
+  }
+
+  /**
+   * @param vertx the Vert.x instance, called on the context whose event loop this client will use
+   * @param connectTimeout how long a connection may take to open
+   * @param keepAlive how long an idle connection is kept for reuse
+   */
+  public UpstreamClient(Vertx vertx, Duration connectTimeout, Duration keepAlive) {
+    VertxInternal internal = (VertxInternal) vertx;
+    this.context = internal.getOrCreateContext();
+    this.keepAliveNanos = keepAlive.toNanos();
+    this.bootstrap = new Bootstrap()
+        .group(context.nettyEventLoop())
+        .channelFactory(internal.transport().channelFactory(false))
+        .resolver(internal.nameResolver().nettyAddressResolverGroup())
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.SO_KEEPALIVE, true);
+    long sweepMillis = Math.max(100, keepAlive.toMillis() / 2);
+    this.sweepTimer = vertx.setPeriodic(sweepMillis, id -> closeExpired(System.nanoTime()));
+  }
+
+  /**
+   * Sends a POST with {@code body} to {@code path} at {@code origin}, on a pooled connection or a new
+   * one.
+   *
+   * @param headers the request's headers; {@code Host} and {@code Content-Length} are set here
+   * @param idleTimeoutMillis how long the backend may stay silent before the call fails with a
+   *     {@link java.util.concurrent.TimeoutException}; 0 for no limit
+   * @return the call, whose {@link UpstreamCall#response()} completes with the answer's head
+   */
+  UpstreamCall post(Origin origin, String path, HttpHeaders headers, Buffer body, long idleTimeoutMillis) {
+    UpstreamCall call = new UpstreamCall(context, idleTimeoutMillis);
+    if (closed) {
+      call.failBeforeHead(new IllegalStateException("the upstream client is closed"));
+      return call;
+    }
+    DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path,
+        Unpooled.wrappedBuffer(body.getBytes()), headers, HttpHeaders.EMPTY_HEADERS);
+    headers.set(HttpHeaderNames.HOST, hostHeader(origin));
+    headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length());
+    UpstreamConnection pooled = takeIdle(origin);
+    if (pooled != null) {
+      pooled.send(call, request);
+      return call;
+    }
+    connect(origin).addListener((ChannelFuture connected) -> context.dispatch(() -> {
+      if (!connected.isSuccess()) {
+        request.release();
+        call.failBeforeHead(connected.cause());
+      } else if (call.isReset()) {
+        request.release();
+        connected.channel().close();
+      } else {
+        connected.channel().pipeline().get(UpstreamConnection.class).send(call, request);
+      }
+    }));
+    return call;
+  }
+
+  /** Closes every idle connection and stops pooling; calls in flight keep their connections. */
+  public void close() {
+    closed = true;
+    context.owner().cancelTimer(sweepTimer);
+    for (ArrayDeque<UpstreamConnection> connections : idle.values()) {
+      connections.forEach(UpstreamConnection::close);
+    }
+    idle.clear();
+  }
+
+  /** Returns a connection whose answer ended cleanly and that may carry another request. */
+  void release(UpstreamConnection connection) {
+    if (closed) {
+      connection.close();
+      return;
+    }
+    connection.idleSince(System.nanoTime());
+    idle.computeIfAbsent(connection.origin(), o -> new ArrayDeque<>()).addLast(connection);
+  }
+
+  /** The most recently used live connection to {@code origin}, or null. */
+  private UpstreamConnection takeIdle(Origin origin) {
+    ArrayDeque<UpstreamConnection> connections = idle.get(origin);
+    if (connections == null) {
+      return null;
+    }
+    long now = System.nanoTime();
+    UpstreamConnection connection;
+    while ((connection = connections.pollLast()) != null) {
+      if (connection.isOpen() && now - connection.idleSince() < keepAliveNanos) {
+        return connection;
+      }
+      connection.close();
+    }
+    return null;
+  }
+
+  private void closeExpired(long now) {
+    for (Iterator<ArrayDeque<UpstreamConnection>> pools = idle.values().iterator(); pools.hasNext(); ) {
+      ArrayDeque<UpstreamConnection> connections = pools.next();
+      // Oldest first: stop at the first connection young enough to keep.
+      UpstreamConnection oldest;
+      while ((oldest = connections.peekFirst()) != null
+          && (!oldest.isOpen() || now - oldest.idleSince() >= keepAliveNanos)) {
+        connections.pollFirst().close();
+      }
+      if (connections.isEmpty()) {
+        pools.remove();
+      }
+    }
+  }
+
+  private ChannelFuture connect(Origin origin) {
+    Bootstrap opening = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
+      @Override
+      protected void initChannel(Channel channel) throws SSLException {
+        if (origin.ssl()) {
+          channel.pipeline().addLast(tlsHandler(channel, origin));
+        }
+        channel.pipeline().addLast(new HttpClientCodec());
+        channel.pipeline().addLast(new UpstreamConnection(UpstreamClient.this, context, origin));
+      }
+    });
+    return opening.connect(origin.host(), origin.port());
+  }
+
+  private SslHandler tlsHandler(Channel channel, Origin origin) throws SSLException {
+    if (tls == null) {
+      tls = SslContextBuilder.forClient().build();
+    }
+    SSLEngine engine = tls.newEngine(channel.alloc(), origin.host(), origin.port());
+    SSLParameters parameters = engine.getSSLParameters();
+    // Check that the certificate names the host, as a browser would.
+    parameters.setEndpointIdentificationAlgorithm("HTTPS");
+    engine.setSSLParameters(parameters);
+    return new SslHandler(engine);
+  }
+
+  private static String hostHeader(Origin origin) {
+    int defaultPort = origin.ssl() ? 443 : 80;
+    String host = origin.host().contains(":") ? "[" + origin.host() + "]" : origin.host();
+    return origin.port() == defaultPort ? host : host + ":" + origin.port();
+  }
+}

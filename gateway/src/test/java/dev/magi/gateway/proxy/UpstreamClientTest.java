@@ -1,0 +1,205 @@
+package dev.magi.gateway.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.magi.testkit.Await;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.vertx.core.Context;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import java.net.ConnectException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The proxy's own HTTP client, against a real HTTP server on a real socket. */
+class UpstreamClientTest {
+
+  private final Vertx backendVertx = Vertx.vertx();
+  private final Vertx clientVertx = Vertx.vertx();
+  private final AtomicInteger connections = new AtomicInteger();
+  private final List<Promise<Void>> closedConnections = new CopyOnWriteArrayList<>();
+  private Handler<HttpServerRequest> answer;
+  private HttpServer backend;
+  private Context context;
+  private UpstreamClient client;
+
+  @BeforeEach
+  void start() throws Exception {
+    backend = Await.result(backendVertx.createHttpServer()
+        .connectionHandler(connection -> {
+          connections.incrementAndGet();
+          Promise<Void> closed = Promise.promise();
+          closedConnections.add(closed);
+          connection.closeHandler(ignored -> closed.tryComplete());
+        })
+        .requestHandler(request -> request.body().onSuccess(ignored -> answer.handle(request)))
+        .listen(0, "127.0.0.1"));
+    context = clientVertx.getOrCreateContext();
+    client = onContext(() -> new UpstreamClient(clientVertx, Duration.ofSeconds(5), Duration.ofSeconds(3)));
+  }
+
+  @AfterEach
+  void stop() {
+    Await.result(clientVertx.close());
+    Await.result(backendVertx.close());
+  }
+
+  @Test
+  void aKeepAliveConnectionCarriesTheNextRequest() throws Exception {
+    answer = request -> request.response().end("ok " + request.getHeader("Host"));
+
+    assertEquals("ok 127.0.0.1:" + backend.actualPort(), bodyOf(onContext(() -> post(0))));
+    assertEquals("ok 127.0.0.1:" + backend.actualPort(), bodyOf(onContext(() -> post(0))));
+    assertEquals(1, connections.get());
+  }
+
+  @Test
+  void anAnswerThatClosesItsConnectionIsNotReused() throws Exception {
+    answer = request -> request.response().putHeader("Connection", "close").end("bye");
+
+    assertEquals("bye", bodyOf(onContext(() -> post(0))));
+    assertEquals("bye", bodyOf(onContext(() -> post(0))));
+    assertEquals(2, connections.get());
+  }
+
+  @Test
+  void aPausedCallHoldsItsPiecesAndDeliversThemInOrderOnResume() throws Exception {
+    CompletableFuture<Void> backendDone = new CompletableFuture<>();
+    answer = request -> {
+      request.response().setChunked(true);
+      request.response().write("a");
+      request.response().write("b");
+      request.response().end("c").onComplete(ignored -> backendDone.complete(null));
+    };
+    List<String> seen = new CopyOnWriteArrayList<>();
+    CompletableFuture<List<String>> ended = new CompletableFuture<>();
+    UpstreamCall call = onContext(() -> {
+      UpstreamCall posted = post(0);
+      posted.response().onSuccess(head -> {
+        head.pause();
+        head.handler(piece -> seen.add(piece.toString()));
+        head.endHandler(ignored -> ended.complete(List.copyOf(seen)));
+      });
+      return posted;
+    });
+    backendDone.get(10, TimeUnit.SECONDS);
+    // Give the pieces time to cross the socket, then look: nothing may have been delivered yet.
+    CompletableFuture<List<String>> seenWhilePaused = new CompletableFuture<>();
+    context.runOnContext(ignored -> clientVertx.setTimer(200, timer -> {
+      seenWhilePaused.complete(List.copyOf(seen));
+      call.resume();
+    }));
+
+    assertEquals(List.of(), seenWhilePaused.get(10, TimeUnit.SECONDS));
+    assertEquals("abc", String.join("", ended.get(10, TimeUnit.SECONDS)));
+  }
+
+  @Test
+  void aResetBeforeTheAnswerFailsTheCallAndClosesItsConnection() throws Exception {
+    CompletableFuture<Void> arrived = new CompletableFuture<>();
+    answer = request -> arrived.complete(null);
+    UpstreamCall call = onContext(() -> post(0));
+    arrived.get(10, TimeUnit.SECONDS);
+
+    context.runOnContext(ignored -> call.reset());
+
+    Throwable failure = failureOf(call);
+    assertTrue(failure.getMessage().contains("reset"), failure.getMessage());
+    Await.result(closedConnections.get(0).future());
+  }
+
+  @Test
+  void aBackendSilentForTheIdleTimeoutFailsTheCall() throws Exception {
+    answer = request -> {
+    };
+
+    assertInstanceOf(TimeoutException.class, failureOf(onContext(() -> post(200))));
+    Await.result(closedConnections.get(0).future());
+  }
+
+  @Test
+  void aRefusedConnectionFailsWithConnectException() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    int port = closedPort;
+    UpstreamCall call = onContext(() -> client.post(new UpstreamClient.Origin("127.0.0.1", port, false), "/",
+        new DefaultHttpHeaders(), Buffer.buffer("{}"), 0));
+
+    assertInstanceOf(ConnectException.class, failureOf(call));
+  }
+
+  @Test
+  void anIdleConnectionIsClosedAfterTheKeepAlive() throws Exception {
+    client = onContext(() -> new UpstreamClient(clientVertx, Duration.ofSeconds(5), Duration.ofMillis(200)));
+    answer = request -> request.response().end("ok");
+
+    assertEquals("ok", bodyOf(onContext(() -> post(0))));
+
+    Await.result(closedConnections.get(0).future());
+  }
+
+  private UpstreamCall post(long idleTimeoutMillis) {
+    DefaultHttpHeaders headers = new DefaultHttpHeaders();
+    headers.set("Content-Type", "application/json");
+    return client.post(new UpstreamClient.Origin("127.0.0.1", backend.actualPort(), false), "/v1/chat/completions",
+        headers, Buffer.buffer("{\"model\":\"m\"}"), idleTimeoutMillis);
+  }
+
+  private String bodyOf(UpstreamCall call) throws Exception {
+    CompletableFuture<String> body = new CompletableFuture<>();
+    context.runOnContext(ignored -> call.response().onComplete(head -> {
+      if (head.failed()) {
+        body.completeExceptionally(head.cause());
+        return;
+      }
+      Buffer all = Buffer.buffer();
+      head.result().handler(all::appendBuffer);
+      head.result().exceptionHandler(body::completeExceptionally);
+      head.result().endHandler(ignored2 -> body.complete(all.toString()));
+    }));
+    return body.get(10, TimeUnit.SECONDS);
+  }
+
+  private Throwable failureOf(UpstreamCall call) throws Exception {
+    CompletableFuture<Throwable> failure = new CompletableFuture<>();
+    context.runOnContext(ignored -> call.response().onComplete(head -> failure.complete(head.cause())));
+    Throwable cause = failure.get(10, TimeUnit.SECONDS);
+    assertTrue(cause != null, "the call should have failed");
+    return cause;
+  }
+
+  /** Runs {@code action} on the client's context, as the proxy does, and returns what it returned. */
+  private <T> T onContext(java.util.function.Supplier<T> action) throws InterruptedException, ExecutionException {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    context.runOnContext(ignored -> {
+      try {
+        result.complete(action.get());
+      } catch (RuntimeException e) {
+        result.completeExceptionally(e);
+      }
+    });
+    try {
+      return result.get(10, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("the context did not run the action", e);
+    }
+  }
+}
