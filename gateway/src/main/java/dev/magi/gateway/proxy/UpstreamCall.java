@@ -8,6 +8,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeoutException;
@@ -140,15 +141,16 @@ final class UpstreamCall {
     response.tryComplete(this);
   }
 
-  /** A piece of the body; copied, since Netty reuses {@code content} once this returns. */
+  /**
+   * A piece of the body. Pooled memory (what Netty reads into) is copied once into a heap buffer, as
+   * Vert.x does with what it reads, since the piece may wait here or in the client's write queue.
+   */
   void data(ByteBuf content) {
     if (reset) {
       return;
     }
     lastActivityNanos = System.nanoTime();
-    byte[] bytes = new byte[content.readableBytes()];
-    content.getBytes(content.readerIndex(), bytes);
-    Buffer piece = Buffer.buffer(bytes);
+    Buffer piece = BufferInternal.safeBuffer(content.retain());
     if (waiting != null || paused || handler == null) {
       waitFor(piece);
     } else {
@@ -168,6 +170,7 @@ final class UpstreamCall {
     }
   }
 
+  /** Fails a pending {@link #response()}, or after the head, reaches the exception handler. */
   void fail(Throwable cause) {
     if (reset || done) {
       return;
@@ -177,12 +180,6 @@ final class UpstreamCall {
     if (!response.tryFail(cause) && exceptionHandler != null) {
       exceptionHandler.handle(cause);
     }
-  }
-
-  /** Failed before any connection carried the call (it could not be opened). */
-  void failBeforeHead(Throwable cause) {
-    finish();
-    response.tryFail(cause);
   }
 
   private void finish() {

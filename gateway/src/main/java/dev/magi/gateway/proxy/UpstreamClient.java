@@ -90,7 +90,7 @@ public final class UpstreamClient {
   UpstreamCall post(Origin origin, String path, HttpHeaders headers, Buffer body, long idleTimeoutMillis) {
     UpstreamCall call = new UpstreamCall(context, idleTimeoutMillis);
     if (closed) {
-      call.failBeforeHead(new IllegalStateException("the upstream client is closed"));
+      call.fail(new IllegalStateException("the upstream client is closed"));
       return call;
     }
     DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path,
@@ -105,7 +105,7 @@ public final class UpstreamClient {
     connect(origin).addListener((ChannelFuture connected) -> context.dispatch(() -> {
       if (!connected.isSuccess()) {
         request.release();
-        call.failBeforeHead(connected.cause());
+        call.fail(connected.cause());
       } else if (call.isReset()) {
         request.release();
         connected.channel().close();
