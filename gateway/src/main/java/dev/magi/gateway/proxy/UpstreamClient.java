@@ -15,6 +15,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
@@ -25,7 +27,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 
 /**
@@ -51,7 +52,8 @@ public final class UpstreamClient {
   private final long keepAliveNanos;
   private final Map<Origin, ArrayDeque<UpstreamConnection>> idle = new HashMap<>();
   private final long sweepTimer;
-  private SslContext tls;
+  /** Built on a worker the first time a TLS backend is called: building it reads the JDK trust store. */
+  private Future<SslContext> tls;
   private boolean closed;
 
   /** Where requests go: connections are shared only between requests to the same origin. */
@@ -102,17 +104,17 @@ public final class UpstreamClient {
       pooled.send(call, request);
       return call;
     }
-    connect(origin).addListener((ChannelFuture connected) -> context.dispatch(() -> {
-      if (!connected.isSuccess()) {
+    connect(origin).onComplete(opened -> {
+      if (opened.failed()) {
         request.release();
-        call.fail(connected.cause());
+        call.fail(opened.cause());
       } else if (call.isReset()) {
         request.release();
-        connected.channel().close();
+        opened.result().close();
       } else {
-        connected.channel().pipeline().get(UpstreamConnection.class).send(call, request);
+        opened.result().pipeline().get(UpstreamConnection.class).send(call, request);
       }
-    }));
+    });
     return call;
   }
 
@@ -168,25 +170,41 @@ public final class UpstreamClient {
     }
   }
 
-  private ChannelFuture connect(Origin origin) {
+  /** Opens a connection to {@code origin}; the outcome arrives on the client's context. */
+  private Future<Channel> connect(Origin origin) {
+    if (!origin.ssl()) {
+      return open(origin, null);
+    }
+    if (tls == null) {
+      tls = context.executeBlocking(() -> SslContextBuilder.forClient().build());
+    }
+    return tls.compose(security -> open(origin, security));
+  }
+
+  private Future<Channel> open(Origin origin, SslContext security) {
+    Promise<Channel> opened = context.promise();
     Bootstrap opening = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
       @Override
-      protected void initChannel(Channel channel) throws SSLException {
-        if (origin.ssl()) {
-          channel.pipeline().addLast(tlsHandler(channel, origin));
+      protected void initChannel(Channel channel) {
+        if (security != null) {
+          channel.pipeline().addLast(tlsHandler(security, channel, origin));
         }
         channel.pipeline().addLast(new HttpClientCodec());
         channel.pipeline().addLast(new UpstreamConnection(UpstreamClient.this, context, origin));
       }
     });
-    return opening.connect(origin.host(), origin.port());
+    opening.connect(origin.host(), origin.port()).addListener((ChannelFuture connected) -> context.dispatch(() -> {
+      if (connected.isSuccess()) {
+        opened.complete(connected.channel());
+      } else {
+        opened.fail(connected.cause());
+      }
+    }));
+    return opened.future();
   }
 
-  private SslHandler tlsHandler(Channel channel, Origin origin) throws SSLException {
-    if (tls == null) {
-      tls = SslContextBuilder.forClient().build();
-    }
-    SSLEngine engine = tls.newEngine(channel.alloc(), origin.host(), origin.port());
+  private static SslHandler tlsHandler(SslContext security, Channel channel, Origin origin) {
+    SSLEngine engine = security.newEngine(channel.alloc(), origin.host(), origin.port());
     SSLParameters parameters = engine.getSSLParameters();
     // Check that the certificate names the host, as a browser would.
     parameters.setEndpointIdentificationAlgorithm("HTTPS");

@@ -147,6 +147,21 @@ class UpstreamClientTest {
   }
 
   @Test
+  void aTlsOriginSpeaksTlsAndRefusesAPlainHttpServer() throws Exception {
+    answer = request -> request.response().end("plain");
+    UpstreamCall call = onContext(() -> client.post(new UpstreamClient.Origin("127.0.0.1", backend.actualPort(), true),
+        "/", new DefaultHttpHeaders(), Buffer.buffer("{}"), 0));
+
+    // Over plain HTTP this call would succeed; the TLS handshake must fail it instead.
+    Throwable failure = failureOf(call);
+    Throwable cause = failure;
+    while (cause != null && !(cause instanceof javax.net.ssl.SSLException)) {
+      cause = cause.getCause();
+    }
+    assertTrue(cause != null, "not a TLS failure: " + failure);
+  }
+
+  @Test
   void anIdleConnectionIsClosedAfterTheKeepAlive() throws Exception {
     client = onContext(() -> new UpstreamClient(clientVertx, Duration.ofSeconds(5), Duration.ofMillis(200)));
     answer = request -> request.response().end("ok");
