@@ -42,6 +42,8 @@ final class UpstreamCall {
   private boolean reset;
   private long lastActivityNanos;
   private long idleTimer = -1;
+  /** Sends the request again on a new connection; null once used, or once the answer has begun. */
+  private Runnable resend;
 
   UpstreamCall(ContextInternal context, long idleTimeoutMillis) {
     this.context = context;
@@ -125,9 +127,35 @@ final class UpstreamCall {
 
   // ---- called by the connection ----
 
+  /** How to send the request again if the pooled connection it went out on turns out to be dead. */
+  void resendWith(Runnable action) {
+    resend = action;
+  }
+
+  /**
+   * The connection carrying this call was lost before any byte of the answer: sends the request again
+   * on a new connection, once.
+   *
+   * @return whether it was sent again; if not, the caller fails the call
+   */
+  boolean resendOnce() {
+    Runnable action = resend;
+    if (action == null || reset || done) {
+      return false;
+    }
+    resend = null;
+    connection = null;
+    action.run();
+    return true;
+  }
+
   void attach(UpstreamConnection carrier) {
     connection = carrier;
     lastActivityNanos = System.nanoTime();
+    if (idleTimer >= 0) {
+      context.owner().cancelTimer(idleTimer);
+      idleTimer = -1;
+    }
     if (idleTimeoutMillis > 0) {
       idleTimer = context.owner().setTimer(idleTimeoutMillis, id -> checkIdle());
     }
@@ -135,6 +163,7 @@ final class UpstreamCall {
 
   void head(int statusCode, HttpHeaders headers) {
     lastActivityNanos = System.nanoTime();
+    resend = null;
     status = statusCode;
     contentType = headers.get(HttpHeaderNames.CONTENT_TYPE);
     contentLength = headers.get(HttpHeaderNames.CONTENT_LENGTH);
@@ -184,6 +213,7 @@ final class UpstreamCall {
 
   private void finish() {
     done = true;
+    resend = null;
     if (idleTimer >= 0) {
       context.owner().cancelTimer(idleTimer);
       idleTimer = -1;

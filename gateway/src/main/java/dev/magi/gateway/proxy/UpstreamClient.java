@@ -1,12 +1,12 @@
 package dev.magi.gateway.proxy;
 
 import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -21,6 +21,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -28,6 +29,7 @@ import java.util.Iterator;
 import java.util.Map;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The HTTP/1.1 client the proxy sends to backends with: Netty's codec on the event loop of one Vert.x
@@ -52,6 +54,7 @@ public final class UpstreamClient {
   private final long keepAliveNanos;
   private final Map<Origin, ArrayDeque<UpstreamConnection>> idle = new HashMap<>();
   private final long sweepTimer;
+  private final TrustManagerFactory trust;
   /** Built on a worker the first time a TLS backend is called: building it reads the JDK trust store. */
   private Future<SslContext> tls;
   private boolean closed;
@@ -66,6 +69,14 @@ public final class UpstreamClient {
    * @param keepAlive how long an idle connection is kept for reuse
    */
   public UpstreamClient(Vertx vertx, Duration connectTimeout, Duration keepAlive) {
+    this(vertx, connectTimeout, keepAlive, null);
+  }
+
+  /**
+   * @param trust the certificates TLS backends are checked against; null for the JDK's trust store
+   */
+  UpstreamClient(Vertx vertx, Duration connectTimeout, Duration keepAlive, TrustManagerFactory trust) {
+    this.trust = trust;
     VertxInternal internal = (VertxInternal) vertx;
     this.context = internal.getOrCreateContext();
     this.keepAliveNanos = keepAlive.toNanos();
@@ -95,15 +106,22 @@ public final class UpstreamClient {
       call.fail(new IllegalStateException("the upstream client is closed"));
       return call;
     }
-    DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path,
-        Unpooled.wrappedBuffer(body.getBytes()), headers, HttpHeaders.EMPTY_HEADERS);
     headers.set(HttpHeaderNames.HOST, hostHeader(origin));
     headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length());
     UpstreamConnection pooled = takeIdle(origin);
-    if (pooled != null) {
-      pooled.send(call, request);
+    if (pooled == null) {
+      sendOnNewConnection(origin, call, request(path, headers, body));
       return call;
     }
+    // The backend may be closing this idle connection while the request goes out. If the connection
+    // is lost before any byte of the answer, the request is sent once more, on a new connection
+    // (as OkHttp does with a stale pooled connection); a new connection that fails is not retried.
+    call.resendWith(() -> sendOnNewConnection(origin, call, request(path, headers, body)));
+    pooled.send(call, request(path, headers, body));
+    return call;
+  }
+
+  private void sendOnNewConnection(Origin origin, UpstreamCall call, FullHttpRequest request) {
     connect(origin).onComplete(opened -> {
       if (opened.failed()) {
         request.release();
@@ -115,7 +133,12 @@ public final class UpstreamClient {
         opened.result().pipeline().get(UpstreamConnection.class).send(call, request);
       }
     });
-    return call;
+  }
+
+  /** A request whose body is a view of {@code body}: nothing is copied before the socket write. */
+  private static FullHttpRequest request(String path, HttpHeaders headers, Buffer body) {
+    return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path,
+        ((BufferInternal) body).getByteBuf(), headers, HttpHeaders.EMPTY_HEADERS);
   }
 
   /** Closes every idle connection and stops pooling; calls in flight keep their connections. */
@@ -176,7 +199,7 @@ public final class UpstreamClient {
       return open(origin, null);
     }
     if (tls == null) {
-      tls = context.executeBlocking(() -> SslContextBuilder.forClient().build());
+      tls = context.executeBlocking(() -> SslContextBuilder.forClient().trustManager(trust).build());
     }
     return tls.compose(security -> open(origin, security));
   }

@@ -30,6 +30,8 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
   /** The call in flight, or null while the connection is idle. */
   private UpstreamCall current;
   private boolean keepAlive;
+  /** Whether any part of the current call's answer has arrived. */
+  private boolean answering;
   private long idleSince;
 
   UpstreamConnection(UpstreamClient client, ContextInternal context, UpstreamClient.Origin origin) {
@@ -64,6 +66,7 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
   void send(UpstreamCall call, FullHttpRequest request) {
     current = call;
     keepAlive = true;
+    answering = false;
     call.attach(this);
     channel.writeAndFlush(request, channel.voidPromise());
   }
@@ -102,6 +105,7 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         channel.close();
         return;
       }
+      answering = true;
       if (message instanceof HttpResponse head) {
         if (head.decoderResult().isFailure()) {
           fail(call, head.decoderResult().cause());
@@ -142,13 +146,25 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     call.fail(cause);
   }
 
+  /**
+   * The connection is gone under the current call. Before any byte of the answer, the call may be
+   * sent again on a new connection (only if this one came from the pool: see
+   * {@link UpstreamCall#resendOnce()}).
+   */
+  private void lost(UpstreamCall call, Throwable cause) {
+    current = null;
+    channel.close();
+    if (answering || !call.resendOnce()) {
+      call.fail(cause);
+    }
+  }
+
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     context.dispatch(() -> {
       UpstreamCall call = current;
       if (call != null) {
-        current = null;
-        call.fail(new IOException("the backend closed the connection"));
+        lost(call, new IOException("the backend closed the connection"));
       }
     });
   }
@@ -158,7 +174,7 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     context.dispatch(() -> {
       UpstreamCall call = current;
       if (call != null) {
-        fail(call, cause);
+        lost(call, cause);
       } else {
         // Backends reset idle connections as a matter of course.
         LOG.log(Level.FINE, "upstream connection to " + origin.host() + ":" + origin.port() + ": " + cause);

@@ -15,6 +15,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import java.net.ConnectException;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -26,9 +27,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The proxy's own HTTP client, against a real HTTP server on a real socket. */
 class UpstreamClientTest {
+
+  private static final String PASSWORD = "changeit";
 
   private final Vertx backendVertx = Vertx.vertx();
   private final Vertx clientVertx = Vertx.vertx();
@@ -76,6 +80,73 @@ class UpstreamClientTest {
     assertEquals("bye", bodyOf(onContext(() -> post(0))));
     assertEquals("bye", bodyOf(onContext(() -> post(0))));
     assertEquals(2, connections.get());
+  }
+
+  @Test
+  void aPooledConnectionLostBeforeTheAnswerIsRetriedOnANewOne() throws Exception {
+    java.util.Set<Object> answeredOn = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    // Each connection answers its first request and drops the second unanswered, as a backend does
+    // that closes an idle keep-alive connection just as the next request arrives.
+    answer = request -> {
+      if (answeredOn.add(request.connection())) {
+        request.response().end("ok");
+      } else {
+        request.connection().close();
+      }
+    };
+
+    assertEquals("ok", bodyOf(onContext(() -> post(0))));
+    assertEquals("ok", bodyOf(onContext(() -> post(0))));
+    assertEquals(2, connections.get());
+  }
+
+  @Test
+  void aRequestIsSentAgainAtMostOnce() throws Exception {
+    AtomicInteger requests = new AtomicInteger();
+    answer = request -> {
+      if (requests.incrementAndGet() == 1) {
+        request.response().end("ok");
+      } else {
+        request.connection().close();
+      }
+    };
+
+    assertEquals("ok", bodyOf(onContext(() -> post(0))));
+    // Lost on the pooled connection, sent again, lost on the new one: then it fails.
+    assertInstanceOf(java.io.IOException.class, failureOf(onContext(() -> post(0))));
+    assertEquals(2, connections.get());
+    assertEquals(3, requests.get());
+  }
+
+  @Test
+  void aNewConnectionLostBeforeTheAnswerIsNotRetried() throws Exception {
+    AtomicInteger requests = new AtomicInteger();
+    answer = request -> {
+      requests.incrementAndGet();
+      request.connection().close();
+    };
+
+    assertInstanceOf(java.io.IOException.class, failureOf(onContext(() -> post(0))));
+    assertEquals(1, requests.get());
+  }
+
+  @Test
+  void anAnswerCutAfterItBeganIsNotRetried() throws Exception {
+    AtomicInteger requests = new AtomicInteger();
+    answer = request -> {
+      if (requests.incrementAndGet() == 1) {
+        request.response().end("ok");
+      } else {
+        request.response().setChunked(true).write("partial").onComplete(written -> request.connection().close());
+      }
+    };
+
+    assertEquals("ok", bodyOf(onContext(() -> post(0))));
+    ExecutionException cut = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        () -> bodyOf(onContext(() -> post(0))));
+    assertInstanceOf(java.io.IOException.class, cut.getCause());
+    assertEquals(2, requests.get());
+    assertEquals(1, connections.get());
   }
 
   @Test
@@ -154,11 +225,36 @@ class UpstreamClientTest {
 
     // Over plain HTTP this call would succeed; the TLS handshake must fail it instead.
     Throwable failure = failureOf(call);
-    Throwable cause = failure;
-    while (cause != null && !(cause instanceof javax.net.ssl.SSLException)) {
-      cause = cause.getCause();
-    }
-    assertTrue(cause != null, "not a TLS failure: " + failure);
+    assertTrue(causes(failure).stream().anyMatch(javax.net.ssl.SSLException.class::isInstance),
+        "not a TLS failure: " + failure);
+  }
+
+  @Test
+  void aTlsBackendWithATrustedCertificateForItsAddressAnswers(@TempDir Path dir) throws Exception {
+    Path keys = certificate(dir, "backend", "SAN=ip:127.0.0.1");
+    HttpServer tlsBackend = tlsServer(keys);
+    javax.net.ssl.TrustManagerFactory trust = trusting(keys);
+    client = onContext(() -> new UpstreamClient(clientVertx, Duration.ofSeconds(5), Duration.ofSeconds(3), trust));
+
+    UpstreamCall call = onContext(() -> client.post(new UpstreamClient.Origin("127.0.0.1", tlsBackend.actualPort(),
+        true), "/", new DefaultHttpHeaders(), Buffer.buffer("{}"), 0));
+
+    assertEquals("secret", bodyOf(call));
+  }
+
+  @Test
+  void aTlsBackendWhoseCertificateNamesAnotherHostIsRefused(@TempDir Path dir) throws Exception {
+    Path keys = certificate(dir, "elsewhere", "SAN=dns:elsewhere.example");
+    HttpServer tlsBackend = tlsServer(keys);
+    javax.net.ssl.TrustManagerFactory trust = trusting(keys);
+    client = onContext(() -> new UpstreamClient(clientVertx, Duration.ofSeconds(5), Duration.ofSeconds(3), trust));
+
+    UpstreamCall call = onContext(() -> client.post(new UpstreamClient.Origin("127.0.0.1", tlsBackend.actualPort(),
+        true), "/", new DefaultHttpHeaders(), Buffer.buffer("{}"), 0));
+
+    // Trusted, but issued for another name: the host-name check must refuse it.
+    assertTrue(causes(failureOf(call)).stream()
+        .anyMatch(java.security.cert.CertificateException.class::isInstance));
   }
 
   @Test
@@ -169,6 +265,46 @@ class UpstreamClientTest {
     assertEquals("ok", bodyOf(onContext(() -> post(0))));
 
     Await.result(closedConnections.get(0).future());
+  }
+
+  /** A self-signed key pair made by the JDK's keytool, run as a child process, in a PKCS12 file. */
+  private static Path certificate(Path dir, String name, String subjectAlternativeName) throws Exception {
+    Path keys = dir.resolve(name + ".p12");
+    Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+    Process process = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", name, "-keyalg", "EC",
+        "-groupname", "secp256r1", "-dname", "CN=" + name, "-ext", subjectAlternativeName, "-validity", "2",
+        "-storetype", "PKCS12", "-keystore", keys.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD)
+        .redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "keytool did not finish");
+    assertEquals(0, process.exitValue(), output);
+    return keys;
+  }
+
+  private HttpServer tlsServer(Path keys) {
+    return Await.result(backendVertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setSsl(true)
+            .setKeyCertOptions(new io.vertx.core.net.PfxOptions().setPath(keys.toString()).setPassword(PASSWORD)))
+        .requestHandler(request -> request.body().onSuccess(ignored -> request.response().end("secret")))
+        .listen(0, "127.0.0.1"));
+  }
+
+  private static javax.net.ssl.TrustManagerFactory trusting(Path keys) throws Exception {
+    java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(keys)) {
+      store.load(in, PASSWORD.toCharArray());
+    }
+    javax.net.ssl.TrustManagerFactory factory =
+        javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    factory.init(store);
+    return factory;
+  }
+
+  private static List<Throwable> causes(Throwable failure) {
+    List<Throwable> chain = new java.util.ArrayList<>();
+    for (Throwable cause = failure; cause != null && !chain.contains(cause); cause = cause.getCause()) {
+      chain.add(cause);
+    }
+    return chain;
   }
 
   private UpstreamCall post(long idleTimeoutMillis) {
