@@ -1,6 +1,7 @@
 package dev.magi.gateway.proxy;
 
 import io.vertx.core.buffer.Buffer;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Passes an OpenAI-style SSE stream through without re-encoding: bytes go out as they came, cut only
@@ -8,6 +9,10 @@ import io.vertx.core.buffer.Buffer;
  * Also notes whether the stream ended properly ({@code data: [DONE]} or an error event).
  */
 final class SsePassthrough implements StreamTranslator {
+
+  private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ERROR = "{\"error\"".getBytes(StandardCharsets.US_ASCII);
 
   private final int maxEventBytes;
   private Buffer pending;
@@ -55,25 +60,62 @@ final class SsePassthrough implements StreamTranslator {
     return -1;
   }
 
-  /** Looks at the last event of {@code out} only: was it data, and did it end the stream? */
+  /**
+   * Looks at the last event of {@code out} only: was it data, and did it end the stream? Reads bytes
+   * in place: this runs for every piece of every stream.
+   */
   private void inspectLastEvent(Buffer out) {
-    int end = out.length();
-    while (end > 0 && (out.getByte(end - 1) == '\n' || out.getByte(end - 1) == '\r')) {
-      end--;
+    int lineEnd = out.length();
+    while (lineEnd > 0 && (out.getByte(lineEnd - 1) == '\n' || out.getByte(lineEnd - 1) == '\r')) {
+      lineEnd--;
     }
-    int start = end;
-    while (start > 0 && !(out.getByte(start - 1) == '\n' && start >= 2
-        && (out.getByte(start - 2) == '\n' || out.getByte(start - 2) == '\r'))) {
-      start--;
+    // The last event's lines, last first, up to the blank line before it.
+    while (lineEnd > 0) {
+      int lineStart = lineEnd;
+      while (lineStart > 0 && out.getByte(lineStart - 1) != '\n') {
+        lineStart--;
+      }
+      int contentEnd = lineEnd > lineStart && out.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : lineEnd;
+      if (contentEnd == lineStart) {
+        break;
+      }
+      if (startsWith(out, lineStart, contentEnd, DATA)) {
+        sawEvent = true;
+        int payload = lineStart + DATA.length;
+        while (payload < contentEnd && (out.getByte(payload) == ' ' || out.getByte(payload) == '\t')) {
+          payload++;
+        }
+        terminal = startsWith(out, payload, contentEnd, DONE) || startsWith(out, payload, contentEnd, ERROR);
+        return;
+      }
+      lineEnd = lineStart - 1;
     }
-    String last = out.getString(start, Math.min(end, start + 16));
-    if (last.startsWith("data:")) {
-      sawEvent = true;
-      String payload = last.substring(5).stripLeading();
-      terminal = payload.startsWith("[DONE]") || payload.startsWith("{\"error\"");
-    } else if (!sawEvent) {
-      sawEvent = out.toString().contains("data:");
+    if (!sawEvent) {
+      sawEvent = hasDataLine(out);
     }
+  }
+
+  /** Whether a line of {@code out} starts with {@code data:}. */
+  private static boolean hasDataLine(Buffer out) {
+    for (int i = 0; i < out.length(); i++) {
+      if ((i == 0 || out.getByte(i - 1) == '\n') && startsWith(out, i, out.length(), DATA)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether the bytes of {@code data} from {@code from} (and before {@code end}) start with {@code prefix}. */
+  private static boolean startsWith(Buffer data, int from, int end, byte[] prefix) {
+    if (end - from < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (data.getByte(from + i) != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override

@@ -25,7 +25,6 @@ import io.vertx.core.internal.buffer.BufferInternal;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.Map;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
@@ -52,10 +51,10 @@ public final class UpstreamClient {
   private final ContextInternal context;
   private final Bootstrap bootstrap;
   private final long keepAliveNanos;
-  private final Map<Origin, ArrayDeque<UpstreamConnection>> idle = new HashMap<>();
+  private final Map<Origin, OriginPool> pools = new HashMap<>();
   private final long sweepTimer;
   private final TrustManagerFactory trust;
-  /** Built on a worker the first time a TLS backend is called: building it reads the JDK trust store. */
+  /** Built the first time a TLS backend is called. */
   private Future<SslContext> tls;
   private boolean closed;
 
@@ -106,23 +105,24 @@ public final class UpstreamClient {
       call.fail(new IllegalStateException("the upstream client is closed"));
       return call;
     }
-    headers.set(HttpHeaderNames.HOST, hostHeader(origin));
+    OriginPool pool = pools.computeIfAbsent(origin, OriginPool::new);
+    headers.set(HttpHeaderNames.HOST, pool.hostHeader);
     headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length());
-    UpstreamConnection pooled = takeIdle(origin);
+    UpstreamConnection pooled = pool.takeIdle(System.nanoTime());
     if (pooled == null) {
-      sendOnNewConnection(origin, call, request(path, headers, body));
+      sendOnNewConnection(pool, call, request(path, headers, body));
       return call;
     }
     // The backend may be closing this idle connection while the request goes out. If the connection
     // is lost before any byte of the answer, the request is sent once more, on a new connection
     // (as OkHttp does with a stale pooled connection); a new connection that fails is not retried.
-    call.resendWith(() -> sendOnNewConnection(origin, call, request(path, headers, body)));
+    call.resendWith(() -> sendOnNewConnection(pool, call, request(path, headers, body)));
     pooled.send(call, request(path, headers, body));
     return call;
   }
 
-  private void sendOnNewConnection(Origin origin, UpstreamCall call, FullHttpRequest request) {
-    connect(origin).onComplete(opened -> {
+  private void sendOnNewConnection(OriginPool pool, UpstreamCall call, FullHttpRequest request) {
+    pool.connect().onComplete(opened -> {
       if (opened.failed()) {
         request.release();
         call.fail(opened.cause());
@@ -145,10 +145,10 @@ public final class UpstreamClient {
   public void close() {
     closed = true;
     context.owner().cancelTimer(sweepTimer);
-    for (ArrayDeque<UpstreamConnection> connections : idle.values()) {
-      connections.forEach(UpstreamConnection::close);
+    for (OriginPool pool : pools.values()) {
+      pool.idle.forEach(UpstreamConnection::close);
+      pool.idle.clear();
     }
-    idle.clear();
   }
 
   /** Returns a connection whose answer ended cleanly and that may carry another request. */
@@ -158,72 +158,90 @@ public final class UpstreamClient {
       return;
     }
     connection.idleSince(System.nanoTime());
-    idle.computeIfAbsent(connection.origin(), o -> new ArrayDeque<>()).addLast(connection);
-  }
-
-  /** The most recently used live connection to {@code origin}, or null. */
-  private UpstreamConnection takeIdle(Origin origin) {
-    ArrayDeque<UpstreamConnection> connections = idle.get(origin);
-    if (connections == null) {
-      return null;
-    }
-    long now = System.nanoTime();
-    UpstreamConnection connection;
-    while ((connection = connections.pollLast()) != null) {
-      if (connection.isOpen() && now - connection.idleSince() < keepAliveNanos) {
-        return connection;
-      }
-      connection.close();
-    }
-    return null;
+    pools.get(connection.origin()).idle.addLast(connection);
   }
 
   private void closeExpired(long now) {
-    for (Iterator<ArrayDeque<UpstreamConnection>> pools = idle.values().iterator(); pools.hasNext(); ) {
-      ArrayDeque<UpstreamConnection> connections = pools.next();
+    for (OriginPool pool : pools.values()) {
       // Oldest first: stop at the first connection young enough to keep.
       UpstreamConnection oldest;
-      while ((oldest = connections.peekFirst()) != null
+      while ((oldest = pool.idle.peekFirst()) != null
           && (!oldest.isOpen() || now - oldest.idleSince() >= keepAliveNanos)) {
-        connections.pollFirst().close();
-      }
-      if (connections.isEmpty()) {
-        pools.remove();
+        pool.idle.pollFirst().close();
       }
     }
   }
 
-  /** Opens a connection to {@code origin}; the outcome arrives on the client's context. */
-  private Future<Channel> connect(Origin origin) {
-    if (!origin.ssl()) {
-      return open(origin, null);
+  /**
+   * What the client keeps for one origin: its idle connections, its {@code Host} header, and a
+   * bootstrap that opens connections to it. Origins are the configured backends, so there are few.
+   */
+  private final class OriginPool {
+
+    final Origin origin;
+    final String hostHeader;
+    /** Idle connections, the most recently used last. */
+    final ArrayDeque<UpstreamConnection> idle = new ArrayDeque<>();
+    /** Set once the TLS context is ready (at once for plain HTTP). */
+    private Future<Bootstrap> opener;
+
+    OriginPool(Origin origin) {
+      this.origin = origin;
+      this.hostHeader = hostHeader(origin);
     }
+
+    /** The most recently used live connection, or null. */
+    UpstreamConnection takeIdle(long now) {
+      UpstreamConnection connection;
+      while ((connection = idle.pollLast()) != null) {
+        if (connection.isOpen() && now - connection.idleSince() < keepAliveNanos) {
+          return connection;
+        }
+        connection.close();
+      }
+      return null;
+    }
+
+    /** Opens a connection; the outcome arrives on the client's context. */
+    Future<Channel> connect() {
+      if (opener == null) {
+        opener = origin.ssl() ? tlsContext().map(this::bootstrap) : context.succeededFuture(bootstrap(null));
+      }
+      return opener.compose(this::open);
+    }
+
+    private Future<Channel> open(Bootstrap opening) {
+      Promise<Channel> opened = context.promise();
+      opening.connect(origin.host(), origin.port()).addListener((ChannelFuture connected) -> context.dispatch(() -> {
+        if (connected.isSuccess()) {
+          opened.complete(connected.channel());
+        } else {
+          opened.fail(connected.cause());
+        }
+      }));
+      return opened.future();
+    }
+
+    private Bootstrap bootstrap(SslContext security) {
+      return bootstrap.clone().handler(new ChannelInitializer<Channel>() {
+        @Override
+        protected void initChannel(Channel channel) {
+          if (security != null) {
+            channel.pipeline().addLast(tlsHandler(security, channel, origin));
+          }
+          channel.pipeline().addLast(new HttpClientCodec());
+          channel.pipeline().addLast(new UpstreamConnection(UpstreamClient.this, context, origin));
+        }
+      });
+    }
+  }
+
+  /** Built on a worker, once: building it reads the JDK trust store. */
+  private Future<SslContext> tlsContext() {
     if (tls == null) {
       tls = context.executeBlocking(() -> SslContextBuilder.forClient().trustManager(trust).build());
     }
-    return tls.compose(security -> open(origin, security));
-  }
-
-  private Future<Channel> open(Origin origin, SslContext security) {
-    Promise<Channel> opened = context.promise();
-    Bootstrap opening = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
-      @Override
-      protected void initChannel(Channel channel) {
-        if (security != null) {
-          channel.pipeline().addLast(tlsHandler(security, channel, origin));
-        }
-        channel.pipeline().addLast(new HttpClientCodec());
-        channel.pipeline().addLast(new UpstreamConnection(UpstreamClient.this, context, origin));
-      }
-    });
-    opening.connect(origin.host(), origin.port()).addListener((ChannelFuture connected) -> context.dispatch(() -> {
-      if (connected.isSuccess()) {
-        opened.complete(connected.channel());
-      } else {
-        opened.fail(connected.cause());
-      }
-    }));
-    return opened.future();
+    return tls;
   }
 
   private static SslHandler tlsHandler(SslContext security, Channel channel, Origin origin) {

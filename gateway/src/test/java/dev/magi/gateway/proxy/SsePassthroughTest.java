@@ -38,6 +38,17 @@ class SsePassthroughTest {
   }
 
   @Test
+  void aCommentMentioningDataIsNotAnEvent() {
+    SsePassthrough sse = new SsePassthrough(1024);
+
+    sse.push(Buffer.buffer(": data: is coming\n\n"));
+    assertFalse(sse.sawEvent());
+    sse.push(Buffer.buffer("event: message\ndata:[DONE]\n\n"));
+    assertTrue(sse.sawEvent());
+    assertEquals("", sse.finish().toString(), "data:[DONE] without a space still ends the stream");
+  }
+
+  @Test
   void streamEndingWithoutDoneGetsAnErrorEvent() {
     SsePassthrough sse = new SsePassthrough(1024);
     sse.push(Buffer.buffer("data: {\"a\":1}\n\ndata: {\"partial"));
