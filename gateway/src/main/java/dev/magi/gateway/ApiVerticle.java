@@ -38,6 +38,7 @@ final class ApiVerticle extends AbstractVerticle {
 
   private static final Logger LOG = Logger.getLogger(ApiVerticle.class.getName());
   private static final String REQUEST_ID = "requestId";
+  private static final String ACCESS_ENTRY = "accessEntry";
 
   private final MagiConfig config;
   private final int port;
@@ -46,14 +47,16 @@ final class ApiVerticle extends AbstractVerticle {
   private final ApiKeys apiKeys;
   private final AdminApi admin;
   private final Retrieval retrieval;
+  private final AccessLog.Sampler accessLog;
   private Proxy proxy;
   private UpstreamClient upstream;
   private HttpServer server;
 
   /** @param port the port to listen on; -1 shares one random port among all instances */
   ApiVerticle(MagiConfig config, int port, BackendDirectory directory, RequestParser parser, AdminApi admin,
-      Retrieval retrieval) {
+      Retrieval retrieval, AccessLog accessLog) {
     this.config = config;
+    this.accessLog = accessLog.sampler();
     this.admin = admin;
     this.retrieval = retrieval;
     this.port = port;
@@ -152,6 +155,10 @@ final class ApiVerticle extends AbstractVerticle {
     String id = "req_" + HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextInt());
     ctx.put(REQUEST_ID, id);
     ctx.response().putHeader("x-request-id", id);
+    AccessLog.Entry entry = accessLog.begin(ctx.request(), id);
+    if (entry != null) {
+      ctx.put(ACCESS_ENTRY, entry);
+    }
     ctx.next();
   }
 
@@ -165,6 +172,10 @@ final class ApiVerticle extends AbstractVerticle {
     // need not live as long as the request does (for a stream, minutes).
     ctx.request().handler(null).endHandler(null).exceptionHandler(null);
     ApiRequest request = parser.parse(operation, ctx.body().buffer());
+    AccessLog.Entry entry = ctx.get(ACCESS_ENTRY);
+    if (entry != null) {
+      entry.model(request.model());
+    }
     if (operation == Operation.CHAT && ChatRetrieval.wanted(request)) {
       retrieval.chat().apply(request, ctx.response()).onComplete(prepared -> {
         if (ctx.response().closed()) {

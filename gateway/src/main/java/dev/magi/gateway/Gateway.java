@@ -68,7 +68,8 @@ public final class Gateway {
     List<String> deployments = new ArrayList<>();
     // Port 0 means "any free port": Vert.x shares one random port among instances that listen on -1.
     int port = config.server().port() == 0 ? -1 : config.server().port();
-    ApiVerticle first = new ApiVerticle(config, port, directory, parser, admin, retrieval);
+    AccessLog accessLog = new AccessLog(config.server().accessLogEvery());
+    ApiVerticle first = new ApiVerticle(config, port, directory, parser, admin, retrieval, accessLog);
     return models.start(vertx)
         .compose(scanned -> vertx.deployVerticle(new ControlVerticle(config, directory)))
         .compose(id -> {
@@ -79,7 +80,8 @@ public final class Gateway {
           deployments.add(id);
           List<Future<String>> more = new ArrayList<>();
           for (int i = 1; i < config.server().eventLoops(); i++) {
-            more.add(vertx.deployVerticle(new ApiVerticle(config, port, directory, parser, admin, retrieval)));
+            more.add(vertx.deployVerticle(new ApiVerticle(config, port, directory, parser, admin, retrieval,
+                accessLog)));
           }
           return Future.all(more).map(all -> {
             more.forEach(f -> deployments.add(f.result()));

@@ -55,8 +55,10 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    * @param host interface to bind, default {@code 127.0.0.1}
    * @param port TCP port, default 8000; 0 picks a free port
    * @param eventLoops HTTP server instances, one per event loop; default the number of cores
+   * @param accessLogEvery one request in this many is written to the access log (failed ones always,
+   *     up to a rate); 0 turns the access log off; default 100
    */
-  public record Server(String host, int port, int eventLoops) {
+  public record Server(String host, int port, int eventLoops, int accessLogEvery) {
   }
 
   /**

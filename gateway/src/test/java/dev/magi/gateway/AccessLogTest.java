@@ -1,0 +1,108 @@
+package dev.magi.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.magi.testkit.FakeLlamaServer;
+import java.net.ServerSocket;
+import java.net.http.HttpResponse;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The sampled access log, read from the {@code dev.magi.access} logger of a running gateway. */
+class AccessLogTest {
+
+  private static final String CHAT = "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+      + "\"max_tokens\":4}";
+
+  private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+  private final Logger accessLogger = Logger.getLogger("dev.magi.access");
+  private final Handler capture = new Handler() {
+    @Override
+    public void publish(LogRecord record) {
+      lines.add(record.getMessage());
+    }
+
+    @Override
+    public void flush() {
+    }
+
+    @Override
+    public void close() {
+    }
+  };
+
+  @BeforeEach
+  void listen() {
+    accessLogger.addHandler(capture);
+  }
+
+  @AfterEach
+  void stopListening() {
+    accessLogger.removeHandler(capture);
+  }
+
+  @Test
+  void withEveryOneEachRequestGetsALineWithItsIdModelAndStatus() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer llama = magi.llama(new FakeLlamaServer.Options());
+      magi.start("server: {access_log_every: 1, event_loops: 1}\n" + Yaml.llama("tiny", llama.url()));
+
+      HttpResponse<String> response = magi.post("/v1/chat/completions", CHAT);
+
+      String line = next();
+      String id = response.headers().firstValue("x-request-id").orElseThrow();
+      assertTrue(line.startsWith("id=" + id + " method=POST path=/v1/chat/completions status=200 model=tiny ms="),
+          line);
+      assertTrue(line.contains(" bytes=" + response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+          + " client=127.0.0.1"), line);
+    }
+  }
+
+  @Test
+  void failedRequestsAreLoggedBeyondTheSampleAndOthersAreNot() throws Exception {
+    int deadPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      deadPort = socket.getLocalPort();
+    }
+    try (GatewayFixture magi = new GatewayFixture()) {
+      magi.start("server: {access_log_every: 1000000, event_loops: 1}\n"
+          + Yaml.llama("tiny", "http://127.0.0.1:" + deadPort));
+      // The first request of an event loop is the one sampled; the next million are not.
+      magi.get("/healthz");
+      assertTrue(next().contains("path=/healthz status=200"));
+
+      int failed = magi.post("/v1/chat/completions", CHAT).statusCode();
+      String failure = next();
+      magi.post("/v1/chat/completions", CHAT.replace("tiny", "unknown"));
+      magi.post("/v1/chat/completions", CHAT);
+      String secondFailure = next();
+
+      assertTrue(failed >= 500, "a backend that refuses connections fails the request: " + failed);
+      assertTrue(failure.contains("status=" + failed + " model=tiny"), failure);
+      // One writer thread keeps the order: had the 404 been logged, its line would come first. (The
+      // backend is now known to be down, so this one may be a 503 where the first was a 502.)
+      assertTrue(secondFailure.matches(".* status=5\\d\\d model=tiny .*"), secondFailure);
+    }
+  }
+
+  @Test
+  void clientControlledFieldsCannotBreakTheLine() {
+    assertEquals("a_b_c_d_e", AccessLog.field("a b\"c=d\ne"));
+    assertEquals("x".repeat(200) + "...", AccessLog.field("x".repeat(500)));
+  }
+
+  private String next() throws InterruptedException {
+    String line = lines.poll(10, TimeUnit.SECONDS);
+    assertNotNull(line, "no access log line was written");
+    return line;
+  }
+}
