@@ -102,14 +102,7 @@ class UpstreamClientTest {
 
   @Test
   void aRequestIsSentAgainAtMostOnce() throws Exception {
-    AtomicInteger requests = new AtomicInteger();
-    answer = request -> {
-      if (requests.incrementAndGet() == 1) {
-        request.response().end("ok");
-      } else {
-        request.connection().close();
-      }
-    };
+    AtomicInteger requests = answerFirstThen(request -> request.connection().close());
 
     assertEquals("ok", bodyOf(onContext(() -> post(0))));
     // Lost on the pooled connection, sent again, lost on the new one: then it fails.
@@ -132,14 +125,8 @@ class UpstreamClientTest {
 
   @Test
   void anAnswerCutAfterItBeganIsNotRetried() throws Exception {
-    AtomicInteger requests = new AtomicInteger();
-    answer = request -> {
-      if (requests.incrementAndGet() == 1) {
-        request.response().end("ok");
-      } else {
-        request.response().setChunked(true).write("partial").onComplete(written -> request.connection().close());
-      }
-    };
+    AtomicInteger requests = answerFirstThen(request -> request.response().setChunked(true).write("partial")
+        .onComplete(written -> request.connection().close()));
 
     assertEquals("ok", bodyOf(onContext(() -> post(0))));
     ExecutionException cut = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
@@ -232,12 +219,8 @@ class UpstreamClientTest {
   @Test
   void aTlsBackendWithATrustedCertificateForItsAddressAnswers(@TempDir Path dir) throws Exception {
     Path keys = certificate(dir, "backend", "SAN=ip:127.0.0.1");
-    HttpServer tlsBackend = tlsServer(keys);
-    javax.net.ssl.TrustManagerFactory trust = trusting(keys);
-    client = onContext(() -> new UpstreamClient(clientVertx, Duration.ofSeconds(5), Duration.ofSeconds(3), trust));
 
-    UpstreamCall call = onContext(() -> client.post(new UpstreamClient.Origin("127.0.0.1", tlsBackend.actualPort(),
-        true), "/", new DefaultHttpHeaders(), Buffer.buffer("{}"), 0));
+    UpstreamCall call = postOverTls(keys);
 
     assertEquals("secret", bodyOf(call));
   }
@@ -245,12 +228,8 @@ class UpstreamClientTest {
   @Test
   void aTlsBackendWhoseCertificateNamesAnotherHostIsRefused(@TempDir Path dir) throws Exception {
     Path keys = certificate(dir, "elsewhere", "SAN=dns:elsewhere.example");
-    HttpServer tlsBackend = tlsServer(keys);
-    javax.net.ssl.TrustManagerFactory trust = trusting(keys);
-    client = onContext(() -> new UpstreamClient(clientVertx, Duration.ofSeconds(5), Duration.ofSeconds(3), trust));
 
-    UpstreamCall call = onContext(() -> client.post(new UpstreamClient.Origin("127.0.0.1", tlsBackend.actualPort(),
-        true), "/", new DefaultHttpHeaders(), Buffer.buffer("{}"), 0));
+    UpstreamCall call = postOverTls(keys);
 
     // Trusted, but issued for another name: the host-name check must refuse it.
     assertTrue(causes(failureOf(call)).stream()
@@ -267,6 +246,19 @@ class UpstreamClientTest {
     Await.result(closedConnections.get(0).future());
   }
 
+  /** Answers the first request "ok" and hands every later one to {@code later}; counts them all. */
+  private AtomicInteger answerFirstThen(Handler<HttpServerRequest> later) {
+    AtomicInteger requests = new AtomicInteger();
+    answer = request -> {
+      if (requests.incrementAndGet() == 1) {
+        request.response().end("ok");
+      } else {
+        later.handle(request);
+      }
+    };
+    return requests;
+  }
+
   /** A self-signed key pair made by the JDK's keytool, run as a child process, in a PKCS12 file. */
   private static Path certificate(Path dir, String name, String subjectAlternativeName) throws Exception {
     Path keys = dir.resolve(name + ".p12");
@@ -281,11 +273,20 @@ class UpstreamClientTest {
     return keys;
   }
 
-  private HttpServer tlsServer(Path keys) {
-    return Await.result(backendVertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setSsl(true)
+  /**
+   * Starts a TLS server with the key pair in {@code keys}, and posts to it from a client that trusts
+   * that certificate.
+   */
+  private UpstreamCall postOverTls(Path keys) throws Exception {
+    HttpServer tlsBackend = Await.result(backendVertx.createHttpServer(new io.vertx.core.http.HttpServerOptions()
+            .setSsl(true)
             .setKeyCertOptions(new io.vertx.core.net.PfxOptions().setPath(keys.toString()).setPassword(PASSWORD)))
         .requestHandler(request -> request.body().onSuccess(ignored -> request.response().end("secret")))
         .listen(0, "127.0.0.1"));
+    javax.net.ssl.TrustManagerFactory trust = trusting(keys);
+    client = onContext(() -> new UpstreamClient(clientVertx, Duration.ofSeconds(5), Duration.ofSeconds(3), trust));
+    return onContext(() -> client.post(new UpstreamClient.Origin("127.0.0.1", tlsBackend.actualPort(), true), "/",
+        new DefaultHttpHeaders(), Buffer.buffer("{}"), 0));
   }
 
   private static javax.net.ssl.TrustManagerFactory trusting(Path keys) throws Exception {
