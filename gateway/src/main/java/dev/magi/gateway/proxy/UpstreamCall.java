@@ -16,14 +16,18 @@ import java.util.concurrent.TimeoutException;
 /**
  * One request of an {@link UpstreamClient} and its answer. {@link #response()} completes when the
  * answer's head arrives (or fails when no head will); the body then streams to {@link #handler},
- * and ends with {@link #endHandler} or {@link #exceptionHandler}. Pieces that arrive while paused,
- * or before a handler is set, wait here and are delivered in order. Confined to the client's event
- * loop.
+ * and ends with {@link #endHandler} or {@link #exceptionHandler}. Pieces, the end and a failure that
+ * arrive while paused, or before their handler is set, wait here and are delivered in order, so a
+ * caller that sets its handlers late loses nothing. Confined to the client's event loop.
  */
 final class UpstreamCall {
 
   /** Marks the end of the body among the pieces that wait. */
   private static final Object END = new Object();
+
+  /** Marks a failure after the head among the pieces that wait. */
+  private record Failed(Throwable cause) {
+  }
 
   private final ContextInternal context;
   private final Promise<UpstreamCall> response;
@@ -84,6 +88,7 @@ final class UpstreamCall {
 
   UpstreamCall exceptionHandler(Handler<Throwable> handler) {
     this.exceptionHandler = handler;
+    deliverWaiting();
     return this;
   }
 
@@ -199,14 +204,20 @@ final class UpstreamCall {
     }
   }
 
-  /** Fails a pending {@link #response()}, or after the head, reaches the exception handler. */
+  /**
+   * Fails a pending {@link #response()}; after the head, reaches the exception handler once the
+   * pieces before it are delivered (and, if none is set yet, once it is).
+   */
   void fail(Throwable cause) {
     if (reset || done) {
       return;
     }
     finish();
-    waiting = null;
-    if (!response.tryFail(cause) && exceptionHandler != null) {
+    if (response.tryFail(cause)) {
+      waiting = null;
+    } else if (waiting != null || paused || exceptionHandler == null) {
+      waitFor(new Failed(cause));
+    } else {
       exceptionHandler.handle(cause);
     }
   }
@@ -240,6 +251,14 @@ final class UpstreamCall {
         }
         waiting = null;
         endHandler.handle(null);
+        return;
+      }
+      if (next instanceof Failed failed) {
+        if (exceptionHandler == null) {
+          return;
+        }
+        waiting = null;
+        exceptionHandler.handle(failed.cause());
         return;
       }
       if (handler == null) {

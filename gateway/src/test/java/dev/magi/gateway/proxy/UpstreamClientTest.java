@@ -129,8 +129,11 @@ class UpstreamClientTest {
         .onComplete(written -> request.connection().close()));
 
     assertEquals("ok", bodyOf(onContext(() -> post(0))));
+    UpstreamCall call = onContext(() -> post(0));
+    // Handlers set after the backend has gone: the piece and the failure must have waited for them.
+    Await.result(closedConnections.get(0).future());
     ExecutionException cut = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-        () -> bodyOf(onContext(() -> post(0))));
+        () -> bodyOf(call));
     assertInstanceOf(java.io.IOException.class, cut.getCause());
     assertEquals(2, requests.get());
     assertEquals(1, connections.get());
