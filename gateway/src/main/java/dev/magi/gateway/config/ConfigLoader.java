@@ -159,8 +159,8 @@ public final class ConfigLoader {
         router.duration("queue_wait", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)), policy, policies);
     ConfigReader admin = top.child("admin").allowOnly("token");
     String token = env.getOrDefault("MAGI_ADMIN_TOKEN", admin.string("token", ""));
-    return new MagiConfig(new MagiConfig.Server(host, port, eventLoops, accessLogEvery), apiKeys, limitValues, timeoutValues,
-        healthValues, refresh, backends, models(top.child("models"), env),
+    return new MagiConfig(new MagiConfig.Server(host, port, eventLoops, accessLogEvery), apiKeys, limitValues,
+        timeoutValues, healthValues, refresh, backends, models(top.child("models"), env),
         token.isBlank() ? Optional.empty() : Optional.of(token.trim()), routing, profiles(top.child("profiles")),
         Optional.ofNullable(env.get("MAGI_PROFILE")).map(String::trim).filter(p -> !p.isEmpty()),
         retrieval(top.child("retrieval"), env));

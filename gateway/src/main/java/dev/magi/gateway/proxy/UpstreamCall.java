@@ -150,6 +150,8 @@ final class UpstreamCall {
     }
     resend = null;
     connection = null;
+    // The idle timer belongs to a connection; the next one starts its own.
+    cancelIdleTimer();
     action.run();
     return true;
   }
@@ -157,10 +159,6 @@ final class UpstreamCall {
   void attach(UpstreamConnection carrier) {
     connection = carrier;
     lastActivityNanos = System.nanoTime();
-    if (idleTimer >= 0) {
-      context.owner().cancelTimer(idleTimer);
-      idleTimer = -1;
-    }
     if (idleTimeoutMillis > 0) {
       idleTimer = context.owner().setTimer(idleTimeoutMillis, id -> checkIdle());
     }
@@ -225,6 +223,10 @@ final class UpstreamCall {
   private void finish() {
     done = true;
     resend = null;
+    cancelIdleTimer();
+  }
+
+  private void cancelIdleTimer() {
     if (idleTimer >= 0) {
       context.owner().cancelTimer(idleTimer);
       idleTimer = -1;
