@@ -67,6 +67,17 @@ class AdmissionTest {
   }
 
   @Test
+  void slotsAreKnownBeforeTheBackendIsFirstCalledHealthy() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer llama = magi.llama(new FakeLlamaServer.Options().slots(2).propsDelayMillis(300));
+      magi.start(Yaml.llama("tiny", llama.url()));
+
+      assertEquals(2, magi.gateway().directory().routes().resolve("tiny").orElseThrow().backends().get(0).slots(),
+          "a slow /props still sets the slots before the gateway admits anything");
+    }
+  }
+
+  @Test
   void aFullQueueIs429WithRetryAfter() throws Exception {
     try (GatewayFixture magi = new GatewayFixture()) {
       FakeLlamaServer llama = magi.llama(new FakeLlamaServer.Options().slots(1).tokenDelayMillis(20));

@@ -66,18 +66,20 @@ public final class ActiveHealthCheck {
     return client.request(options)
         .compose(request -> request.send())
         .compose(response -> response.end().map(ignored -> response.statusCode()))
-        .map(status -> {
+        .compose(status -> {
           if (status == 200) {
-            if (endpoint.type() == BackendType.LLAMA_SERVER && endpoint.discoveredSlots() == 0) {
-              discoverSlots(endpoint);
-            }
-            record(endpoint, Health.HEALTHY, "");
+            Future<Void> slotsKnown = endpoint.type() == BackendType.LLAMA_SERVER && endpoint.discoveredSlots() == 0
+                ? discoverSlots(endpoint) : Future.succeededFuture();
+            return slotsKnown.map(ignored -> {
+              record(endpoint, Health.HEALTHY, "");
+              return (Void) null;
+            });
           } else if (status == 503 && endpoint.type() == BackendType.LLAMA_SERVER) {
             record(endpoint, Health.LOADING, "loading model");
           } else {
             record(endpoint, Health.UNHEALTHY, "health check answered HTTP " + status);
           }
-          return (Void) null;
+          return Future.<Void>succeededFuture();
         })
         .recover(failure -> {
           record(endpoint, Health.UNHEALTHY, String.valueOf(failure.getMessage()));
@@ -85,19 +87,23 @@ public final class ActiveHealthCheck {
         });
   }
 
-  /** Reads {@code total_slots} from llama-server's {@code GET /props}; failures leave it unknown. */
-  private void discoverSlots(Endpoint endpoint) {
+  /**
+   * Reads {@code total_slots} from llama-server's {@code GET /props} before the endpoint is first
+   * called healthy, so no request is admitted by the type's default; the future always succeeds,
+   * and a failure leaves the slots unknown (the next healthy check asks again).
+   */
+  private Future<Void> discoverSlots(Endpoint endpoint) {
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(endpoint.host())
         .setPort(endpoint.port()).setSsl(endpoint.ssl()).setURI(endpoint.basePath() + "/props")
         .setTimeout(timeoutMillis);
     endpoint.apiKey().ifPresent(key -> options.putHeader("Authorization", "Bearer " + key));
-    client.request(options)
+    return client.request(options)
         .compose(request -> request.send())
         .compose(response -> response.statusCode() == 200 ? response.body()
             : response.end().map(ignored -> (io.vertx.core.buffer.Buffer) null))
-        .onSuccess(body -> {
+        .map(body -> {
           if (body == null || body.length() > 1 << 20) {
-            return;
+            return (Void) null;
           }
           java.util.regex.Matcher m = TOTAL_SLOTS.matcher(body.toString());
           if (m.find()) {
@@ -105,7 +111,9 @@ public final class ActiveHealthCheck {
             endpoint.recordSlots(slots);
             LOG.info(() -> endpoint + " has " + slots + " slots");
           }
-        });
+          return (Void) null;
+        })
+        .otherwiseEmpty();
   }
 
   private static final java.util.regex.Pattern TOTAL_SLOTS = java.util.regex.Pattern.compile(

@@ -143,7 +143,7 @@ public final class FakeLlamaServer extends FakeServer {
     switch (method + " " + path) {
       case "GET /health", "GET /v1/health" -> ok(request, "{\"status\":\"ok\"}");
       case "GET /models", "GET /v1/models" -> ok(request, modelsBody());
-      case "GET /props" -> ok(request, propsBody());
+      case "GET /props" -> props(request);
       case "GET /slots" -> slots(request);
       case "POST /v1/chat/completions", "POST /chat/completions" -> generate(request, body, json, true);
       case "POST /v1/completions", "POST /completions" -> generate(request, body, json, false);
@@ -550,6 +550,14 @@ public final class FakeLlamaServer extends FakeServer {
         + "\"size\":8357120,\"ftype\":\"F16\"}}]}";
   }
 
+  private void props(HttpServerRequest request) {
+    if (options.propsDelayMillis > 0) {
+      vertx.setTimer(options.propsDelayMillis, id -> ok(request, propsBody()));
+    } else {
+      ok(request, propsBody());
+    }
+  }
+
   private String propsBody() {
     return "{\"default_generation_settings\":{\"n_ctx\":" + options.contextPerSlot + "},\"total_slots\":" + options.slots
         + ",\"model_alias\":\"" + options.alias + "\",\"model_path\":\"" + options.alias + "\",\"build_info\":\""
@@ -603,6 +611,7 @@ public final class FakeLlamaServer extends FakeServer {
     int contextPerSlot = 1024;
     long tokenDelayMillis;
     long promptMillis;
+    long propsDelayMillis;
     int defaultTokens = 8;
     List<String> tokens = TRANSCRIPT_TOKENS;
     boolean embeddings;
@@ -644,6 +653,12 @@ public final class FakeLlamaServer extends FakeServer {
     /** Time spent on the prompt before anything (status line included) is sent; 0 by default. */
     public Options promptMillis(long millis) {
       this.promptMillis = millis;
+      return this;
+    }
+
+    /** Time before {@code GET /props} answers: a real server answers at once, a loaded machine may not. */
+    public Options propsDelayMillis(long millis) {
+      this.propsDelayMillis = millis;
       return this;
     }
 
