@@ -14,16 +14,22 @@ public final class FreePorts {
   /**
    * The first of {@code count} consecutive ports that could all be bound a moment ago.
    *
+   * <p>They are looked for below the kernel's ephemeral range: outgoing connections never take a
+   * port there, so the thousands of TIME_WAIT sockets a load test leaves behind do not crowd it.
+   *
    * @throws IllegalStateException when no such range turns up in 50 tries
    */
   public static int range(int count) {
+    int ephemeralStart = ephemeralRangeStart();
+    int low = Math.max(10_000, ephemeralStart - 20_000);
+    java.util.Random random = new java.util.Random();
     for (int attempt = 0; attempt < 50; attempt++) {
-      int base = any();
+      int base = ephemeralStart - count > low ? low + random.nextInt(ephemeralStart - count - low) : any();
       if (base + count > 65535) {
         continue;
       }
       boolean free = true;
-      for (int port = base + 1; port < base + count && free; port++) {
+      for (int port = base; port < base + count && free; port++) {
         free = bindable(port);
       }
       if (free) {
@@ -39,6 +45,16 @@ public final class FreePorts {
       return socket.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The first port of Linux's ephemeral range; 0 where it cannot be read (then any free port is a base). */
+  private static int ephemeralRangeStart() {
+    try {
+      String range = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
+      return Integer.parseInt(range.trim().split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      return 0;
     }
   }
 
