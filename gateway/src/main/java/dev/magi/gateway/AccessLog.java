@@ -1,6 +1,8 @@
 package dev.magi.gateway;
 
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -59,7 +61,7 @@ final class AccessLog {
         return null;
       }
       Entry entry = new Entry(this, request, requestId, requests++ % every == 0);
-      request.response().endHandler(entry);
+      entry.response.endHandler(entry);
       return entry;
     }
 
@@ -78,11 +80,18 @@ final class AccessLog {
     }
   }
 
-  /** One request followed to its end. */
+  /**
+   * One request followed to its end. It keeps what the line needs, not the request: the request a
+   * router hands out is a wrapper that holds the whole routing context (body included), which a held
+   * stream would otherwise keep for its whole life.
+   */
   final class Entry implements Handler<Void> {
 
     private final Sampler sampler;
-    private final HttpServerRequest request;
+    private final HttpServerResponse response;
+    private final HttpConnection connection;
+    private final HttpMethod method;
+    private final String path;
     private final String requestId;
     private final boolean sampled;
     private final long startNanos = System.nanoTime();
@@ -90,7 +99,10 @@ final class AccessLog {
 
     private Entry(Sampler sampler, HttpServerRequest request, String requestId, boolean sampled) {
       this.sampler = sampler;
-      this.request = request;
+      this.response = request.response();
+      this.connection = request.connection();
+      this.method = request.method();
+      this.path = request.path();
       this.requestId = requestId;
       this.sampled = sampled;
     }
@@ -103,7 +115,6 @@ final class AccessLog {
     @Override
     public void handle(Void ended) {
       long now = System.nanoTime();
-      HttpServerResponse response = request.response();
       boolean cut = !response.ended();
       boolean failed = cut || response.getStatusCode() >= 500;
       if (!sampled && !(failed && sampler.admitFailure(now))) {
@@ -111,15 +122,15 @@ final class AccessLog {
       }
       StringBuilder line = new StringBuilder(200)
           .append("id=").append(requestId)
-          .append(" method=").append(request.method().name())
-          .append(" path=").append(field(request.path()))
+          .append(" method=").append(method.name())
+          .append(" path=").append(field(path))
           .append(" status=").append(response.getStatusCode());
       if (model != null) {
         line.append(" model=").append(field(model));
       }
       line.append(" ms=").append(Math.round((now - startNanos) / 100_000.0) / 10.0)
           .append(" bytes=").append(response.bytesWritten())
-          .append(" client=").append(request.remoteAddress() == null ? "-" : request.remoteAddress().hostAddress());
+          .append(" client=").append(client());
       if (cut) {
         line.append(" outcome=cut");
       }
@@ -128,6 +139,11 @@ final class AccessLog {
         sampler.failuresNotLogged = 0;
       }
       write(line.toString());
+    }
+
+    private String client() {
+      io.vertx.core.net.SocketAddress remote = connection.remoteAddress();
+      return remote == null || remote.hostAddress() == null ? "-" : remote.hostAddress();
     }
   }
 
