@@ -48,14 +48,16 @@ final class ApiVerticle extends AbstractVerticle {
   private final AdminApi admin;
   private final Retrieval retrieval;
   private final AccessLog.Sampler accessLog;
+  private final IdleCollector.Arrivals arrivals;
   private Proxy proxy;
   private UpstreamClient upstream;
   private HttpServer server;
 
   /** @param port the port to listen on; -1 shares one random port among all instances */
   ApiVerticle(MagiConfig config, int port, BackendDirectory directory, RequestParser parser, AdminApi admin,
-      Retrieval retrieval, AccessLog accessLog) {
+      Retrieval retrieval, AccessLog accessLog, IdleCollector.Arrivals arrivals) {
     this.config = config;
+    this.arrivals = arrivals;
     this.accessLog = accessLog.sampler();
     this.admin = admin;
     this.retrieval = retrieval;
@@ -149,8 +151,12 @@ final class ApiVerticle extends AbstractVerticle {
     return router;
   }
 
-  /** A request id for logs and {@code x-request-id}; unique enough, and no secret: no SecureRandom here. */
+  /**
+   * Counts the request as begun (the idle collector watches that), and gives it an id for logs and
+   * {@code x-request-id}: unique enough, and no secret, so no SecureRandom here.
+   */
   private void tagRequest(RoutingContext ctx) {
+    arrivals.begin();
     java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
     String id = "req_" + HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextInt());
     ctx.put(REQUEST_ID, id);

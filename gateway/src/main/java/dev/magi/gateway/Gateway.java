@@ -31,9 +31,12 @@ public final class Gateway {
   private final LocalModels models;
   private final List<String> deployments;
   private final int port;
+  private final Runnable stopIdleCollector;
 
-  private Gateway(Vertx vertx, BackendDirectory directory, LocalModels models, List<String> deployments, int port) {
+  private Gateway(Vertx vertx, BackendDirectory directory, LocalModels models, List<String> deployments, int port,
+      Runnable stopIdleCollector) {
     this.vertx = vertx;
+    this.stopIdleCollector = stopIdleCollector;
     this.directory = directory;
     this.models = models;
     this.deployments = deployments;
@@ -69,7 +72,8 @@ public final class Gateway {
     // Port 0 means "any free port": Vert.x shares one random port among instances that listen on -1.
     int port = config.server().port() == 0 ? -1 : config.server().port();
     AccessLog accessLog = new AccessLog(config.server().accessLogEvery());
-    ApiVerticle first = new ApiVerticle(config, port, directory, parser, admin, retrieval, accessLog);
+    IdleCollector.Arrivals arrivals = new IdleCollector.Arrivals();
+    ApiVerticle first = new ApiVerticle(config, port, directory, parser, admin, retrieval, accessLog, arrivals);
     return models.start(vertx)
         .compose(scanned -> vertx.deployVerticle(new ControlVerticle(config, directory)))
         .compose(id -> {
@@ -81,13 +85,15 @@ public final class Gateway {
           List<Future<String>> more = new ArrayList<>();
           for (int i = 1; i < config.server().eventLoops(); i++) {
             more.add(vertx.deployVerticle(new ApiVerticle(config, port, directory, parser, admin, retrieval,
-                accessLog)));
+                accessLog, arrivals)));
           }
           return Future.all(more).map(all -> {
             more.forEach(f -> deployments.add(f.result()));
             models.activateStartupProfile(config.startupProfile());
             retrieval.start(vertx, first.actualPort());
-            return new Gateway(vertx, directory, models, deployments, first.actualPort());
+            Runnable stopIdleCollector = IdleCollector.start(arrivals, () -> directory.routes().busy(),
+                config.server().idleGcAfter());
+            return new Gateway(vertx, directory, models, deployments, first.actualPort(), stopIdleCollector);
           });
         });
   }
@@ -131,6 +137,7 @@ public final class Gateway {
    * Vert.x instance stays open. Children that do not stop are killed.
    */
   public Future<Void> stop() {
+    stopIdleCollector.run();
     return models.fleet().stopAll()
         .eventually(() -> {
           models.close();

@@ -140,8 +140,7 @@ final class OnDemandModels {
       }
       String id = entry.get().id();
       Optional<BackendPool> pool = directory.routes().resolve(id);
-      int busy = pool.map(p -> p.queue().waiting() + p.backends().stream().mapToInt(b -> b.inFlight()).sum())
-          .orElse(0);
+      int busy = pool.map(BackendPool::busy).orElse(0);
       List<ServerInfo> running = fleet.servers().stream()
           .filter(s -> s.model().equals(id) && s.state() == ServerState.READY).toList();
       if (!running.isEmpty() && idle(now, lastUsed.getOrDefault(id, now), model.ttl(), busy)) {

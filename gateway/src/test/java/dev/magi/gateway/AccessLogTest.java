@@ -1,18 +1,11 @@
 package dev.magi.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.magi.testkit.FakeLlamaServer;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,31 +16,16 @@ class AccessLogTest {
   private static final String CHAT = "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
       + "\"max_tokens\":4}";
 
-  private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-  private final Logger accessLogger = Logger.getLogger("dev.magi.access");
-  private final Handler capture = new Handler() {
-    @Override
-    public void publish(LogRecord record) {
-      lines.add(record.getMessage());
-    }
-
-    @Override
-    public void flush() {
-    }
-
-    @Override
-    public void close() {
-    }
-  };
+  private LogCapture lines;
 
   @BeforeEach
   void listen() {
-    accessLogger.addHandler(capture);
+    lines = new LogCapture("dev.magi.access");
   }
 
   @AfterEach
   void stopListening() {
-    accessLogger.removeHandler(capture);
+    lines.close();
   }
 
   @Test
@@ -101,8 +79,6 @@ class AccessLogTest {
   }
 
   private String next() throws InterruptedException {
-    String line = lines.poll(10, TimeUnit.SECONDS);
-    assertNotNull(line, "no access log line was written");
-    return line;
+    return lines.next(10, "access log line");
   }
 }

@@ -80,6 +80,15 @@ public record BackendPool(String modelId, List<String> aliases, Instant created,
     return false;
   }
 
+  /** Requests of this model admitted to a backend or waiting in its queue, right now. */
+  public int busy() {
+    int busy = queue.waiting();
+    for (Backend backend : backends) {
+      busy += backend.inFlight();
+    }
+    return busy;
+  }
+
   /** What {@code /v1/models} reports as owner: the type of the first backend. */
   public String ownedBy() {
     return backends.get(0).endpoint().type().ownedBy();

@@ -50,6 +50,15 @@ public final class RouteTable {
     return Optional.ofNullable(pool);
   }
 
+  /** Requests admitted to a backend or waiting for one, over every model, right now. */
+  public int busy() {
+    int busy = 0;
+    for (BackendPool pool : pools) {
+      busy += pool.busy();
+    }
+    return busy;
+  }
+
   /** All pools, in listing order. */
   public List<BackendPool> pools() {
     return pools;

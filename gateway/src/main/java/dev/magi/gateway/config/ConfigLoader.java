@@ -96,7 +96,8 @@ public final class ConfigLoader {
         .allowOnly("server", "auth", "limits", "timeouts", "health", "ollama", "backends", "models", "admin",
             "router", "profiles", "retrieval");
 
-    ConfigReader server = top.child("server").allowOnly("host", "port", "event_loops", "access_log_every");
+    ConfigReader server = top.child("server").allowOnly("host", "port", "event_loops", "access_log_every",
+        "idle_gc_after");
     String host = env.getOrDefault("MAGI_HOST", server.string("host", "127.0.0.1")).trim();
     int port = env.containsKey("MAGI_PORT")
         ? parseEnvInt("MAGI_PORT", env.get("MAGI_PORT"), 0, 65535)
@@ -104,6 +105,7 @@ public final class ConfigLoader {
     int cores = Runtime.getRuntime().availableProcessors();
     int eventLoops = server.integer("event_loops", cores, 1, 256);
     int accessLogEvery = server.integer("access_log_every", 100, 0, 1_000_000);
+    Duration idleGcAfter = server.duration("idle_gc_after", Duration.ofSeconds(10), Duration.ZERO, Duration.ofDays(1));
     if (host.isEmpty()) {
       throw new ConfigException("server.host", "must not be empty");
     }
@@ -159,8 +161,8 @@ public final class ConfigLoader {
         router.duration("queue_wait", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)), policy, policies);
     ConfigReader admin = top.child("admin").allowOnly("token");
     String token = env.getOrDefault("MAGI_ADMIN_TOKEN", admin.string("token", ""));
-    return new MagiConfig(new MagiConfig.Server(host, port, eventLoops, accessLogEvery), apiKeys, limitValues,
-        timeoutValues, healthValues, refresh, backends, models(top.child("models"), env),
+    return new MagiConfig(new MagiConfig.Server(host, port, eventLoops, accessLogEvery, idleGcAfter), apiKeys,
+        limitValues, timeoutValues, healthValues, refresh, backends, models(top.child("models"), env),
         token.isBlank() ? Optional.empty() : Optional.of(token.trim()), routing, profiles(top.child("profiles")),
         Optional.ofNullable(env.get("MAGI_PROFILE")).map(String::trim).filter(p -> !p.isEmpty()),
         retrieval(top.child("retrieval"), env));

@@ -57,8 +57,11 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    * @param eventLoops HTTP server instances, one per event loop; default the number of cores
    * @param accessLogEvery one request in this many is written to the access log (failed ones always,
    *     up to a rate); 0 turns the access log off; default 100
+   * @param idleGcAfter after this long with no request, the heap is collected if its old generation
+   *     grew by 32 MB since the last collection (see {@code IdleCollector}); zero turns it off;
+   *     default 10 s
    */
-  public record Server(String host, int port, int eventLoops, int accessLogEvery) {
+  public record Server(String host, int port, int eventLoops, int accessLogEvery, Duration idleGcAfter) {
   }
 
   /**

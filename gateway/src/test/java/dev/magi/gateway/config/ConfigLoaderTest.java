@@ -28,6 +28,8 @@ class ConfigLoaderTest {
 
     assertEquals("127.0.0.1", config.server().host());
     assertEquals(8000, config.server().port());
+    assertEquals(Duration.ofSeconds(10), config.server().idleGcAfter());
+    assertEquals(Duration.ZERO, ConfigLoader.fromYaml("server: {idle_gc_after: 0}", Map.of()).server().idleGcAfter());
     assertEquals(2L << 20, config.limits().bodyBytes());
     assertEquals(Duration.ofSeconds(2), config.timeouts().connect());
     assertEquals(Duration.ofSeconds(120), config.timeouts().firstToken());
@@ -45,6 +47,7 @@ class ConfigLoaderTest {
     assertEquals(defaults.timeouts(), example.timeouts());
     assertEquals(defaults.health(), example.health());
     assertEquals(defaults.server().port(), example.server().port());
+    assertEquals(defaults.server().idleGcAfter(), example.server().idleGcAfter());
     assertEquals(defaults.models(), example.models());
     assertEquals(defaults.adminToken(), example.adminToken());
     assertEquals(defaults.routing(), example.routing());
@@ -123,6 +126,7 @@ class ConfigLoaderTest {
       "'backends:\n  - model: has space\n    url: http://a:1\n'        | backends[0].model: must be 1-256 printable ASCII",
       "'backends:\n  - model: a\n    url: http://a:1\n  - model: b\n    url: http://b:1\n    aliases: [a]\n' | backends[1].aliases: 'a' is already a model id",
       "'backends: 5\n'                                                 | backends: must be a list",
+      "'server:\n  idle_gc_after: 48h\n'                               | server.idle_gc_after: must be between 0ms and",
       "'server: [1]\n'                                                 | server: must be a mapping",
       "'server:\n  port: [\n'                                          | not valid YAML",
       "'models:\n  port_range_start: 9000\n  port_range_end: 8000\n'  | models.port_range_end: must not be below port_range_start",
