@@ -133,11 +133,13 @@ final class ApiVerticle extends AbstractVerticle {
     router.get("/healthz").handler(this::healthz);
     router.get("/readyz").handler(this::readyz);
     router.route("/v1/*").handler(this::authenticate);
-    router.get("/v1/models").handler(this::listModels);
-    router.getWithRegex("/v1/models/(?<id>.+)").handler(this::getModel);
+    // The proxied routes come first: vertx-web tries routes in order and matches a route's path
+    // before its method, so every chat request would otherwise run the models regex below.
     router.post("/v1/chat/completions").handler(body).handler(ctx -> forward(ctx, Operation.CHAT));
     router.post("/v1/completions").handler(body).handler(ctx -> forward(ctx, Operation.COMPLETION));
     router.post("/v1/embeddings").handler(body).handler(ctx -> forward(ctx, Operation.EMBEDDING));
+    router.get("/v1/models").handler(this::listModels);
+    router.getWithRegex("/v1/models/(?<id>.+)").handler(this::getModel);
     retrieval.api().routes(router);
     retrieval.files().routes(router);
     admin.routes(router);
