@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpServerResponse;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -26,6 +27,7 @@ final class AccessLog {
   private static final int QUEUE_LINES = 4096;
   private static final int LONGEST_FIELD = 200;
   private static final Logger LOG = Logger.getLogger("dev.magi.access");
+  private static final String SOURCE = AccessLog.class.getName();
 
   private final int every;
   private final BlockingQueue<String> lines = new ArrayBlockingQueue<>(QUEUE_LINES);
@@ -175,7 +177,8 @@ final class AccessLog {
       while (true) {
         String line = lines.take();
         long lost = dropped.getAndSet(0);
-        LOG.info(lost == 0 ? line : line + " lines_dropped=" + lost);
+        // logp names the source itself: Logger.info would walk the stack to find it for every line.
+        LOG.logp(Level.INFO, SOURCE, "request", lost == 0 ? line : line + " lines_dropped=" + lost);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
