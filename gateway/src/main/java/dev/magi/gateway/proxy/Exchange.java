@@ -38,7 +38,7 @@ import java.util.concurrent.TimeoutException;
  *       one write and one flush at the end of its turn, not one system call per event.</li>
  * </ul>
  */
-final class Exchange implements StreamWatchdog.Watched {
+final class Exchange implements Watchdog.Watched {
 
   private static final Buffer PING = Buffer.buffer(": ping\n\n");
 
@@ -49,7 +49,7 @@ final class Exchange implements StreamWatchdog.Watched {
   private final Vertx vertx;
   private final Context context;
   private final Handler<Void> flushTask = ignored -> flushUnsent();
-  private final StreamWatchdog watchdog;
+  private final Watchdog watchdog;
   private final UpstreamClient client;
   private final HttpServerResponse response;
   /**
@@ -84,7 +84,7 @@ final class Exchange implements StreamWatchdog.Watched {
   private boolean firstEventRecorded;
 
   Exchange(Vertx vertx, UpstreamClient client, HttpServerResponse response, ApiRequest request, BackendPool pool,
-      MagiConfig config, String requestId, StreamWatchdog watchdog) {
+      MagiConfig config, String requestId, Watchdog watchdog) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.watchdog = watchdog;

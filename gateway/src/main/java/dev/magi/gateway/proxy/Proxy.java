@@ -22,7 +22,7 @@ public final class Proxy {
   private final BackendDirectory directory;
   private final MagiConfig config;
   private final Loader loader;
-  private final StreamWatchdog watchdog;
+  private final Watchdog watchdog;
 
   /** Loads models that are not routable yet but can be made so (on-demand models). */
   public interface Loader {
@@ -56,7 +56,7 @@ public final class Proxy {
     this.directory = directory;
     this.config = config;
     this.loader = loader;
-    this.watchdog = new StreamWatchdog(vertx);
+    this.watchdog = new Watchdog(vertx);
   }
 
   /**

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeoutException;
  * arrive while paused, or before their handler is set, wait here and are delivered in order, so a
  * caller that sets its handlers late loses nothing. Confined to the client's event loop.
  */
-final class UpstreamCall {
+final class UpstreamCall implements Watchdog.Watched {
 
   /** Marks the end of the body among the pieces that wait. */
   private static final Object END = new Object();
@@ -29,9 +29,9 @@ final class UpstreamCall {
   private record Failed(Throwable cause) {
   }
 
-  private final ContextInternal context;
   private final Promise<UpstreamCall> response;
   private final long idleTimeoutMillis;
+  private final long idleTimeoutNanos;
   private UpstreamConnection connection;
   private int status;
   private String contentType;
@@ -45,14 +45,13 @@ final class UpstreamCall {
   private boolean done;
   private boolean reset;
   private long lastActivityNanos;
-  private long idleTimer = -1;
   /** Sends the request again on a new connection; null once used, or once the answer has begun. */
   private Runnable resend;
 
   UpstreamCall(ContextInternal context, long idleTimeoutMillis) {
-    this.context = context;
     this.response = context.promise();
     this.idleTimeoutMillis = idleTimeoutMillis;
+    this.idleTimeoutNanos = idleTimeoutMillis * 1_000_000;
   }
 
   /** Completes with this call once the answer's status and headers are in. */
@@ -149,9 +148,8 @@ final class UpstreamCall {
       return false;
     }
     resend = null;
+    // Silence is timed only while a connection carries the call; the next one starts the clock again.
     connection = null;
-    // The idle timer belongs to a connection; the next one starts its own.
-    cancelIdleTimer();
     action.run();
     return true;
   }
@@ -159,9 +157,6 @@ final class UpstreamCall {
   void attach(UpstreamConnection carrier) {
     connection = carrier;
     lastActivityNanos = System.nanoTime();
-    if (idleTimeoutMillis > 0) {
-      idleTimer = context.owner().setTimer(idleTimeoutMillis, id -> checkIdle());
-    }
   }
 
   void head(int statusCode, HttpHeaders headers) {
@@ -223,14 +218,6 @@ final class UpstreamCall {
   private void finish() {
     done = true;
     resend = null;
-    cancelIdleTimer();
-  }
-
-  private void cancelIdleTimer() {
-    if (idleTimer >= 0) {
-      context.owner().cancelTimer(idleTimer);
-      idleTimer = -1;
-    }
   }
 
   private void waitFor(Object piece) {
@@ -271,17 +258,23 @@ final class UpstreamCall {
     }
   }
 
-  private void checkIdle() {
-    idleTimer = -1;
-    if (done || reset) {
-      return;
-    }
-    long silentMillis = (System.nanoTime() - lastActivityNanos) / 1_000_000;
-    if (silentMillis < idleTimeoutMillis) {
-      idleTimer = context.owner().setTimer(idleTimeoutMillis - silentMillis, id -> checkIdle());
-      return;
-    }
+  /** Whether the answer is over, so a watchdog can drop this call. */
+  @Override
+  public boolean finished() {
+    return done || reset;
+  }
+
+  /**
+   * Checked by the client's watchdog when the call has an idle timeout: a backend that has sent
+   * nothing for that long, while a connection carries the call, fails it with a
+   * {@link TimeoutException}, and its connection is abandoned.
+   */
+  @Override
+  public void tick(long nowNanos) {
     UpstreamConnection carrier = connection;
+    if (done || reset || carrier == null || nowNanos - lastActivityNanos < idleTimeoutNanos) {
+      return;
+    }
     fail(new TimeoutException("the backend sent nothing for " + idleTimeoutMillis + " ms"));
     carrier.abandon(this);
   }

@@ -53,6 +53,8 @@ public final class UpstreamClient {
   private final long keepAliveNanos;
   private final Map<Origin, OriginPool> pools = new HashMap<>();
   private final long sweepTimer;
+  /** Times the calls that have an idle timeout. */
+  private final Watchdog watchdog;
   private final TrustManagerFactory trust;
   /** Built the first time a TLS backend is called. */
   private Future<SslContext> tls;
@@ -98,6 +100,7 @@ public final class UpstreamClient {
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.SO_KEEPALIVE, true);
+    this.watchdog = new Watchdog(vertx);
     long sweepMillis = Math.max(100, keepAlive.toMillis() / 2);
     this.sweepTimer = vertx.setPeriodic(sweepMillis, id -> closeExpired(System.nanoTime()));
   }
@@ -108,7 +111,8 @@ public final class UpstreamClient {
    *
    * @param headers the request's headers; {@code Host} and {@code Content-Length} are set here
    * @param idleTimeoutMillis how long the backend may stay silent before the call fails with a
-   *     {@link java.util.concurrent.TimeoutException}; 0 for no limit
+   *     {@link java.util.concurrent.TimeoutException} (checked every {@link Watchdog#TICK_MILLIS}); 0 for no
+   *     limit
    * @return the call, whose {@link UpstreamCall#response()} completes with the answer's head
    */
   UpstreamCall post(Origin origin, String path, HttpHeaders headers, Buffer body, long idleTimeoutMillis) {
@@ -116,6 +120,9 @@ public final class UpstreamClient {
     if (closed) {
       call.fail(new IllegalStateException("the upstream client is closed"));
       return call;
+    }
+    if (idleTimeoutMillis > 0) {
+      watchdog.watch(call);
     }
     OriginPool pool = pools.computeIfAbsent(origin, OriginPool::new);
     headers.set(HttpHeaderNames.HOST, pool.hostHeader);
@@ -157,6 +164,7 @@ public final class UpstreamClient {
   public void close() {
     closed = true;
     context.owner().cancelTimer(sweepTimer);
+    watchdog.stop();
     for (OriginPool pool : pools.values()) {
       pool.idle.forEach(UpstreamConnection::close);
       pool.idle.clear();
