@@ -9,7 +9,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.gateway.config.MagiConfig;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.IOException;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -95,7 +97,7 @@ public final class RequestParser {
     }
     JsonNode node;
     try {
-      node = mapper.readTree(raw.getBytes());
+      node = readTree(raw);
     } catch (StreamConstraintsException e) {
       throw ApiException.invalid(null, "The JSON body is nested deeper than " + limits.jsonDepth() + " levels.");
     } catch (JsonProcessingException e) {
@@ -114,6 +116,15 @@ public final class RequestParser {
     return (ObjectNode) node;
   }
 
+  /** Reads the body in place when it is backed by an array (as received bodies are), else a copy of it. */
+  private JsonNode readTree(Buffer raw) throws IOException {
+    ByteBuf bytes = ((BufferInternal) raw).getByteBuf();
+    if (bytes.hasArray()) {
+      return mapper.readTree(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes());
+    }
+    return mapper.readTree(raw.getBytes());
+  }
+
   private void checkMessages(ObjectNode body) {
     JsonNode messages = body.get("messages");
     if (messages == null || messages.isNull()) {
@@ -126,22 +137,23 @@ public final class RequestParser {
       throw ApiException.invalid("messages", "'messages' must contain at least one message.");
     }
     for (int i = 0; i < messages.size(); i++) {
-      String at = "messages[" + i + "]";
       JsonNode message = messages.get(i);
       if (!message.isObject()) {
-        throw typeError(at, "an object", message);
+        throw typeError("messages[" + i + "]", "an object", message);
       }
       JsonNode role = message.get("role");
       if (role == null || !role.isTextual()) {
+        String at = "messages[" + i + "]";
         throw ApiException.invalid(at + ".role", "Missing or invalid '" + at + ".role': expected a string.");
       }
       if (!ROLES.contains(role.asText())) {
+        String at = "messages[" + i + "]";
         throw ApiException.invalid(at + ".role", "Invalid value '" + role.asText() + "' for '" + at
             + ".role': expected one of system, developer, user, assistant, tool.");
       }
       JsonNode content = message.get("content");
       if (content != null && !content.isNull() && !content.isTextual() && !content.isArray()) {
-        throw typeError(at + ".content", "a string or an array of content parts", content);
+        throw typeError("messages[" + i + "].content", "a string or an array of content parts", content);
       }
     }
   }
