@@ -38,7 +38,7 @@ import java.util.concurrent.TimeoutException;
  *       one write and one flush at the end of its turn, not one system call per event.</li>
  * </ul>
  */
-final class Exchange implements Watchdog.Watched {
+final class Exchange extends Watchdog.Watched {
 
   private static final Buffer PING = Buffer.buffer(": ping\n\n");
 
@@ -76,7 +76,6 @@ final class Exchange implements Watchdog.Watched {
   private boolean flushScheduled;
   private boolean committed;
   private boolean finished;
-  private boolean watched;
   private long lastPingNanos;
   private long lastActivityNanos;
   private long sentAtNanos;
@@ -111,6 +110,7 @@ final class Exchange implements Watchdog.Watched {
       return;
     }
     finished = true;
+    unwatch();
     pool.retries().requestEnded();
     if (retrying) {
       retrying = false;
@@ -190,10 +190,7 @@ final class Exchange implements Watchdog.Watched {
     firstEventRecorded = false;
     long idleTimeoutMillis = 0;
     if (streaming) {
-      if (!watched) {
-        watched = true;
-        watchdog.watch(this);
-      }
+      watchdog.watch(this);
     } else {
       idleTimeoutMillis = config.timeouts().nonStreaming().toMillis();
     }
@@ -448,11 +445,6 @@ final class Exchange implements Watchdog.Watched {
     endStream(SseEvents.error(code, message));
   }
 
-  @Override
-  public boolean finished() {
-    return finished;
-  }
-
   /**
    * The stream's deadlines, checked by the watchdog: no first event within {@code first_token} (an
    * HTTP 504 before a keep-alive commit, an error event after it); no event yet after
@@ -460,7 +452,7 @@ final class Exchange implements Watchdog.Watched {
    * silence longer than {@code between_chunks} once events flow.
    */
   @Override
-  public void tick(long now) {
+  void tick(long now) {
     if (finished) {
       return;
     }

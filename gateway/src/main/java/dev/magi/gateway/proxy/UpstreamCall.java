@@ -20,7 +20,7 @@ import java.util.concurrent.TimeoutException;
  * arrive while paused, or before their handler is set, wait here and are delivered in order, so a
  * caller that sets its handlers late loses nothing. Confined to the client's event loop.
  */
-final class UpstreamCall implements Watchdog.Watched {
+final class UpstreamCall extends Watchdog.Watched {
 
   /** Marks the end of the body among the pieces that wait. */
   private static final Object END = new Object();
@@ -218,6 +218,7 @@ final class UpstreamCall implements Watchdog.Watched {
   private void finish() {
     done = true;
     resend = null;
+    unwatch();
   }
 
   private void waitFor(Object piece) {
@@ -258,19 +259,13 @@ final class UpstreamCall implements Watchdog.Watched {
     }
   }
 
-  /** Whether the answer is over, so a watchdog can drop this call. */
-  @Override
-  public boolean finished() {
-    return done || reset;
-  }
-
   /**
    * Checked by the client's watchdog when the call has an idle timeout: a backend that has sent
    * nothing for that long, while a connection carries the call, fails it with a
    * {@link TimeoutException}, and its connection is abandoned.
    */
   @Override
-  public void tick(long nowNanos) {
+  void tick(long nowNanos) {
     UpstreamConnection carrier = connection;
     if (done || reset || carrier == null || nowNanos - lastActivityNanos < idleTimeoutNanos) {
       return;
