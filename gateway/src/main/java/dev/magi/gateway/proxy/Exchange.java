@@ -305,6 +305,14 @@ final class Exchange extends Watchdog.Watched {
         response.end();
       }
     });
+    // A body that came whole goes out with the end in one write, head included.
+    answer.lastHandler(piece -> {
+      if (!finished) {
+        markFinished();
+        lease.release();
+        response.end(piece);
+      }
+    });
   }
 
   private void relay(UpstreamCall answer, StreamTranslator streamTranslator) {

@@ -38,6 +38,7 @@ final class UpstreamCall extends Watchdog.Watched {
   private String contentLength;
   private Handler<Buffer> handler;
   private Handler<Void> endHandler;
+  private Handler<Buffer> lastHandler;
   private Handler<Throwable> exceptionHandler;
   /** Pieces (and {@link #END}) not delivered yet; null while none wait. */
   private ArrayDeque<Object> waiting;
@@ -82,6 +83,16 @@ final class UpstreamCall extends Watchdog.Watched {
   UpstreamCall endHandler(Handler<Void> handler) {
     this.endHandler = handler;
     deliverWaiting();
+    return this;
+  }
+
+  /**
+   * Takes the body's last piece together with its end, when they arrive together and nothing waits
+   * before them (a body of known length read whole in one go): then neither {@link #handler} nor
+   * {@link #endHandler} is called for them. Otherwise they come as a piece and an end.
+   */
+  UpstreamCall lastHandler(Handler<Buffer> handler) {
+    this.lastHandler = handler;
     return this;
   }
 
@@ -183,6 +194,20 @@ final class UpstreamCall extends Watchdog.Watched {
     } else {
       handler.handle(piece);
     }
+  }
+
+  /** The body's last piece and its end, read together. */
+  void last(ByteBuf content) {
+    if (reset) {
+      return;
+    }
+    if (lastHandler == null || waiting != null || paused) {
+      data(content);
+      end();
+      return;
+    }
+    finish();
+    lastHandler.handle(BufferInternal.safeBuffer(content.retain()));
   }
 
   void end() {

@@ -122,17 +122,22 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
           fail(call, content.decoderResult().cause());
           return;
         }
-        if (content.content().isReadable()) {
+        boolean last = message instanceof LastHttpContent;
+        if (content.content().isReadable() && !last) {
           call.data(content.content());
         }
-        if (message instanceof LastHttpContent && current == call) {
+        if (last && current == call) {
           current = null;
           if (keepAlive) {
             client.release(this);
           } else {
             channel.close();
           }
-          call.end();
+          if (content.content().isReadable()) {
+            call.last(content.content());
+          } else {
+            call.end();
+          }
         }
       }
     } finally {

@@ -74,6 +74,24 @@ class UpstreamClientTest {
   }
 
   @Test
+  void aBodyReadWholeComesWithItsEndToTheLastHandler() throws Exception {
+    answer = request -> request.response().end("all of it");
+
+    assertEquals(List.of("last:all of it"), eventsOf(onContext(() -> post(0))));
+  }
+
+  @Test
+  void aChunkedBodyComesAsPiecesAndAnEnd() throws Exception {
+    answer = request -> request.response().setChunked(true).write("one,")
+        .compose(written -> request.response().end("two"));
+
+    List<String> events = eventsOf(onContext(() -> post(0)));
+
+    assertEquals("end", events.get(events.size() - 1));
+    assertEquals("one,two", String.join("", events.subList(0, events.size() - 1)).replace("piece:", ""));
+  }
+
+  @Test
   void anAnswerThatClosesItsConnectionIsNotReused() throws Exception {
     answer = request -> request.response().putHeader("Connection", "close").end("bye");
 
@@ -331,6 +349,29 @@ class UpstreamClientTest {
       head.result().endHandler(ignored2 -> body.complete(all.toString()));
     }));
     return body.get(10, TimeUnit.SECONDS);
+  }
+
+  /** What the call's handlers saw, in order: {@code piece:...}, {@code end}, {@code last:...}. */
+  private List<String> eventsOf(UpstreamCall call) throws Exception {
+    List<String> events = new CopyOnWriteArrayList<>();
+    CompletableFuture<List<String>> done = new CompletableFuture<>();
+    context.runOnContext(ignored -> call.response().onComplete(head -> {
+      if (head.failed()) {
+        done.completeExceptionally(head.cause());
+        return;
+      }
+      head.result().handler(piece -> events.add("piece:" + piece));
+      head.result().exceptionHandler(done::completeExceptionally);
+      head.result().endHandler(ignored2 -> {
+        events.add("end");
+        done.complete(events);
+      });
+      head.result().lastHandler(piece -> {
+        events.add("last:" + piece);
+        done.complete(events);
+      });
+    }));
+    return done.get(10, TimeUnit.SECONDS);
   }
 
   private Throwable failureOf(UpstreamCall call) throws Exception {
