@@ -44,7 +44,7 @@ final class BoundedBody implements Handler<Buffer> {
   /**
    * Reads {@code request}'s body, then calls {@code onBody} with it (null when the request has none).
    * Calls {@code onFailure} instead with a 413 {@link ApiException} when the body is over
-   * {@code limit} bytes, with the request's own failure when reading fails, and with whatever
+   * {@code limit} bytes, with a 400 one when reading fails (the client went away), and with whatever
    * {@code onBody} throws. Call it from the request handler, before the body can arrive.
    */
   static void read(HttpServerRequest request, long limit, Handler<Buffer> onBody, Handler<Throwable> onFailure) {
@@ -68,9 +68,10 @@ final class BoundedBody implements Handler<Buffer> {
       request.response().writeContinue();
     }
     BoundedBody reader = new BoundedBody(request, limit, declared, onBody, onFailure);
+    // A client that goes away mid-body is not the gateway's failure: a 400 (unsent), and no log.
     request.handler(reader)
         .endHandler(ended -> reader.end())
-        .exceptionHandler(reader::fail);
+        .exceptionHandler(cause -> reader.fail(ApiException.invalid(null, "The request could not be read.")));
   }
 
   /** The 413 a body over {@code limit} bytes gets. */

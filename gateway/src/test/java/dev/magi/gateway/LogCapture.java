@@ -46,6 +46,11 @@ final class LogCapture implements AutoCloseable {
     return message;
   }
 
+  /** The next message if one is here already, else null. */
+  String poll() {
+    return messages.poll();
+  }
+
   @Override
   public void close() {
     logger.removeHandler(handler);

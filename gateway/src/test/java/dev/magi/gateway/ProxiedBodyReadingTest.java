@@ -101,6 +101,24 @@ class ProxiedBodyReadingTest {
   }
 
   @Test
+  void aClientThatLeavesMidBodyIsNotLoggedAsTheGatewaysFailure() throws Exception {
+    try (LogCapture errors = new LogCapture(ApiVerticle.class.getName());
+        LogCapture access = new LogCapture("dev.magi.access")) {
+      try (Socket socket = connect()) {
+        socket.getOutputStream().write(head("/v1/chat/completions", "Content-Length: 1000"));
+        socket.getOutputStream().write("{\"model\":".getBytes(StandardCharsets.UTF_8));
+        socket.getOutputStream().flush();
+      }
+
+      // The access log writes the cut request after the request itself has seen the close.
+      while (!access.next(10, "access-log line of the cut request").contains("outcome=cut")) {
+        // a line of an earlier request
+      }
+      assertEquals(null, errors.poll(), "nothing logged as an unexpected failure");
+    }
+  }
+
+  @Test
   void anotherSpellingOfAProxiedPathIsServedThroughTheRouterAlike() throws Exception {
     int before = llama.requests().size();
     try (Socket socket = connect()) {
