@@ -21,10 +21,15 @@ ulimit -n 20000 || true
 mvn -B -q -DskipTests install -pl bench,gateway -am >/dev/null
 mvn -B -q -pl bench dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" >/dev/null
 cp="$(cat "$work/cp.txt"):bench/target/classes"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Distinct free ports: all sockets stay bound until every port is chosen, or the kernel may hand the
+# same port out twice (it did: Magi then failed to bind, and its rounds measured the mock instead).
+free_ports() { python3 -c 'import socket,sys
+socks=[socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1",0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"; }
 wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
 
-mock_port=$(free_port); nginx_port=$(free_port); magi_port=$(free_port)
+read -r mock_port nginx_port magi_port <<<"$(free_ports 3)"
 # The harness's heaps: small for the rate scenarios (a 2 GB young generation made the direct baseline
 # slower); for the holds, fixed and large enough that neither the mock nor LoadGen grows its heap or
 # collects in full while streams are held, which put 100-300 ms stalls into direct's own tail.
@@ -72,6 +77,7 @@ done
 taskset -c 0 ./magi serve --config "$work/magi.yaml" \
   >"$work/magi.log" 2>&1 &
 pids+=($!); magi_pid=$!; wait_port "$magi_port"
+kill -0 "$magi_pid" 2>/dev/null || { echo "Magi exited at startup; see $work/magi.log" >&2; exit 1; }
 
 case "$scenario" in
   nonstream-1)       args=(--mode closed --connections 1 --model mock-c16-d0 --stream false) ;;
