@@ -78,26 +78,18 @@ class ProxiedBodyReadingTest {
 
   @Test
   void aPostWithNeitherLengthNorChunksHasAnEmptyBody() throws Exception {
-    try (Socket socket = connect()) {
-      socket.getOutputStream().write(head("/v1/chat/completions"));
-      socket.getOutputStream().flush();
+    String response = answerToHead(head("/v1/chat/completions"));
 
-      String response = readResponse(socket.getInputStream());
-      assertTrue(response.startsWith("HTTP/1.1 400"), response);
-      assertTrue(response.contains("The request body is empty"), response);
-    }
+    assertTrue(response.startsWith("HTTP/1.1 400"), response);
+    assertTrue(response.contains("The request body is empty"), response);
   }
 
   @Test
   void aDeclaredLengthOverTheLimitIs413BeforeAnyBodyIsSent() throws Exception {
-    try (Socket socket = connect()) {
-      socket.getOutputStream().write(head("/v1/embeddings", "Content-Length: 10000000"));
-      socket.getOutputStream().flush();
+    String response = answerToHead(head("/v1/embeddings", "Content-Length: 10000000"));
 
-      String response = readResponse(socket.getInputStream());
-      assertTrue(response.startsWith("HTTP/1.1 413"), response);
-      assertTrue(response.contains("\"code\":\"request_too_large\""), response);
-    }
+    assertTrue(response.startsWith("HTTP/1.1 413"), response);
+    assertTrue(response.contains("\"code\":\"request_too_large\""), response);
   }
 
   @Test
@@ -132,6 +124,15 @@ class ProxiedBodyReadingTest {
       assertTrue(response.toLowerCase().contains("x-request-id: req_"), response);
     }
     assertEquals(before + 1, llama.requests().size());
+  }
+
+  /** Sends a request head alone and reads the answer to it. */
+  private static String answerToHead(byte[] head) throws IOException {
+    try (Socket socket = connect()) {
+      socket.getOutputStream().write(head);
+      socket.getOutputStream().flush();
+      return readResponse(socket.getInputStream());
+    }
   }
 
   private static Socket connect() throws IOException {
