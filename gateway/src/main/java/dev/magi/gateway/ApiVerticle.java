@@ -215,7 +215,7 @@ final class ApiVerticle extends AbstractVerticle {
   private void forward(RoutingContext ctx, Operation operation) {
     // The body has been read: the body handler's callbacks, and through them this routing context,
     // need not live as long as the request does (for a stream, minutes).
-    ctx.request().handler(null).endHandler(null).exceptionHandler(null);
+    BoundedBody.dropReader(ctx.request());
     forward(ctx.request(), operation, ctx.body().buffer(), ctx.get(TAG), ctx::fail);
   }
 
@@ -329,14 +329,10 @@ final class ApiVerticle extends AbstractVerticle {
 
   private void failed(RoutingContext ctx) {
     Throwable failure = ctx.failure();
-    ApiException error;
-    if (!(failure instanceof ApiException) && ctx.statusCode() == 413) {
-      error = BoundedBody.tooLarge(config.limits().bodyBytes());
-    } else if (!(failure instanceof ApiException) && ctx.statusCode() == 400) {
-      error = ApiException.invalid(null, "The request could not be read.");
-    } else {
-      error = asApiError(failure, ctx.request(), ctx.get(TAG));
-    }
+    ApiException error = failure instanceof ApiException api ? api
+        : ctx.statusCode() == 413 ? BoundedBody.tooLarge(config.limits().bodyBytes())
+        : ctx.statusCode() == 400 ? BoundedBody.unreadable()
+        : asApiError(failure, ctx.request(), ctx.get(TAG));
     ErrorResponses.send(ctx.response(), error);
   }
 

@@ -71,13 +71,26 @@ final class BoundedBody implements Handler<Buffer> {
     // A client that goes away mid-body is not the gateway's failure: a 400 (unsent), and no log.
     request.handler(reader)
         .endHandler(ended -> reader.end())
-        .exceptionHandler(cause -> reader.fail(ApiException.invalid(null, "The request could not be read.")));
+        .exceptionHandler(cause -> reader.fail(unreadable()));
   }
 
   /** The 413 a body over {@code limit} bytes gets. */
   static ApiException tooLarge(long limit) {
     return new ApiException(413, "invalid_request_error", null, "request_too_large",
         "The request body is larger than " + limit + " bytes.");
+  }
+
+  /** The 400 a body that could not be read to its end gets. */
+  static ApiException unreadable() {
+    return ApiException.invalid(null, "The request could not be read.");
+  }
+
+  /**
+   * Drops the handlers that read {@code request}'s body, once it has been handed on: the request may
+   * live on for minutes as a stream, and should keep nothing of its reading.
+   */
+  static void dropReader(HttpServerRequest request) {
+    request.handler(null).endHandler(null).exceptionHandler(null);
   }
 
   @Override
@@ -101,7 +114,7 @@ final class BoundedBody implements Handler<Buffer> {
   }
 
   private void end() {
-    forget();
+    dropReader(request);
     if (failed) {
       return;
     }
@@ -115,11 +128,6 @@ final class BoundedBody implements Handler<Buffer> {
     failed = true;
     body = null;
     onFailure.handle(cause);
-  }
-
-  /** Drops the handlers that point here: the request may live on for minutes as a stream. */
-  private void forget() {
-    request.handler(null).endHandler(null).exceptionHandler(null);
   }
 
   private static void deliver(Handler<Buffer> onBody, Handler<Throwable> onFailure, Buffer body) {
