@@ -298,21 +298,23 @@ final class Exchange extends Watchdog.Watched {
         response.reset();
       }
     });
-    answer.endHandler(ignored -> {
-      if (!finished) {
-        markFinished();
-        lease.release();
-        response.end();
-      }
-    });
+    answer.endHandler(ignored -> endPipe(null));
     // A body that came whole goes out with the end in one write, head included.
-    answer.lastHandler(piece -> {
-      if (!finished) {
-        markFinished();
-        lease.release();
-        response.end(piece);
-      }
-    });
+    answer.lastHandler(this::endPipe);
+  }
+
+  /** The piped body ended, with {@code last} its last piece when it came with the end (else null). */
+  private void endPipe(Buffer last) {
+    if (finished) {
+      return;
+    }
+    markFinished();
+    lease.release();
+    if (last == null) {
+      response.end();
+    } else {
+      response.end(last);
+    }
   }
 
   private void relay(UpstreamCall answer, StreamTranslator streamTranslator) {

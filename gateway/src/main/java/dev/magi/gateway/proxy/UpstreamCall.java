@@ -196,9 +196,13 @@ final class UpstreamCall extends Watchdog.Watched {
     }
   }
 
-  /** The body's last piece and its end, read together. */
+  /** The body's end, with its last piece when that came with it ({@code content} may be empty). */
   void last(ByteBuf content) {
     if (reset) {
+      return;
+    }
+    if (!content.isReadable()) {
+      end();
       return;
     }
     if (lastHandler == null || waiting != null || paused) {
@@ -291,8 +295,9 @@ final class UpstreamCall extends Watchdog.Watched {
    */
   @Override
   void tick(long nowNanos) {
+    // A call that is done or reset has left the watchdog (finish() unwatches it).
     UpstreamConnection carrier = connection;
-    if (done || reset || carrier == null || nowNanos - lastActivityNanos < idleTimeoutNanos) {
+    if (carrier == null || nowNanos - lastActivityNanos < idleTimeoutNanos) {
       return;
     }
     fail(new TimeoutException("the backend sent nothing for " + idleTimeoutMillis + " ms"));

@@ -122,22 +122,18 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
           fail(call, content.decoderResult().cause());
           return;
         }
-        boolean last = message instanceof LastHttpContent;
-        if (content.content().isReadable() && !last) {
-          call.data(content.content());
-        }
-        if (last && current == call) {
+        if (!(message instanceof LastHttpContent)) {
+          if (content.content().isReadable()) {
+            call.data(content.content());
+          }
+        } else if (current == call) {
           current = null;
           if (keepAlive) {
             client.release(this);
           } else {
             channel.close();
           }
-          if (content.content().isReadable()) {
-            call.last(content.content());
-          } else {
-            call.end();
-          }
+          call.last(content.content());
         }
       }
     } finally {
