@@ -5,6 +5,9 @@
 # The proxies (nginx, Magi) are pinned to core 0; the mock backend and the load generator to core 1.
 # Rounds interleave direct, nginx and Magi (3 by default); the table shows the medians.
 # TARGETS="direct magi" runs only those targets (for profiling; the README's table uses all three).
+# MAGI_BASE=DIR adds the target "base": the Magi of another checkout (say, `git worktree add DIR COMMIT`),
+# run through its own launcher with the same configuration, so that an A/B comparison shares one run
+# and one machine state rather than two runs minutes apart on a machine whose speed drifts.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -29,7 +32,7 @@ for s in socks: s.bind(("127.0.0.1",0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"; }
 wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
 
-read -r mock_port nginx_port magi_port <<<"$(free_ports 3)"
+read -r mock_port nginx_port magi_port base_port <<<"$(free_ports 4)"
 # The harness's heaps: small for the rate scenarios (a 2 GB young generation made the direct baseline
 # slower); for the holds, fixed and large enough that neither the mock nor LoadGen grows its heap or
 # collects in full while streams are held, which put 100-300 ms stalls into direct's own tail.
@@ -78,6 +81,13 @@ taskset -c 0 ./magi serve --config "$work/magi.yaml" \
   >"$work/magi.log" 2>&1 &
 pids+=($!); magi_pid=$!; wait_port "$magi_port"
 kill -0 "$magi_pid" 2>/dev/null || { echo "Magi exited at startup; see $work/magi.log" >&2; exit 1; }
+if [ -n "${MAGI_BASE:-}" ]; then
+  (cd "$MAGI_BASE" && mvn -B -q -DskipTests package >/dev/null)
+  sed "s/port: $magi_port,/port: $base_port,/" "$work/magi.yaml" >"$work/base.yaml"
+  (cd "$MAGI_BASE" && exec taskset -c 0 ./magi serve --config "$work/base.yaml") >"$work/base.log" 2>&1 &
+  pids+=($!); base_pid=$!; wait_port "$base_port"
+  kill -0 "$base_pid" 2>/dev/null || { echo "the base Magi exited at startup; see $work/base.log" >&2; exit 1; }
+fi
 
 case "$scenario" in
   nonstream-1)       args=(--mode closed --connections 1 --model mock-c16-d0 --stream false) ;;
@@ -96,13 +106,14 @@ run() { # target url pid
     --mock "http://127.0.0.1:$mock_port" --timeline "$work/timeline-$1-$round.txt" "${args[@]}" \
     | sed "s/^/target=$1 /" | tee -a "$work/results.txt"
 }
-targets="${TARGETS:-direct nginx magi}"
+targets="${TARGETS:-direct nginx magi${MAGI_BASE:+ base}}"
 for round in $(seq 1 "$rounds"); do
   for target in $targets; do
     case "$target" in
       direct) run direct "http://127.0.0.1:$mock_port" 0 ;;
       nginx)  run nginx "http://127.0.0.1:$nginx_port" "$nginx_pid" ;;
       magi)   run magi "http://127.0.0.1:$magi_port" "$magi_pid" ;;
+      base)   run base "http://127.0.0.1:$base_port" "$base_pid" ;;
       *) echo "unknown target $target" >&2; exit 2 ;;
     esac
   done
@@ -116,7 +127,7 @@ for line in open(sys.argv[1]):
     rows.setdefault(kv["target"], []).append(kv)
 def med(target, key):
     return statistics.median(float(r[key]) for r in rows[target])
-keys = ["rps", "p50_ms", "p99_ms", "ttfe_p99_ms", "worst_gap_ms", "failed", "cpu_us_per_req", "rss_mb"]
+keys = ["rps", "p50_ms", "p99_ms", "ttfe_p99_ms", "worst_gap_ms", "failed", "cpu_us_per_req", "rss_mb", "steal_pct"]
 if sys.argv[2].startswith("hold-"):
     keys.append("held_peak")
 first = next(iter(rows))
@@ -124,10 +135,10 @@ print(f"\nscenario {sys.argv[2]}: medians of {len(rows[first])} rounds")
 print(f"{'target':8}" + "".join(f"{k:>15}" for k in keys) + f"{'rps/direct':>12}{'rps/nginx':>11}")
 def ratio(t, base):
     return f"{med(t, 'rps') / med(base, 'rps'):.2f}" if base in rows else "-"
-for t in [t for t in ["direct", "nginx", "magi"] if t in rows]:
+for t in [t for t in ["direct", "nginx", "magi", "base"] if t in rows]:
     print(f"{t:8}" + "".join(f"{med(t, k):15.2f}" for k in keys) + f"{ratio(t, 'direct'):>12}{ratio(t, 'nginx'):>11}")
 if "direct" in rows:
     print("added ttfe p99 over direct: " + ", ".join(
-        f"{t} {med(t, 'ttfe_p99_ms') - med('direct', 'ttfe_p99_ms'):.2f} ms" for t in ["nginx", "magi"] if t in rows))
+        f"{t} {med(t, 'ttfe_p99_ms') - med('direct', 'ttfe_p99_ms'):.2f} ms" for t in ["nginx", "magi", "base"] if t in rows))
 PY
 echo "first-event timelines (sent_ms ttfe_ms per stream): $work/timeline-TARGET-ROUND.txt"

@@ -115,6 +115,7 @@ public final class LoadGen {
     collectHarnessGarbage();
     long pid = Long.parseLong(options.get("--pid"));
     ProcessMeter meter = new ProcessMeter(pid);
+    StolenTime stolen = new StolenTime();
     runOnLoop(() -> {
       measureStart = System.nanoTime();
       measuring = true;
@@ -131,7 +132,7 @@ public final class LoadGen {
     double seconds = (System.nanoTime() - started) / 1e9;
     double cpu = meter.cpuSeconds();
     stopping = true;
-    return report(seconds, cpu, meter.peakRssMb());
+    return report(seconds, cpu, meter.peakRssMb(), stolen.percent());
   }
 
   /**
@@ -186,12 +187,13 @@ public final class LoadGen {
     double rate = Double.parseDouble(options.get("--rate"));
     long pid = Long.parseLong(options.get("--pid"));
     ProcessMeter meter = new ProcessMeter(pid);
+    StolenTime stolen = new StolenTime();
     long started = System.nanoTime();
     measureStart = started;
     measuring = true;
     openStreams(client, body, streams, rate);
     double seconds = (System.nanoTime() - started) / 1e9;
-    return report(seconds, meter.cpuSeconds(), meter.peakRssMb());
+    return report(seconds, meter.cpuSeconds(), meter.peakRssMb(), stolen.percent());
   }
 
   /**
@@ -314,7 +316,7 @@ public final class LoadGen {
     ran.await();
   }
 
-  private String report(double seconds, double cpu, double rssMb) throws Exception {
+  private String report(double seconds, double cpu, double rssMb, double stealPercent) throws Exception {
     String timeline = options.get("--timeline");
     if (!timeline.isEmpty()) {
       writeTimeline(Path.of(timeline));
@@ -327,11 +329,11 @@ public final class LoadGen {
       line[0] = String.format(java.util.Locale.ROOT,
           "requests=%d rps=%.0f p50_ms=%.2f p99_ms=%.2f ttfe_p50_ms=%.2f ttfe_p99_ms=%.2f worst_gap_ms=%.1f "
               + "failed=%d connect=%d status=%d dropped=%d incomplete=%d cpu_s=%.2f cpu_us_per_req=%.1f rss_mb=%.0f "
-              + "held_peak=%d",
+              + "held_peak=%d steal_pct=%.1f",
           completed, completed / seconds, pct(lat, 0.5), pct(lat, 0.99), pct(first, 0.5), pct(first, 0.99),
           worstGapNanos / 1e6, failed, failures.get("connect").get(), failures.get("status").get(),
           failures.get("dropped").get(), failures.get("incomplete").get(), cpu,
-          completed == 0 ? 0 : cpu * 1e6 / completed, rssMb, heldPeak);
+          completed == 0 ? 0 : cpu * 1e6 / completed, rssMb, heldPeak, stealPercent);
     });
     return line[0];
   }
@@ -350,6 +352,42 @@ public final class LoadGen {
 
   private static double pct(long[] sorted, double q) {
     return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) (sorted.length * q))] / 1e6;
+  }
+
+  /**
+   * The share of the machine's CPU time that its hypervisor gave to others while this round ran (the
+   * {@code steal} column of /proc/stat, over all cores). On a shared virtual machine a vCPU that is
+   * descheduled stalls every process on it for milliseconds at a time; such a round's tail latencies
+   * are the host's, whatever the target. Zero where the kernel does not report it.
+   */
+  static final class StolenTime {
+    private final long[] start = ticks();
+
+    double percent() {
+      long[] now = ticks();
+      long total = now[0] - start[0];
+      return total <= 0 ? 0 : 100.0 * (now[1] - start[1]) / total;
+    }
+
+    /** {all ticks, stolen ticks} of the {@code cpu} line of /proc/stat. */
+    private static long[] ticks() {
+      try {
+        for (String line : Files.readAllLines(Path.of("/proc/stat"))) {
+          if (line.startsWith("cpu ")) {
+            String[] fields = line.trim().split("\\s+");
+            long total = 0;
+            // user nice system idle iowait irq softirq steal (guest time is already in user and nice)
+            for (int i = 1; i <= 8 && i < fields.length; i++) {
+              total += Long.parseLong(fields[i]);
+            }
+            return new long[] {total, fields.length > 8 ? Long.parseLong(fields[8]) : 0};
+          }
+        }
+      } catch (IOException | RuntimeException ignored) {
+        // not Linux, or no such field: no steal to report
+      }
+      return new long[] {0, 0};
+    }
   }
 
   /** CPU seconds and peak resident memory of a process and its descendants, read from /proc. */
