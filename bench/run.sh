@@ -7,7 +7,9 @@
 # TARGETS="direct magi" runs only those targets (for profiling; the README's table uses all three).
 # MAGI_BASE=DIR adds the target "base": the Magi of another checkout (say, `git worktree add DIR COMMIT`),
 # run through its own launcher with the same configuration, so that an A/B comparison shares one run
-# and one machine state rather than two runs minutes apart on a machine whose speed drifts.
+# and one machine state rather than two runs minutes apart on a machine whose speed drifts. The base
+# gets its launcher's JVM options even when MAGI_JAVA_OPTS is set, so that pointing MAGI_BASE at this
+# same checkout compares JVM options alone.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -84,7 +86,7 @@ kill -0 "$magi_pid" 2>/dev/null || { echo "Magi exited at startup; see $work/mag
 if [ -n "${MAGI_BASE:-}" ]; then
   (cd "$MAGI_BASE" && mvn -B -q -DskipTests package >/dev/null)
   sed "s/port: $magi_port,/port: $base_port,/" "$work/magi.yaml" >"$work/base.yaml"
-  (cd "$MAGI_BASE" && exec taskset -c 0 ./magi serve --config "$work/base.yaml") >"$work/base.log" 2>&1 &
+  (cd "$MAGI_BASE" && unset MAGI_JAVA_OPTS && exec taskset -c 0 ./magi serve --config "$work/base.yaml") >"$work/base.log" 2>&1 &
   pids+=($!); base_pid=$!; wait_port "$base_port"
   kill -0 "$base_pid" 2>/dev/null || { echo "the base Magi exited at startup; see $work/base.log" >&2; exit 1; }
 fi
