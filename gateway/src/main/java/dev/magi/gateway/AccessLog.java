@@ -1,5 +1,7 @@
 package dev.magi.gateway;
 
+import dev.magi.gateway.proxy.AttemptListener;
+import dev.magi.router.Backend;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
@@ -87,7 +89,7 @@ final class AccessLog {
    * router hands out is a wrapper that holds the whole routing context (body included), which a held
    * stream would otherwise keep for its whole life.
    */
-  final class Entry implements Handler<Void> {
+  final class Entry implements Handler<Void>, AttemptListener {
 
     private final Sampler sampler;
     private final HttpServerResponse response;
@@ -98,6 +100,9 @@ final class AccessLog {
     private final boolean sampled;
     private final long startNanos = System.nanoTime();
     private String model;
+    /** The endpoint of the last backend tried; null until one is. */
+    private String backend;
+    private int attempts;
 
     private Entry(Sampler sampler, HttpServerRequest request, String requestId, boolean sampled) {
       this.sampler = sampler;
@@ -112,6 +117,13 @@ final class AccessLog {
     /** Notes the model the request asked for. */
     void model(String name) {
       model = name;
+    }
+
+    /** Notes the backend the request is being sent to (its endpoint, not the object). */
+    @Override
+    public void attempted(Backend tried, int attempt) {
+      backend = tried.endpoint().name();
+      attempts = attempt;
     }
 
     @Override
@@ -129,6 +141,12 @@ final class AccessLog {
           .append(" status=").append(response.getStatusCode());
       if (model != null) {
         line.append(" model=").append(field(model));
+      }
+      if (backend != null) {
+        line.append(" backend=").append(field(backend));
+        if (attempts > 1) {
+          line.append(" attempts=").append(attempts);
+        }
       }
       line.append(" ms=").append(Math.round((now - startNanos) / 100_000.0) / 10.0)
           .append(" bytes=").append(response.bytesWritten())

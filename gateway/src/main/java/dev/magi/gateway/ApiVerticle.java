@@ -241,14 +241,14 @@ final class ApiVerticle extends AbstractVerticle {
           return;
         }
         try {
-          proxy.forward(prepared.result(), response, tag.id());
+          proxy.forward(prepared.result(), response, tag.id(), tag.entry());
         } catch (ApiException e) {
           onFailure.handle(e);
         }
       });
       return;
     }
-    proxy.forward(request, response, tag.id());
+    proxy.forward(request, response, tag.id(), tag.entry());
   }
 
   private void listModels(RoutingContext ctx) {

@@ -3,6 +3,7 @@ package dev.magi.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.magi.testkit.Await;
 import dev.magi.testkit.FakeLlamaServer;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
@@ -38,8 +39,8 @@ class AccessLogTest {
 
       String line = next();
       String id = response.headers().firstValue("x-request-id").orElseThrow();
-      assertTrue(line.startsWith("id=" + id + " method=POST path=/v1/chat/completions status=200 model=tiny ms="),
-          line);
+      assertTrue(line.startsWith("id=" + id + " method=POST path=/v1/chat/completions status=200 model=tiny backend="
+          + llama.url() + " ms="), line);
       assertTrue(line.contains(" bytes=" + response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
           + " client=127.0.0.1"), line);
     }
@@ -69,6 +70,28 @@ class AccessLogTest {
       // One writer thread keeps the order: had the 404 been logged, its line would come first. (The
       // backend is now known to be down, so this one may be a 503 where the first was a 502.)
       assertTrue(secondFailure.matches(".* status=5\\d\\d model=tiny .*"), secondFailure);
+    }
+  }
+
+  @Test
+  void aRetriedRequestNamesTheBackendThatAnsweredAndItsAttempts() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer first = magi.llama(new FakeLlamaServer.Options());
+      FakeLlamaServer second = magi.llama(new FakeLlamaServer.Options());
+      magi.start("server: {access_log_every: 1, event_loops: 1}\nhealth: {interval: 1h}\n"
+          + "router: {policy: round_robin}\n" + Yaml.llama("tiny", first.url())
+          + "  - model: tiny\n    url: " + second.url() + "\n");
+      Await.result(first.close());
+
+      // Round robin sends one of the two to the closed replica, which is retried on the other.
+      assertEquals(200, magi.post("/v1/chat/completions", CHAT).statusCode());
+      assertEquals(200, magi.post("/v1/chat/completions", CHAT).statusCode());
+      String[] logged = {next(), next()};
+
+      String retried = logged[0].contains(" attempts=") ? logged[0] : logged[1];
+      String direct = retried == logged[0] ? logged[1] : logged[0];
+      assertTrue(retried.contains(" backend=" + second.url() + " attempts=2 "), retried);
+      assertTrue(direct.contains(" backend=" + second.url() + " ms="), direct);
     }
   }
 

@@ -62,6 +62,8 @@ final class Exchange extends Watchdog.Watched {
   private final BackendPool pool;
   private final MagiConfig config;
   private final String requestId;
+  /** Told of each backend tried; null when nobody listens. */
+  private final AttemptListener attempts;
   /** Backends this exchange has sent to, in order; at most {@link #MAX_ATTEMPTS}. */
   private List<Backend> tried = List.of();
 
@@ -83,7 +85,7 @@ final class Exchange extends Watchdog.Watched {
   private boolean firstEventRecorded;
 
   Exchange(Vertx vertx, UpstreamClient client, HttpServerResponse response, ApiRequest request, BackendPool pool,
-      MagiConfig config, String requestId, Watchdog watchdog) {
+      MagiConfig config, String requestId, Watchdog watchdog, AttemptListener attempts) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.watchdog = watchdog;
@@ -95,6 +97,7 @@ final class Exchange extends Watchdog.Watched {
     this.pool = pool;
     this.config = config;
     this.requestId = requestId;
+    this.attempts = attempts;
   }
 
   /** Sends the request to the first chosen backend. */
@@ -172,6 +175,9 @@ final class Exchange extends Watchdog.Watched {
     lease = granted;
     Backend backend = granted.backend();
     tried = appended(tried, backend);
+    if (attempts != null) {
+      attempts.attempted(backend, tried.size());
+    }
     BackendProtocol protocol = BackendProtocol.of(backend.endpoint().type());
     UpstreamRequest outgoing;
     try {

@@ -64,13 +64,15 @@ public final class Proxy {
    * that can be loaded on demand is loaded first; the request waits for it (a client that leaves
    * meanwhile is simply not answered).
    *
+   * @param attempts told of each backend the request is sent to; may be null
    * @throws ApiException 404 {@code model_not_found} when no backend serves the model and none can be loaded
    */
-  public void forward(ApiRequest request, HttpServerResponse response, String requestId) {
+  public void forward(ApiRequest request, HttpServerResponse response, String requestId,
+      AttemptListener attempts) {
     loader.used(request.model());
     Optional<BackendPool> pool = directory.routes().resolve(request.model());
     if (pool.isPresent()) {
-      new Exchange(vertx, client, response, request, pool.get(), config, requestId, watchdog).start();
+      new Exchange(vertx, client, response, request, pool.get(), config, requestId, watchdog, attempts).start();
       return;
     }
     Future<BackendPool> loading = loader.load(request.model())
@@ -85,7 +87,8 @@ public final class Proxy {
             java.util.Map.of("Retry-After", "5")));
         return;
       }
-      new Exchange(vertx, client, response, request, loaded.result(), config, requestId, watchdog).start();
+      new Exchange(vertx, client, response, request, loaded.result(), config, requestId, watchdog, attempts)
+          .start();
     });
   }
 }
