@@ -77,6 +77,17 @@ class ProxiedBodyReadingTest {
   }
 
   @Test
+  void expectContinueOnHttp10IsRefusedWith417() throws Exception {
+    byte[] head = new String(head("/v1/chat/completions", "Content-Length: 10", "Expect: 100-continue"),
+        StandardCharsets.UTF_8).replace(" HTTP/1.1\r\n", " HTTP/1.0\r\n").getBytes(StandardCharsets.UTF_8);
+
+    String response = answerToHead(head);
+
+    assertTrue(response.matches("(?s)HTTP/1\\.[01] 417 .*"), response);
+    assertTrue(response.contains("\"code\":\"expectation_failed\""), response);
+  }
+
+  @Test
   void aPostWithNeitherLengthNorChunksHasAnEmptyBody() throws Exception {
     String response = answerToHead(head("/v1/chat/completions"));
 
