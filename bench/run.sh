@@ -32,15 +32,18 @@ free_ports() { python3 -c 'import socket,sys
 socks=[socket.socket() for _ in range(int(sys.argv[1]))]
 for s in socks: s.bind(("127.0.0.1",0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"; }
-wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
+wait_port() { for _ in $(seq 1 1200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
 
 read -r mock_port nginx_port magi_port base_port <<<"$(free_ports 4)"
 # The harness's heaps: small for the rate scenarios (a 2 GB young generation made the direct baseline
-# slower); for the holds, fixed and large enough that neither the mock nor LoadGen grows its heap or
-# collects in full while streams are held, which put 100-300 ms stalls into direct's own tail.
-# LoadGen asks the mock and itself to collect after each warmup.
+# slower). For the holds, LoadGen asks the mock and itself to collect after each warmup, and both get
+# a young generation so large that they do not collect at all while streams are held: a measured
+# round allocates about 300 MB in the mock. With a 1 GB heap the mock's young collections, which copy
+# the state of thousands of open connections, paused it for 170-390 ms once a round (seen with
+# -Xlog:gc), and that pause, landing in one target's ramp or another's, was most of every target's
+# time-to-first-event tail (direct's p99 ranged from 14 to 356 ms between rounds of one run).
 case "$scenario" in
-  hold-*) mock_heap="-Xms1g -Xmx1g"; gen_heap="-Xms2g -Xmx2g" ;;
+  hold-*) mock_heap="-Xms3g -Xmx3g -Xmn2g -XX:+AlwaysPreTouch"; gen_heap="-Xms3g -Xmx3g -Xmn2g -XX:+AlwaysPreTouch" ;;
   *)      mock_heap="-Xmx512m";      gen_heap="-Xmx2g" ;;
 esac
 # shellcheck disable=SC2086 # the heap options are words on purpose
