@@ -469,9 +469,7 @@ final class Exchange extends Watchdog.Watched {
    */
   @Override
   void tick(long now) {
-    if (finished) {
-      return;
-    }
+    // A finished exchange has left the watchdog (markFinished() unwatches it).
     MagiConfig.Timeouts timeouts = config.timeouts();
     boolean flowing = translator != null && translator.sawEvent();
     if (!flowing) {
