@@ -51,6 +51,7 @@ public final class FakeLlamaServer extends FakeServer {
   private final List<CompletableFuture<Void>> resetWaiters = new CopyOnWriteArrayList<>();
   private final Deque<Runnable> deferred = new ArrayDeque<>();
   private volatile boolean loading;
+  private final io.vertx.core.Promise<Void> answeredHealthy = io.vertx.core.Promise.promise();
   private volatile int failStreamAfterTokens = -1;
   private volatile int errorEventAfterTokens = -1;
   private volatile boolean dropNextStreamAfterHeaders;
@@ -70,6 +71,14 @@ public final class FakeLlamaServer extends FakeServer {
   public static Future<FakeLlamaServer> start(Vertx vertx, Options options) {
     FakeLlamaServer fake = new FakeLlamaServer(vertx, options);
     return fake.listen(options.port).map(listening -> fake);
+  }
+
+  /**
+   * Completes when {@code /health} first answers 200: a supervisor polling it has then seen the
+   * server ready. Completed on the server's context.
+   */
+  public Future<Void> answeredHealthy() {
+    return answeredHealthy.future();
   }
 
   /** Makes every route answer 503 "Loading model" (true) or serve normally (false). */
@@ -141,7 +150,10 @@ public final class FakeLlamaServer extends FakeServer {
     }
     String method = request.method().name();
     switch (method + " " + path) {
-      case "GET /health", "GET /v1/health" -> ok(request, "{\"status\":\"ok\"}");
+      case "GET /health", "GET /v1/health" -> {
+        ok(request, "{\"status\":\"ok\"}");
+        answeredHealthy.tryComplete();
+      }
       case "GET /models", "GET /v1/models" -> ok(request, modelsBody());
       case "GET /props" -> props(request);
       case "GET /slots" -> slots(request);

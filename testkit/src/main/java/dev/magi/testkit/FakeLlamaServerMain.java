@@ -16,7 +16,10 @@ import java.util.Map;
  * <ul>
  *   <li>{@code load_ms=N}: loading takes N ms (default 100)</li>
  *   <li>{@code exit_during_load=N}: exits with code N halfway through loading</li>
- *   <li>{@code crash_after_ms=N}: exits with code 1 N ms after becoming ready</li>
+ *   <li>{@code crash_after_ms=N}: exits with code 1 N ms after it first answered {@code /health} with
+ *       200, that is after its supervisor saw it ready (counting from the end of loading instead
+ *       raced the supervisor's polling on a busy machine: the crash could come before the 200 was
+ *       seen, and count as an exit during load)</li>
  *   <li>{@code ignore_sigterm}: SIGTERM does nothing; only SIGKILL ends it</li>
  *   <li>{@code token_ms=N}: time per generated token</li>
  * </ul>
@@ -76,11 +79,12 @@ public final class FakeLlamaServerMain {
         System.out.println("main: server is listening on http://" + host + ":" + port + " - starting the main loop");
         System.out.flush();
         if (behaviour.containsKey("crash_after_ms")) {
-          vertx.setTimer(Math.max(1, Long.parseLong(behaviour.get("crash_after_ms"))), t -> {
+          long crashMillis = Math.max(1, Long.parseLong(behaviour.get("crash_after_ms")));
+          server.answeredHealthy().onComplete(healthy -> vertx.setTimer(crashMillis, t -> {
             System.out.println("GGML_ASSERT failed: fake crash");
             System.out.flush();
             Runtime.getRuntime().halt(1);
-          });
+          }));
         }
       });
     });
