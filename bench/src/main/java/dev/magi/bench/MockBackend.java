@@ -1,5 +1,6 @@
 package dev.magi.bench;
 
+import dev.magi.gateway.DescriptorTable;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
@@ -35,6 +36,8 @@ public final class MockBackend {
 
   public static void main(String[] args) {
     int port = Integer.parseInt(args[0]);
+    // As in LoadGen: so that the mock's first round does not pause at each doubling of its table.
+    DescriptorTable.reserve(DescriptorTable.DEFAULT_RESERVE);
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
     vertx.createHttpServer(new HttpServerOptions().setPort(port).setHost("127.0.0.1").setTcpNoDelay(true)
             .setAcceptBacklog(20_000))

@@ -54,6 +54,8 @@ public final class Main {
       err.println("magi: invalid configuration: " + e.getMessage());
       return 2;
     }
+    // Before any event loop runs: growing the table later pauses whichever loop accepts (see the class).
+    DescriptorTable.reserve(DescriptorTable.DEFAULT_RESERVE);
     Vertx vertx = Vertx.vertx(Gateway.vertxOptions());
     Gateway gateway;
     try {
