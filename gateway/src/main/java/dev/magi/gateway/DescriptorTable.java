@@ -37,8 +37,9 @@ public final class DescriptorTable {
 
   /**
    * Grows the table to hold at least {@code wanted} descriptors (a power of two), or as many as the
-   * process's limit on open files allows if that is fewer. Does nothing where there is no such table to grow (not Linux).
-   * Best effort: a failure to open stops the growth where it is and is not reported.
+   * process's limit on open files allows if that is fewer. Does nothing where there is no such table
+   * to grow (not Linux). Best effort: a failure to open stops the growth where it is and is not
+   * reported.
    *
    * @return how many descriptors were opened (and closed again) to grow it
    */
@@ -68,19 +69,5 @@ public final class DescriptorTable {
       }
     }
     return opened.size();
-  }
-
-  /** The size of this process's descriptor table ({@code FDSize} in /proc/self/status), or -1 if unknown. */
-  public static int size() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("FDSize:")) {
-          return Integer.parseInt(line.substring("FDSize:".length()).trim());
-        }
-      }
-    } catch (IOException | NumberFormatException e) {
-      return -1;
-    }
-    return -1;
   }
 }

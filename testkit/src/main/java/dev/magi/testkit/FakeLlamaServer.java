@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
@@ -51,7 +52,7 @@ public final class FakeLlamaServer extends FakeServer {
   private final List<CompletableFuture<Void>> resetWaiters = new CopyOnWriteArrayList<>();
   private final Deque<Runnable> deferred = new ArrayDeque<>();
   private volatile boolean loading;
-  private final io.vertx.core.Promise<Void> answeredHealthy = io.vertx.core.Promise.promise();
+  private final Promise<Void> answeredHealthy = Promise.promise();
   private volatile int failStreamAfterTokens = -1;
   private volatile int errorEventAfterTokens = -1;
   private volatile boolean dropNextStreamAfterHeaders;
