@@ -17,6 +17,7 @@ import dev.magi.router.BackendDirectory;
 import dev.magi.router.BackendPool;
 import dev.magi.router.RouteTable;
 import io.vertx.core.AbstractVerticle;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -31,6 +32,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -59,16 +61,40 @@ final class ApiVerticle extends AbstractVerticle {
   private final Retrieval retrieval;
   private final AccessLog.Sampler accessLog;
   private final IdleCollector.Arrivals arrivals;
+  private final Shared shared;
   private Proxy proxy;
   private UpstreamClient upstream;
   private HttpServer server;
+  private ClientConnections connections;
+
+  /**
+   * What every event loop's verticle shares.
+   *
+   * @param accessLog the access log
+   * @param arrivals requests begun, for the idle collector
+   * @param connections client connections open, against {@code server.max_connections}
+   * @param draining set once the gateway has begun to stop: {@code /readyz} answers 503
+   */
+  record Shared(AccessLog accessLog, IdleCollector.Arrivals arrivals, ClientConnections.Count connections,
+      java.util.concurrent.atomic.AtomicBoolean draining) {
+  }
+
+  /**
+   * What a drain of one verticle ended with.
+   *
+   * @param inFlight requests in flight when the drain began
+   * @param cut of those and any begun since, how many were cut at the deadline
+   */
+  record Drained(int inFlight, int cut) {
+  }
 
   /** @param port the port to listen on; -1 shares one random port among all instances */
   ApiVerticle(MagiConfig config, int port, BackendDirectory directory, RequestParser parser, AdminApi admin,
-      Retrieval retrieval, AccessLog accessLog, IdleCollector.Arrivals arrivals) {
+      Retrieval retrieval, Shared shared) {
     this.config = config;
-    this.arrivals = arrivals;
-    this.accessLog = accessLog.sampler();
+    this.shared = shared;
+    this.arrivals = shared.arrivals();
+    this.accessLog = shared.accessLog().sampler();
     this.admin = admin;
     this.retrieval = retrieval;
     this.port = port;
@@ -103,6 +129,10 @@ final class ApiVerticle extends AbstractVerticle {
         .setPort(port)
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
+        // HTTP/1.1 only. With cleartext HTTP/2 on, Vert.x holds each new connection until its first
+        // bytes tell the two apart, and reports it to no handler before that: a client that connects
+        // and sends nothing would escape the header deadline and the cap on connections.
+        .setHttp2ClearTextEnabled(false)
         // No WebSockets are served; without these Vert.x adds an extension handler to every connection.
         .setPerFrameWebSocketCompressionSupported(false)
         .setPerMessageWebSocketCompressionSupported(false)
@@ -111,7 +141,11 @@ final class ApiVerticle extends AbstractVerticle {
         // connection would otherwise hold for its whole life (vertx-core 5.0 VertxConnection).
         .setStrictThreadMode(true);
     Router router = routes();
+    MagiConfig.Server settings = config.server();
+    connections = new ClientConnections(vertx, new ClientConnections.Limits(settings.headerTimeout(),
+        settings.bodyTimeout(), settings.idleTimeout(), settings.maxConnections()), shared.connections());
     vertx.createHttpServer(serverOptions)
+        .connectionHandler(connections::accepted)
         .requestHandler(request -> dispatch(router, request))
         .listen()
         .<Void>map(listening -> {
@@ -123,9 +157,48 @@ final class ApiVerticle extends AbstractVerticle {
 
   @Override
   public void stop() {
+    if (connections != null) {
+      connections.stop();
+    }
     if (upstream != null) {
       upstream.close();
     }
+  }
+
+  /**
+   * Stops taking connections and lets the requests in flight run to their end; at {@code deadline}
+   * (or when {@code hurry} completes, if sooner) what is still open is cut: a stream gets one
+   * {@code server_shutting_down} error event and a clean end, a request not answered yet a 503. Runs on
+   * this verticle's event loop; any thread may call it.
+   *
+   * @return when every connection of this verticle is closed, with what was drained and cut
+   */
+  Future<Drained> drain(Duration deadline, Future<Void> hurry) {
+    Promise<Drained> result = Promise.promise();
+    context.runOnContext(begin -> {
+      int inFlight = connections.inFlight();
+      int[] cut = {0};
+      boolean[] done = {false};
+      Handler<Void> cutNow = ignored -> {
+        if (done[0]) {
+          return;
+        }
+        done[0] = true;
+        ApiException shuttingDown = new ApiException(503, "server_error", null, "server_shutting_down",
+            "The gateway is shutting down; retry the request.", Map.of("Retry-After", "1"));
+        cut[0] = proxy.cut(shuttingDown) + connections.cutInFlight(shuttingDown);
+      };
+      long timer = vertx.setTimer(Math.max(1, deadline.toMillis()), id -> cutNow.handle(null));
+      hurry.onComplete(hurried -> context.runOnContext(cutNow));
+      // The grace Vert.x allows beyond the deadline covers writing what the cut sends.
+      server.shutdown(deadline.toMillis() + 2_000, TimeUnit.MILLISECONDS).onComplete(closed -> {
+        vertx.cancelTimer(timer);
+        done[0] = true;
+        // The last connection may close inside the cut itself: count once the cut has returned.
+        context.runOnContext(counted -> result.complete(new Drained(inFlight, cut[0])));
+      });
+    });
+    return result.future();
   }
 
   /** The port actually listened on. */
@@ -140,6 +213,7 @@ final class ApiVerticle extends AbstractVerticle {
    * those paths included, goes to the router, whose routes for them serve a request the same way.
    */
   private void dispatch(Router router, HttpServerRequest request) {
+    connections.began(request);
     Operation operation = request.method() == HttpMethod.POST ? PROXIED.get(request.path()) : null;
     if (operation == null) {
       router.handle(request);
@@ -313,13 +387,17 @@ final class ApiVerticle extends AbstractVerticle {
     RouteTable routes = directory.routes();
     long healthy = routes.pools().stream().filter(BackendPool::hasHealthyBackend).count();
     ObjectNode status = Json.object();
-    boolean ready = healthy > 0;
+    boolean draining = shared.draining().get();
+    boolean ready = healthy > 0 && !draining;
     status.put("status", ready ? "ready" : "not_ready");
     status.putObject("models").put("total", routes.pools().size()).put("healthy", healthy);
     // Retrieval is reported on its own: a database that is away does not make the gateway unready.
     status.putObject("retrieval").put("store", retrieval.service().persistent() ? "postgresql" : "memory")
         .put("available", retrieval.available());
-    if (!ready) {
+    if (draining) {
+      status.set("error", new ApiException(503, "server_error", null, "server_shutting_down",
+          "The gateway is shutting down.").toJson().get("error"));
+    } else if (!ready) {
       status.set("error", new ApiException(503, "server_error", null, "not_ready",
           routes.pools().isEmpty() ? "No backend is configured." : "No backend has passed its health check yet.")
           .toJson().get("error"));

@@ -33,9 +33,14 @@ public final class Gateway {
   private final int port;
   private final Runnable stopIdleCollector;
 
+  private final List<ApiVerticle> verticles;
+  private final ApiVerticle.Shared shared;
+
   private Gateway(Vertx vertx, BackendDirectory directory, LocalModels models, List<String> deployments, int port,
-      Runnable stopIdleCollector) {
+      Runnable stopIdleCollector, List<ApiVerticle> verticles, ApiVerticle.Shared shared) {
     this.vertx = vertx;
+    this.verticles = List.copyOf(verticles);
+    this.shared = shared;
     this.stopIdleCollector = stopIdleCollector;
     this.directory = directory;
     this.models = models;
@@ -71,9 +76,13 @@ public final class Gateway {
     List<String> deployments = new ArrayList<>();
     // Port 0 means "any free port": Vert.x shares one random port among instances that listen on -1.
     int port = config.server().port() == 0 ? -1 : config.server().port();
-    AccessLog accessLog = new AccessLog(config.server().accessLogEvery());
     IdleCollector.Arrivals arrivals = new IdleCollector.Arrivals();
-    ApiVerticle first = new ApiVerticle(config, port, directory, parser, admin, retrieval, accessLog, arrivals);
+    ApiVerticle.Shared shared = new ApiVerticle.Shared(new AccessLog(config.server().accessLogEvery()), arrivals,
+        new ClientConnections.Count(config.server().maxConnections()),
+        new java.util.concurrent.atomic.AtomicBoolean());
+    List<ApiVerticle> verticles = new ArrayList<>();
+    ApiVerticle first = new ApiVerticle(config, port, directory, parser, admin, retrieval, shared);
+    verticles.add(first);
     return models.start(vertx)
         .compose(scanned -> vertx.deployVerticle(new ControlVerticle(config, directory)))
         .compose(id -> {
@@ -84,8 +93,9 @@ public final class Gateway {
           deployments.add(id);
           List<Future<String>> more = new ArrayList<>();
           for (int i = 1; i < config.server().eventLoops(); i++) {
-            more.add(vertx.deployVerticle(new ApiVerticle(config, port, directory, parser, admin, retrieval,
-                accessLog, arrivals)));
+            ApiVerticle verticle = new ApiVerticle(config, port, directory, parser, admin, retrieval, shared);
+            verticles.add(verticle);
+            more.add(vertx.deployVerticle(verticle));
           }
           return Future.all(more).map(all -> {
             more.forEach(f -> deployments.add(f.result()));
@@ -93,7 +103,8 @@ public final class Gateway {
             retrieval.start(vertx, first.actualPort());
             Runnable stopIdleCollector = IdleCollector.start(arrivals, () -> directory.routes().busy(),
                 config.server().idleGcAfter());
-            return new Gateway(vertx, directory, models, deployments, first.actualPort(), stopIdleCollector);
+            return new Gateway(vertx, directory, models, deployments, first.actualPort(), stopIdleCollector,
+                verticles, shared);
           });
         });
   }
@@ -130,6 +141,51 @@ public final class Gateway {
   /** Local models: the catalogue and the fleet of llama-server processes. */
   LocalModels models() {
     return models;
+  }
+
+  /**
+   * What a drain ended with, over every event loop.
+   *
+   * @param inFlight requests in flight when the drain began
+   * @param cut requests cut at the deadline (the rest ran to their end)
+   */
+  public record Drained(int inFlight, int cut) {
+
+    /** Requests that ran to their end. */
+    public int finished() {
+      return Math.max(0, inFlight - cut);
+    }
+  }
+
+  /**
+   * The first step of a graceful stop: {@code /readyz} turns 503 at once, the listener stops taking
+   * connections, and requests in flight run to their end for up to {@code deadline}; then what is
+   * still open is cut (a stream gets a {@code server_shutting_down} error event and a clean end, a
+   * request not yet answered a 503). Completing {@code hurry} cuts at once. Model servers are left
+   * running: {@link #stop()} stops them.
+   *
+   * @return when every client connection is closed
+   */
+  public Future<Drained> drain(java.time.Duration deadline, Future<Void> hurry) {
+    shared.draining().set(true);
+    List<Future<ApiVerticle.Drained>> each = new ArrayList<>();
+    verticles.forEach(verticle -> each.add(verticle.drain(deadline, hurry)));
+    return Future.join(each).map(all -> {
+      int inFlight = 0;
+      int cut = 0;
+      for (Future<ApiVerticle.Drained> one : each) {
+        if (one.succeeded()) {
+          inFlight += one.result().inFlight();
+          cut += one.result().cut();
+        }
+      }
+      return new Drained(inFlight, cut);
+    });
+  }
+
+  /** Client connections open now, over every event loop. */
+  public int openConnections() {
+    return shared.connections().open();
   }
 
   /**

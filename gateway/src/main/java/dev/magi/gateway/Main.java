@@ -71,18 +71,19 @@ public final class Main {
       return 1;
     }
     Gateway running = gateway;
+    GracefulStop graceful = new GracefulStop(running, vertx, config.server().drainTimeout(),
+        config.models().drainTimeout().plusSeconds(10), () -> System.exit(0));
+    graceful.install();
+    // Any other way out (SIGHUP, System.exit elsewhere): model servers stop, without the drain.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (graceful.started()) {
+        return;
+      }
       try {
-        // Model servers drain and stop first; whatever is left is killed by the launcher.
         running.stop().toCompletionStage().toCompletableFuture().get(config.models().drainTimeout().toSeconds() + 10,
             TimeUnit.SECONDS);
       } catch (Exception ignored) {
         running.models().close();
-      }
-      try {
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      } catch (Exception ignored) {
-        // The JVM is going away; nothing more to do.
       }
     }, "magi-shutdown"));
     out.println("Magi listening on http://" + config.server().host() + ":" + gateway.port() + " ("

@@ -97,7 +97,8 @@ public final class ConfigLoader {
             "router", "profiles", "retrieval");
 
     ConfigReader server = top.child("server").allowOnly("host", "port", "event_loops", "access_log_every",
-        "idle_gc_after");
+        "idle_gc_after", "header_timeout", "body_timeout", "idle_timeout", "max_connections", "drain_timeout",
+        "cors_origins");
     String host = env.getOrDefault("MAGI_HOST", server.string("host", "127.0.0.1")).trim();
     int port = env.containsKey("MAGI_PORT")
         ? parseEnvInt("MAGI_PORT", env.get("MAGI_PORT"), 0, 65535)
@@ -108,6 +109,17 @@ public final class ConfigLoader {
     Duration idleGcAfter = server.duration("idle_gc_after", Duration.ofSeconds(10), Duration.ZERO, Duration.ofDays(1));
     if (host.isEmpty()) {
       throw new ConfigException("server.host", "must not be empty");
+    }
+    Duration hour = Duration.ofHours(1);
+    Duration headerTimeout = server.duration("header_timeout", Duration.ofSeconds(10), Duration.ofMillis(100), hour);
+    Duration bodyTimeout = server.duration("body_timeout", Duration.ofSeconds(30), Duration.ofMillis(100), hour);
+    Duration idleTimeout = server.duration("idle_timeout", Duration.ofSeconds(75), Duration.ofMillis(100), hour);
+    int maxConnections = server.integer("max_connections",
+        MagiConfig.Server.derivedMaxConnections(openFileLimit()), 1, 10_000_000);
+    Duration drainTimeout = server.duration("drain_timeout", Duration.ofSeconds(30), Duration.ZERO, hour);
+    List<String> corsOrigins = server.strings("cors_origins");
+    for (int i = 0; i < corsOrigins.size(); i++) {
+      checkOrigin(server.at("cors_origins") + "[" + i + "]", corsOrigins.get(i));
     }
 
     ConfigReader auth = top.child("auth").allowOnly("api_keys");
@@ -161,7 +173,8 @@ public final class ConfigLoader {
         router.duration("queue_wait", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)), policy, policies);
     ConfigReader admin = top.child("admin").allowOnly("token");
     String token = env.getOrDefault("MAGI_ADMIN_TOKEN", admin.string("token", ""));
-    return new MagiConfig(new MagiConfig.Server(host, port, eventLoops, accessLogEvery, idleGcAfter), apiKeys,
+    return new MagiConfig(new MagiConfig.Server(host, port, eventLoops, accessLogEvery, idleGcAfter, headerTimeout,
+        bodyTimeout, idleTimeout, maxConnections, drainTimeout, corsOrigins), apiKeys,
         limitValues, timeoutValues, healthValues, refresh, backends, models(top.child("models"), env),
         token.isBlank() ? Optional.empty() : Optional.of(token.trim()), routing, profiles(top.child("profiles")),
         Optional.ofNullable(env.get("MAGI_PROFILE")).map(String::trim).filter(p -> !p.isEmpty()),
@@ -332,6 +345,33 @@ public final class ConfigLoader {
     if (name.length() > 256 || !name.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
       throw new ConfigException(path, "must be 1-256 printable ASCII characters without spaces, got '" + name + "'");
     }
+  }
+
+  /** This process's limit on open files, or 1024 where it cannot be read. */
+  static long openFileLimit() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+      return unix.getMaxFileDescriptorCount();
+    }
+    return 1024;
+  }
+
+  /** An origin is {@code *} or {@code scheme://host[:port]}, with nothing after it. */
+  static void checkOrigin(String path, String origin) {
+    if (origin.equals("*")) {
+      return;
+    }
+    try {
+      java.net.URI uri = new java.net.URI(origin);
+      boolean bare = (uri.getPath() == null || uri.getPath().isEmpty()) && uri.getQuery() == null
+          && uri.getFragment() == null && uri.getUserInfo() == null;
+      if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null && bare) {
+        return;
+      }
+    } catch (java.net.URISyntaxException e) {
+      // reported below
+    }
+    throw new ConfigException(path, "must be * or an origin such as https://app.example.com, got '" + origin + "'");
   }
 
   private static int parseEnvInt(String name, String value, int min, int max) {

@@ -60,8 +60,33 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    * @param idleGcAfter after this long with no request, the heap is collected if its old generation
    *     grew by 32 MB since the last collection (see {@code IdleCollector}); zero turns it off;
    *     default 10 s
+   * @param headerTimeout from accepting a connection to its first request's complete headers, default 10 s
+   * @param bodyTimeout longest silence while a request body arrives (408 after it), default 30 s
+   * @param idleTimeout longest a keep-alive connection waits for its next request, default 75 s; a
+   *     request in progress (a long stream) is never idle
+   * @param maxConnections most client connections open at once; further ones are closed at once.
+   *     Default: derived from the open-file limit ({@link #derivedMaxConnections(long)})
+   * @param drainTimeout on SIGTERM, how long requests in flight may run to their end before they are cut
+   * @param corsOrigins origins a browser app may call {@code /v1/} from ({@code *} for any); empty: none
    */
-  public record Server(String host, int port, int eventLoops, int accessLogEvery, Duration idleGcAfter) {
+  public record Server(String host, int port, int eventLoops, int accessLogEvery, Duration idleGcAfter,
+      Duration headerTimeout, Duration bodyTimeout, Duration idleTimeout, int maxConnections, Duration drainTimeout,
+      List<String> corsOrigins) {
+
+    /** Copies the list. */
+    public Server {
+      corsOrigins = List.copyOf(corsOrigins);
+    }
+
+    /**
+     * The default cap on client connections for a process allowed {@code openFileLimit} descriptors:
+     * four fifths of them (a fifth, at least 256, is left for backend connections, model servers'
+     * pipes, logs and the JVM's own files), and at least 64.
+     */
+    public static int derivedMaxConnections(long openFileLimit) {
+      long headroom = Math.max(256, openFileLimit / 5);
+      return (int) Math.max(64, Math.min(Integer.MAX_VALUE, openFileLimit - headroom));
+    }
   }
 
   /**

@@ -104,6 +104,8 @@ final class Exchange extends Watchdog.Watched {
   void start() {
     pool.retries().requestStarted();
     response.closeHandler(ignored -> clientLeft());
+    // Watched from the start, streams and not: a stopping gateway finds every exchange in the watchdog.
+    watchdog.watch(this);
     attempt(null);
   }
 
@@ -194,12 +196,7 @@ final class Exchange extends Watchdog.Watched {
     backend.endpoint().apiKey().ifPresent(key -> headers.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + key));
     sentAtNanos = System.nanoTime();
     firstEventRecorded = false;
-    long idleTimeoutMillis = 0;
-    if (streaming) {
-      watchdog.watch(this);
-    } else {
-      idleTimeoutMillis = config.timeouts().nonStreaming().toMillis();
-    }
+    long idleTimeoutMillis = streaming ? 0 : config.timeouts().nonStreaming().toMillis();
     Endpoint endpoint = backend.endpoint();
     UpstreamCall call = client.post(new UpstreamClient.Origin(endpoint.host(), endpoint.port(), endpoint.ssl()),
         outgoing.path(), headers, outgoing.body(), idleTimeoutMillis);
@@ -469,7 +466,11 @@ final class Exchange extends Watchdog.Watched {
    */
   @Override
   void tick(long now) {
-    // A finished exchange has left the watchdog (markFinished() unwatches it).
+    // A finished exchange has left the watchdog (markFinished() unwatches it). A non-streamed answer's
+    // deadline is the upstream call's own; a stream's start once it has been sent.
+    if (!streaming || upstream == null) {
+      return;
+    }
     MagiConfig.Timeouts timeouts = config.timeouts();
     boolean flowing = translator != null && translator.sawEvent();
     if (!flowing) {
@@ -521,6 +522,30 @@ final class Exchange extends Watchdog.Watched {
       upstream.handler(null).exceptionHandler(null).endHandler(null);
       upstream.reset();
     }
+  }
+
+  @Override
+  boolean cut(ApiException error) {
+    if (finished) {
+      return false;
+    }
+    // Decided first: resetting the upstream call fails its pending answer at once, and that failure
+    // must find the exchange over.
+    if (committed && !streaming) {
+      // A body half relayed cannot carry an error: dropping the connection tells the client it is cut.
+      markFinished();
+      response.reset();
+    } else {
+      fail(error);
+    }
+    if (ticket != null) {
+      ticket.cancel();
+    }
+    resetUpstream();
+    if (lease != null) {
+      lease.release();
+    }
+    return true;
   }
 
   private void clientLeft() {

@@ -60,6 +60,17 @@ public final class Proxy {
   }
 
   /**
+   * Ends every exchange of this event loop at once, for a gateway that stops: a stream gets
+   * {@code error} as its last event and a clean end, a request not answered yet gets {@code error}, a
+   * non-streamed body being relayed is cut (its connection reset). Call it on this proxy's event loop.
+   *
+   * @return how many exchanges were ended
+   */
+  public int cut(ApiException error) {
+    return watchdog.cutAll(error);
+  }
+
+  /**
    * Resolves the request's model and starts the exchange that answers it on {@code response}. A model
    * that can be loaded on demand is loaded first; the request waits for it (a client that leaves
    * meanwhile is simply not answered).

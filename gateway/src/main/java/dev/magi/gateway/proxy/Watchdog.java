@@ -29,6 +29,15 @@ final class Watchdog {
     /** Checks the deadlines against {@code nowNanos}; acts on any that passed. */
     abstract void tick(long nowNanos);
 
+    /**
+     * Ends this item at once with {@code error}, for a gateway that stops.
+     *
+     * @return whether there was anything to end; false by default
+     */
+    boolean cut(dev.magi.gateway.api.ApiException error) {
+      return false;
+    }
+
     /** Whether this is being watched. */
     final boolean watched() {
       return owner != null;
@@ -93,6 +102,23 @@ final class Watchdog {
     item.owner = null;
     item.previous = null;
     item.next = null;
+  }
+
+  /**
+   * Cuts every watched item with {@code error} ({@link Watched#cut}).
+   *
+   * @return how many items had something to end
+   */
+  int cutAll(dev.magi.gateway.api.ApiException error) {
+    int count = 0;
+    for (Watched item = first; item != null; item = cursor) {
+      cursor = item.next;
+      if (item.cut(error)) {
+        count++;
+      }
+    }
+    cursor = null;
+    return count;
   }
 
   private void tick() {
