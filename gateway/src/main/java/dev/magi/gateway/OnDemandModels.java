@@ -109,10 +109,7 @@ final class OnDemandModels {
       return Optional.empty();
     }
     ProfileModel model = wanted.get();
-    LaunchSettings base = entry.get().launch();
-    ModelEntry launched = entry.get().withLaunch(new LaunchSettings(model.context().orElse(base.context()),
-        model.parallel().orElse(base.parallel()), model.gpuLayers().orElse(base.gpuLayers()),
-        model.args().orElse(base.args())));
+    ModelEntry launched = entry.get().withLaunch(dev.magi.profiles.Planner.launch(entry.get().launch(), model));
     used(name);
     List<Future<ServerInfo>> replicas = new ArrayList<>();
     for (int replica = 1; replica <= model.replicas(); replica++) {

@@ -8,9 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.magi.testkit.FakeLlamaExecutable;
 import dev.magi.testkit.FreePorts;
 import dev.magi.testkit.GgufWriter;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,17 +18,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Children must die with Magi, even when Magi's JVM is killed with SIGKILL and runs no shutdown hook. */
 class NoOrphansTest {
-
-  private static final Pattern LISTENING = Pattern.compile("Magi listening on (http://[0-9.]+:[0-9]+)");
 
   @TempDir
   Path dir;
@@ -45,35 +39,45 @@ class NoOrphansTest {
     }
   }
 
-  @Test
-  void sigkillingMagiLeavesNoChildBehind() throws Exception {
+  /** Starts Magi over two models whose servers run {@code llamaServer}; returns the servers' pids. */
+  private List<Long> startTwoServers(MagiProcess magi, String token) throws Exception {
+    String url = magi.url();
+    HttpClient http = HttpClient.newHttpClient();
+    for (String model : List.of("model-a", "model-b")) {
+      HttpResponse<String> started = http.send(HttpRequest.newBuilder(URI.create(url + "/api/models/" + model
+          + "/start")).header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody()).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, started.statusCode(), started.body());
+    }
+    JsonNode servers = new ObjectMapper().readTree(http.send(HttpRequest.newBuilder(URI.create(url
+        + "/api/models/servers")).header("Authorization", "Bearer " + token).build(),
+        HttpResponse.BodyHandlers.ofString()).body());
+    List<Long> children = new ArrayList<>();
+    servers.get("servers").forEach(server -> children.add(server.get("pid").asLong()));
+    assertEquals(2, children.size());
+    assertTrue(children.stream().allMatch(NoOrphansTest::running));
+    return children;
+  }
+
+  private Path config(Path llamaServer, String extra) throws IOException {
     GgufWriter.chatModel("a", 10).write(dir.resolve("models/model-a.gguf"));
     GgufWriter.chatModel("b", 10).write(dir.resolve("models/model-b.gguf"));
     int base = FreePorts.range(2);
-    Path config = Files.writeString(dir.resolve("magi.yaml"), "server:\n  port: 0\nmodels:\n  dir: "
+    return Files.writeString(dir.resolve("magi.yaml"), "server:\n  port: 0\nmodels:\n  dir: "
         + dir.resolve("models") + "\n  data: " + dir.resolve("data") + "\n  logs: " + dir.resolve("logs")
-        + "\n  llama_server: " + FakeLlamaExecutable.write(dir.resolve("bin")) + "\n  port_range_start: " + base
-        + "\n  port_range_end: " + (base + 9) + "\n");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process magi = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-        Main.class.getName(), "serve", "--config", config.toString()).redirectErrorStream(true).start();
-    List<Long> children = new ArrayList<>();
-    try {
-      String url = listeningUrl(magi);
-      HttpClient http = HttpClient.newHttpClient();
-      for (String model : List.of("model-a", "model-b")) {
-        HttpResponse<String> started = http.send(HttpRequest.newBuilder(URI.create(url + "/api/models/" + model
-            + "/start")).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, started.statusCode(), started.body());
-      }
-      JsonNode servers = new ObjectMapper().readTree(http.send(HttpRequest.newBuilder(URI.create(url
-          + "/api/models/servers")).build(), HttpResponse.BodyHandlers.ofString()).body());
-      servers.get("servers").forEach(server -> children.add(server.get("pid").asLong()));
-      assertEquals(2, children.size());
-      assertTrue(children.stream().allMatch(NoOrphansTest::running));
+        + "\n  llama_server: " + llamaServer + "\n  port_range_start: " + base
+        + "\n  port_range_end: " + (base + 9) + "\n" + extra);
+  }
 
-      magi.toHandle().destroyForcibly();
-      magi.waitFor(10, TimeUnit.SECONDS);
+  @Test
+  void sigkillingMagiLeavesNoChildBehindEvenOneThatIgnoresSigterm() throws Exception {
+    Path config = config(FakeLlamaExecutable.write(dir.resolve("bin"), "ignore_sigterm"), "");
+    List<Long> children = new ArrayList<>();
+    try (MagiProcess magi = MagiProcess.start(dir, Map.of("MAGI_ADMIN_TOKEN", "t0ken"), "serve", "--config",
+        config.toString())) {
+      children.addAll(startTwoServers(magi, "t0ken"));
+      magi.process.toHandle().destroyForcibly();
+      magi.process.waitFor(10, TimeUnit.SECONDS);
       long killedAt = System.nanoTime();
       while (children.stream().anyMatch(NoOrphansTest::running)) {
         assertTrue(System.nanoTime() - killedAt < TimeUnit.SECONDS.toNanos(2),
@@ -81,35 +85,63 @@ class NoOrphansTest {
         Thread.sleep(20);
       }
     } finally {
-      magi.destroyForcibly();
       children.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
     }
   }
 
-  /** Reads Magi's output until it says where it listens. */
-  private static String listeningUrl(Process magi) throws Exception {
-    CompletableFuture<String> url = new CompletableFuture<>();
-    StringBuilder output = new StringBuilder();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader lines = new BufferedReader(new InputStreamReader(magi.getInputStream(),
-          StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = lines.readLine()) != null) {
-          synchronized (output) {
-            output.append(line).append('\n');
-          }
-          Matcher m = LISTENING.matcher(line);
-          if (m.find()) {
-            url.complete(m.group(1));
-          }
+  @Test
+  void modelServersGetAnAllowListedEnvironmentWithoutMagisSecrets() throws Exception {
+    Path config = config(FakeLlamaExecutable.write(dir.resolve("bin")),
+        "  settings:\n    model-b:\n      env:\n        LLAMA_ARG_FLASH_ATTN: \"on\"\n        HF_TOKEN: hf-secret\n");
+    Map<String, String> env = Map.of("MAGI_ADMIN_TOKEN", "admin-secret", "MAGI_API_KEYS", "sk-secret",
+        "PGPASSWORD", "pg-secret", "MY_SERVICE_TOKEN", "svc-secret", "CUDA_VISIBLE_DEVICES", "0",
+        "GGML_CUDA_NO_PINNED", "1", "LANG", "C.UTF-8");
+    List<Long> children = new ArrayList<>();
+    try (MagiProcess magi = MagiProcess.start(dir, env, "serve", "--config", config.toString())) {
+      children.addAll(startTwoServers(magi, "admin-secret"));
+      for (int i = 0; i < 2; i++) {
+        Map<String, String> seen = environment(children.get(i));
+        assertTrue(seen.containsKey("MAGI_CHILD"), seen.toString());
+        assertEquals("0", seen.get("CUDA_VISIBLE_DEVICES"));
+        assertEquals("1", seen.get("GGML_CUDA_NO_PINNED"));
+        assertEquals("C.UTF-8", seen.get("LANG"));
+        assertTrue(seen.containsKey("PATH"));
+        for (String secret : List.of("MAGI_ADMIN_TOKEN", "MAGI_API_KEYS", "PGPASSWORD", "MY_SERVICE_TOKEN")) {
+          assertTrue(!seen.containsKey(secret), secret + " reached a model server: " + seen.keySet());
         }
-        url.completeExceptionally(new IllegalStateException("Magi exited:\n" + output));
-      } catch (IOException e) {
-        url.completeExceptionally(e);
+        java.util.Set<String> allowed = new java.util.HashSet<>(List.of("PATH", "HOME", "LANG", "TZ",
+            "LD_LIBRARY_PATH", "HF_HOME", "TMPDIR", "MAGI_CHILD", "LLAMA_ARG_FLASH_ATTN", "HF_TOKEN",
+            // set by /bin/sh itself: the fake llama-server is a shell script that execs a JVM
+            "PWD"));
+        for (String name : seen.keySet()) {
+          assertTrue(allowed.contains(name) || name.matches("(LC|CUDA|HIP|ROCR|GGML|LLAMA|OMP)_.*"),
+              name + " is not on the allow-list");
+        }
       }
-    }, "magi-output");
-    reader.setDaemon(true);
-    reader.start();
-    return url.get(60, TimeUnit.SECONDS);
+      // The fake's own launcher script is the child: model-b's configured variables are its own.
+      Map<String, String> b = environment(children.get(1));
+      Map<String, String> a = environment(children.get(0));
+      Map<String, String> withEnv = b.containsKey("HF_TOKEN") ? b : a;
+      Map<String, String> without = withEnv == b ? a : b;
+      assertEquals("on", withEnv.get("LLAMA_ARG_FLASH_ATTN"));
+      assertEquals("hf-secret", withEnv.get("HF_TOKEN"));
+      assertTrue(!without.containsKey("HF_TOKEN"), "one model's env is its own");
+    } finally {
+      children.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    }
   }
+
+  /** The environment of process {@code pid}, from {@code /proc}. */
+  private static Map<String, String> environment(long pid) throws IOException {
+    Map<String, String> env = new java.util.HashMap<>();
+    for (String entry : new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ")),
+        StandardCharsets.UTF_8).split("\0")) {
+      int eq = entry.indexOf('=');
+      if (eq > 0) {
+        env.put(entry.substring(0, eq), entry.substring(eq + 1));
+      }
+    }
+    return env;
+  }
+
 }

@@ -83,9 +83,9 @@ public final class Planner {
     return new Plan(profile.name(), start, List.copyOf(keep), stop, problems, estimates);
   }
 
-  /** The registry's launch settings with the profile's overrides on top. */
-  static LaunchSettings launch(LaunchSettings base, ProfileModel wanted) {
+  /** The registry's launch settings with the profile's overrides on top; the environment is the registry's. */
+  public static LaunchSettings launch(LaunchSettings base, ProfileModel wanted) {
     return new LaunchSettings(wanted.context().orElse(base.context()), wanted.parallel().orElse(base.parallel()),
-        wanted.gpuLayers().orElse(base.gpuLayers()), wanted.args().orElse(base.args()));
+        wanted.gpuLayers().orElse(base.gpuLayers()), wanted.args().orElse(base.args()), base.env());
   }
 }

@@ -24,9 +24,12 @@ import java.util.logging.Logger;
 /**
  * Starts real child processes so that none outlives Magi:
  * <ul>
- *   <li>On Linux, through {@code setpriv --pdeathsig SIGTERM} when it exists: the kernel sends the
- *       child SIGTERM when the thread that spawned it ends, even when the JVM is killed with SIGKILL.
- *       That signal follows the spawning <em>thread</em>, so every spawn runs on one long-lived thread.</li>
+ *   <li>On Linux, through {@code setpriv --pdeathsig SIGKILL} when it exists: the kernel kills the
+ *       child when the thread that spawned it ends, even when the JVM is killed with SIGKILL. SIGKILL,
+ *       not SIGTERM: a child that ignores or is slow to act on SIGTERM would otherwise outlive Magi and
+ *       hold its port; a Magi that stops normally has already stopped its children gracefully. The
+ *       signal follows the spawning <em>thread</em>, so every spawn runs on one long-lived thread.</li>
+ *   <li>The child's environment is {@link ChildEnvironment}'s: Magi's secrets stay home.</li>
  *   <li>Each child carries {@code MAGI_CHILD=<marker>} in its environment and its pid is kept in a pid
  *       file, so a later Magi can find and stop strays ({@link StrayReaper}).</li>
  *   <li>{@link #close()} (from the shutdown hook) terminates what is still running.</li>
@@ -85,7 +88,7 @@ public final class ProcessLauncher implements ChildLauncher, AutoCloseable {
   }
 
   @Override
-  public Future<Child> launch(List<String> command, Path logFile) {
+  public Future<Child> launch(List<String> command, java.util.Map<String, String> env, Path logFile) {
     Promise<Child> result = Promise.promise();
     String binary = command.get(0);
     if (findOnPath(binary).isEmpty()) {
@@ -95,10 +98,13 @@ public final class ProcessLauncher implements ChildLauncher, AutoCloseable {
     spawner.execute(() -> {
       try {
         List<String> full = new ArrayList<>();
-        setpriv.ifPresent(path -> full.addAll(List.of(path, "--pdeathsig", "SIGTERM", "--")));
+        setpriv.ifPresent(path -> full.addAll(List.of(path, "--pdeathsig", "SIGKILL", "--")));
         full.addAll(command);
         ProcessBuilder builder = new ProcessBuilder(full).redirectErrorStream(true);
-        builder.environment().put(MARKER_ENV, marker);
+        java.util.Map<String, String> childEnv = builder.environment();
+        childEnv.clear();
+        childEnv.putAll(ChildEnvironment.of(System.getenv(), env));
+        childEnv.put(MARKER_ENV, marker);
         Files.createDirectories(logFile.toAbsolutePath().getParent());
         Process process = builder.start();
         running.add(process);

@@ -196,7 +196,8 @@ public final class ServerFleet {
           }
           server.lease = lease;
           Path log = settings.logDir().resolve(safeFileName(server.id) + "-" + lease.port() + ".log");
-          return hop(launcher.launch(LlamaServerCommand.build(settings.binary(), entry, lease.port()), log))
+          return hop(launcher.launch(LlamaServerCommand.build(settings.binary(), entry, lease.port()),
+              entry.launch().env(), log))
               .compose(child -> {
                 if (server.generation != generation || server.state != ServerState.STARTING) {
                   // Stopped while the process was being spawned: it must not live on.

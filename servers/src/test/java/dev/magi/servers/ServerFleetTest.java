@@ -356,7 +356,7 @@ class ServerFleetTest {
     volatile ServerException failNext;
 
     @Override
-    public Future<Child> launch(List<String> command, Path logFile) {
+    public Future<Child> launch(List<String> command, java.util.Map<String, String> env, Path logFile) {
       if (failNext != null) {
         ServerException failure = failNext;
         failNext = null;

@@ -274,13 +274,14 @@ public final class ConfigLoader {
         default -> concurrent = parseEnvInt("MODEL_CONCURRENT_STARTS", concurrentEnv, 1, 64);
       }
     }
-    LaunchSettings defaults = launch(models.child("defaults").allowOnly("context", "parallel", "gpu_layers", "args"),
+    LaunchSettings defaults = launch(models.child("defaults").allowOnly("context", "parallel", "gpu_layers", "args",
+        "env"),
         LaunchSettings.DEFAULTS);
     Map<String, ModelSettings> settings = new java.util.LinkedHashMap<>();
     ConfigReader perFile = models.child("settings");
     for (String stem : perFile.keys()) {
       ConfigReader entry = perFile.child(stem);
-      entry.allowOnly("id", "aliases", "context", "parallel", "gpu_layers", "args");
+      entry.allowOnly("id", "aliases", "context", "parallel", "gpu_layers", "args", "env");
       Optional<String> id = Optional.ofNullable(entry.string("id", null)).map(String::trim).filter(v -> !v.isEmpty());
       id.ifPresent(v -> checkModelName(entry.at("id"), v));
       List<String> aliases = entry.strings("aliases");
@@ -295,12 +296,23 @@ public final class ConfigLoader {
         Path.of(models.string("logs", "logs")), data, defaults, settings);
   }
 
-  /** Launch settings from {@code context}, {@code parallel}, {@code gpu_layers} and {@code args}, else the fallback's. */
+  /**
+   * Launch settings from {@code context}, {@code parallel}, {@code gpu_layers}, {@code args} and
+   * {@code env}, else the fallback's ({@code env} adds to the fallback's variables).
+   */
   static LaunchSettings launch(ConfigReader entry, LaunchSettings fallback) {
     List<String> args = entry.has("args") ? entry.strings("args") : fallback.args();
+    Map<String, String> env = new java.util.TreeMap<>(fallback.env());
+    ConfigReader vars = entry.child("env");
+    for (String name : vars.keys()) {
+      if (!name.matches("[A-Za-z_][A-Za-z0-9_]{0,127}")) {
+        throw new ConfigException(vars.at(name), "is not an environment variable name");
+      }
+      env.put(name, vars.string(name, ""));
+    }
     return new LaunchSettings(entry.integer("context", fallback.context(), 16, 1 << 24),
         entry.integer("parallel", fallback.parallel(), 1, 256),
-        entry.integer("gpu_layers", fallback.gpuLayers(), -1, 100_000), args);
+        entry.integer("gpu_layers", fallback.gpuLayers(), -1, 100_000), args, env);
   }
 
   private static BackendSettings backend(ConfigReader entry) {
