@@ -14,8 +14,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The command line: {@code magi serve [--config PATH]}. Exit codes: 0 running (the process stays up),
- * 1 the gateway could not start, 2 invalid configuration or usage.
+ * The command line ({@link CommandLine}): {@code magi serve}, {@code magi version}, {@code magi --help}.
+ * Exit codes: 0 running (the process stays up) or done, 1 the gateway could not start, 2 invalid
+ * usage or configuration, or the data directory is another Magi's.
  */
 public final class Main {
 
@@ -32,28 +33,71 @@ public final class Main {
     }
   }
 
+  /** Held for the life of the process: the data directory is this Magi's. */
+  private static DataDirectoryLock dataLock;
+
   /**
    * Runs one command.
    *
-   * @return 0 when the gateway is up, otherwise the exit code
+   * @return 0 when the gateway is up (or the command is done), otherwise the exit code
    */
   static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
-    String command = args.isEmpty() ? "serve" : args.get(0);
-    if (command.equals("--help") || command.equals("help") || command.equals("-h")) {
-      out.println("usage: magi serve [--config PATH]");
-      return 0;
-    }
-    if (!command.equals("serve")) {
-      err.println("magi: unknown command '" + command + "' (usage: magi serve [--config PATH])");
+    CommandLine line;
+    try {
+      line = CommandLine.parse(args);
+    } catch (CommandLine.UsageException e) {
+      err.println("magi: " + e.getMessage() + " (see 'magi --help')");
       return 2;
     }
+    switch (line.command()) {
+      case "help" -> {
+        out.print(CommandLine.USAGE);
+        return 0;
+      }
+      case "version" -> {
+        out.println("magi " + CommandLine.version());
+        return 0;
+      }
+      default -> {
+        if (line.help()) {
+          out.print(CommandLine.SERVE_USAGE);
+          return 0;
+        }
+      }
+    }
+    line.logLevel().ifPresent(level -> {
+      java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+      root.setLevel(CommandLine.julLevel(level));
+      for (java.util.logging.Handler handler : root.getHandlers()) {
+        handler.setLevel(CommandLine.julLevel(level));
+      }
+    });
     MagiConfig config;
     try {
-      config = ConfigLoader.load(args.subList(1, args.size()), env);
+      config = ConfigLoader.load(List.of(), line.environment(env));
     } catch (ConfigException e) {
       err.println("magi: invalid configuration: " + e.getMessage());
       return 2;
     }
+    // Before anything else touches the data directory (the stray reaper, the active profile).
+    try {
+      dataLock = DataDirectoryLock.acquire(config.models().dataDir());
+    } catch (DataDirectoryLock.HeldException e) {
+      err.println("magi: " + e.getMessage());
+      return 2;
+    } catch (java.io.IOException e) {
+      err.println("magi: cannot use data directory " + config.models().dataDir() + ": " + e.getMessage());
+      return 1;
+    }
+    int code = serve(config, out, err);
+    if (code != 0) {
+      dataLock.close();
+      dataLock = null;
+    }
+    return code;
+  }
+
+  private static int serve(MagiConfig config, PrintStream out, PrintStream err) {
     // Before any event loop runs: growing the table later pauses whichever loop accepts (see the class).
     DescriptorTable.reserve(DescriptorTable.DEFAULT_RESERVE);
     Vertx vertx = Vertx.vertx(Gateway.vertxOptions());

@@ -36,7 +36,7 @@ class MainTest {
     int code = Main.run(List.of("frobnicate"), Map.of(), System.out, new PrintStream(err, true, StandardCharsets.UTF_8));
 
     assertEquals(2, code);
-    assertTrue(err.toString(StandardCharsets.UTF_8).contains("usage: magi serve"));
+    assertEquals("magi: unknown command 'frobnicate' (see 'magi --help')\n", err.toString(StandardCharsets.UTF_8));
   }
 
   @Test

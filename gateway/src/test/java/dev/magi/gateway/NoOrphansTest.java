@@ -131,6 +131,31 @@ class NoOrphansTest {
     }
   }
 
+  @Test
+  void aSecondMagiOnTheSameDataDirectoryExitsWithCode2AndTouchesNothing() throws Exception {
+    Path config = config(FakeLlamaExecutable.write(dir.resolve("bin")), "");
+    List<Long> children = new ArrayList<>();
+    try (MagiProcess first = MagiProcess.start(dir, Map.of("MAGI_ADMIN_TOKEN", "t"), "serve", "--config",
+        config.toString())) {
+      children.addAll(startTwoServers(first, "t"));
+      // Same configuration, another port: only the data directory is shared.
+      try (MagiProcess second = MagiProcess.start(dir, Map.of(), "serve", "--config", config.toString(),
+          "--port", "0")) {
+        assertEquals(2, second.awaitExit(60));
+        assertTrue(second.output().contains("is in use by another Magi (process " + first.process.pid() + ","),
+            second.output());
+        assertTrue(!second.output().contains("Magi listening"), second.output());
+      }
+      assertTrue(children.stream().allMatch(NoOrphansTest::running), "the first Magi's servers still run");
+      HttpResponse<String> servers = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(first.url()
+          + "/api/models/servers")).header("Authorization", "Bearer t").build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, servers.statusCode());
+      assertTrue(servers.body().contains("\"status\":\"ready\""), servers.body());
+    } finally {
+      children.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    }
+  }
+
   /** The environment of process {@code pid}, from {@code /proc}. */
   private static Map<String, String> environment(long pid) throws IOException {
     Map<String, String> env = new java.util.HashMap<>();
