@@ -392,8 +392,13 @@ final class ApiVerticle extends AbstractVerticle {
     status.put("status", ready ? "ready" : "not_ready");
     status.putObject("models").put("total", routes.pools().size()).put("healthy", healthy);
     // Retrieval is reported on its own: a database that is away does not make the gateway unready.
-    status.putObject("retrieval").put("store", retrieval.service().persistent() ? "postgresql" : "memory")
+    ObjectNode store = status.putObject("retrieval")
+        .put("store", retrieval.service().persistent() ? "postgresql" : "memory")
+        .put("persistent", retrieval.service().persistent())
         .put("available", retrieval.available());
+    if (!retrieval.service().persistent()) {
+      store.put("warning", Retrieval.IN_MEMORY_WARNING);
+    }
     if (draining) {
       status.set("error", new ApiException(503, "server_error", null, "server_shutting_down",
           "The gateway is shutting down.").toJson().get("error"));

@@ -77,6 +77,10 @@ class RetrievalApiTest {
       assertEquals("vector_store", info.get("object").asText());
       assertEquals(64, info.get("dimensions").asInt(), "learned from the embedding model");
       assertEquals("a", info.at("/metadata/team").asText());
+      assertEquals(store.equals("postgresql"), info.get("persistent").asBoolean(), "says whether it survives a restart");
+      JsonNode ready = json(magi.get("/readyz"));
+      assertEquals(store.equals("postgresql"), ready.at("/retrieval/persistent").asBoolean());
+      assertEquals(store.equals("memory"), ready.at("/retrieval/warning").asText().contains("lost when Magi stops"));
       ingest(magi, id);
 
       JsonNode page = json(magi.post("/v1/vector_stores/" + id + "/search",
@@ -160,6 +164,38 @@ class RetrievalApiTest {
         assertEquals(1.0, results.get(0).score(), 1e-5);
       } finally {
         client.close();
+      }
+    }
+  }
+
+  @Test
+  void uploadsArriveInAPrivateDirectoryUnderTheDataDirectory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer chat = chatServer(magi);
+      FakeLlamaServer embed = embedServer(magi);
+      magi.start("models:\n  data: " + dir.resolve("data") + "\n" + config(chat, embed));
+      java.nio.file.Path uploads = dir.resolve("data/uploads");
+      assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+          java.nio.file.Files.getPosixFilePermissions(uploads)));
+      String boundary = "b0undary";
+      String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n"
+          + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
+          + "Content-Type: text/plain\r\n\r\nhello\r\n--" + boundary + "--\r\n";
+      HttpResponse<String> uploaded = GatewayFixture.send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create(magi.url() + "/v1/files")).header("Content-Type", "multipart/form-data; boundary="
+          + boundary).POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build());
+      assertEquals(200, uploaded.statusCode(), uploaded.body());
+      // The upload is deleted once answered, asynchronously.
+      long until = System.nanoTime() + 10_000_000_000L;
+      while (true) {
+        try (java.util.stream.Stream<java.nio.file.Path> left = java.nio.file.Files.list(uploads)) {
+          if (left.count() == 0) {
+            break;
+          }
+        }
+        assertTrue(System.nanoTime() < until, "the upload was never deleted");
+        Thread.sleep(10);
       }
     }
   }

@@ -26,16 +26,19 @@ public final class FilesApi {
 
   private final RetrievalService service;
   private final MagiConfig.Retrieval config;
+  private final Path uploads;
 
-  public FilesApi(RetrievalService service, MagiConfig.Retrieval config) {
+  /** @param uploads where multipart uploads are written while they arrive (deleted when answered) */
+  public FilesApi(RetrievalService service, MagiConfig.Retrieval config, Path uploads) {
     this.service = service;
     this.config = config;
+    this.uploads = uploads;
   }
 
   /** Adds the routes under {@code /v1/files}. */
   public void routes(Router router) {
     BodyHandler multipart = BodyHandler.create(true)
-        .setUploadsDirectory(Path.of(System.getProperty("java.io.tmpdir"), "magi-uploads").toString())
+        .setUploadsDirectory(uploads.toString())
         .setDeleteUploadedFilesOnEnd(true)
         .setBodyLimit(config.maxDocumentBytes() + 64 * 1024);
     router.post("/v1/files").handler(multipart).handler(this::upload);

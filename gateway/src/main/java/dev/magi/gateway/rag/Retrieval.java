@@ -16,13 +16,39 @@ public final class Retrieval {
   private final AtomicInteger port = new AtomicInteger();
   private volatile boolean available = true;
 
+  /** What the gateway says about vector stores that live in memory: at startup, in {@code /readyz}. */
+  public static final String IN_MEMORY_WARNING = "Vector stores and files are kept in memory and are lost when "
+      + "Magi stops; set DATABASE_URL (retrieval.database_url) to a PostgreSQL with pgvector to keep them.";
+
+  /**
+   * Wires retrieval for {@code config}. Creates the uploads directory under the data directory,
+   * readable by this user only; call it before any event loop serves (it touches the file system).
+   *
+   * @throws IllegalStateException when the uploads directory cannot be made private
+   */
   public Retrieval(Vertx vertx, MagiConfig config) {
     LoopbackEmbedder embedder = new LoopbackEmbedder(vertx.createHttpClient(new HttpClientOptions()
         .setKeepAliveTimeout(3)), port::get, config.apiKeys().stream().findFirst());
     this.service = new RetrievalService(vertx, config.retrieval(), embedder, Clock.systemUTC());
     this.api = new VectorStoresApi(service, config.retrieval());
-    this.files = new FilesApi(service, config.retrieval());
+    this.files = new FilesApi(service, config.retrieval(), privateDirectory(config.models().dataDir().resolve(
+        "uploads")));
     this.chat = new ChatRetrieval(service);
+    if (!service.persistent()) {
+      java.util.logging.Logger.getLogger(Retrieval.class.getName()).warning(IN_MEMORY_WARNING);
+    }
+  }
+
+  /** {@code dir}, created if needed, with mode 0700 (uploads may be anyone's documents). */
+  static java.nio.file.Path privateDirectory(java.nio.file.Path dir) {
+    try {
+      java.nio.file.Files.createDirectories(dir);
+      java.nio.file.Files.setPosixFilePermissions(dir,
+          java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+      return dir;
+    } catch (java.io.IOException | UnsupportedOperationException e) {
+      throw new IllegalStateException("cannot make " + dir + " a private directory: " + e.getMessage(), e);
+    }
   }
 
   /** Tells the embedder where the gateway listens, and starts checking the store every 5 s. */

@@ -51,9 +51,9 @@ public final class VectorStoresApi {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.maxDocumentBytes() + (1 << 20));
     router.post("/v1/vector_stores").handler(body).handler(this::create);
     router.get("/v1/vector_stores").handler(ctx -> respond(ctx, service.list(),
-        stores -> Replies.page(stores, VectorStoresApi::storeJson, CollectionInfo::id)));
+        stores -> Replies.page(stores, this::storeJson, CollectionInfo::id)));
     router.get("/v1/vector_stores/:id").handler(ctx -> respond(ctx, service.get(ctx.pathParam("id")),
-        VectorStoresApi::storeJson));
+        this::storeJson));
     router.delete("/v1/vector_stores/:id").handler(ctx -> respond(ctx, service.delete(ctx.pathParam("id")), v -> {
       ObjectNode deleted = Json.object();
       deleted.put("id", ctx.pathParam("id")).put("object", "vector_store.deleted").put("deleted", true);
@@ -94,7 +94,7 @@ public final class VectorStoresApi {
               chunking[1])));
           return Future.all(attached).map(info);
         });
-    respond(ctx, created, VectorStoresApi::storeJson);
+    respond(ctx, created, this::storeJson);
   }
 
   private void documents(RoutingContext ctx) {
@@ -214,7 +214,11 @@ public final class VectorStoresApi {
     return page;
   }
 
-  static ObjectNode storeJson(CollectionInfo info) {
+  /**
+   * A vector store object as OpenAI shapes it, plus {@code persistent}: false when it lives in memory
+   * and is lost when Magi stops (no {@code DATABASE_URL}).
+   */
+  ObjectNode storeJson(CollectionInfo info) {
     ObjectNode store = Json.object();
     store.put("id", info.id());
     store.put("object", "vector_store");
@@ -230,6 +234,7 @@ public final class VectorStoresApi {
     store.set("metadata", Json.MAPPER.valueToTree(info.metadata()));
     store.put("embedding_model", info.embeddingModel());
     store.put("dimensions", info.dimensions());
+    store.put("persistent", service.persistent());
     return store;
   }
 
