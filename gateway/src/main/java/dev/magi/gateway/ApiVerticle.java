@@ -74,9 +74,10 @@ final class ApiVerticle extends AbstractVerticle {
    * @param arrivals requests begun, for the idle collector
    * @param connections client connections open, against {@code server.max_connections}
    * @param draining set once the gateway has begun to stop: {@code /readyz} answers 503
+   * @param origins which web pages may call the API from a browser
    */
   record Shared(AccessLog accessLog, IdleCollector.Arrivals arrivals, ClientConnections.Count connections,
-      java.util.concurrent.atomic.AtomicBoolean draining) {
+      java.util.concurrent.atomic.AtomicBoolean draining, WebOrigins origins) {
   }
 
   /**
@@ -214,7 +215,9 @@ final class ApiVerticle extends AbstractVerticle {
    */
   private void dispatch(Router router, HttpServerRequest request) {
     connections.began(request);
-    Operation operation = request.method() == HttpMethod.POST ? PROXIED.get(request.path()) : null;
+    // A browser's request from a web page goes through the router, whose first handler applies CORS.
+    Operation operation = request.method() == HttpMethod.POST && !request.headers().contains("Origin")
+        ? PROXIED.get(request.path()) : null;
     if (operation == null) {
       router.handle(request);
       return;
@@ -243,6 +246,10 @@ final class ApiVerticle extends AbstractVerticle {
     });
     router.get("/healthz").handler(this::healthz);
     router.get("/readyz").handler(this::readyz);
+    // Before authentication: a browser's preflight carries no credentials.
+    Handler<RoutingContext> crossOrigin = crossOrigin(shared.origins());
+    router.route("/v1/*").handler(crossOrigin);
+    router.route("/api/*").handler(crossOrigin);
     router.route("/v1/*").handler(ctx -> {
       authenticate(ctx.request());
       ctx.next();
@@ -263,6 +270,37 @@ final class ApiVerticle extends AbstractVerticle {
         "invalid_request_error", null, "method_not_allowed", "Method " + ctx.request().method()
         + " is not allowed on " + ctx.request().path() + ".")));
     return router;
+  }
+
+  /**
+   * Requests from web pages of other origins: refused (403) unless their origin is listed in
+   * {@code server.cors_origins}; for listed ones, vertx-web's CORS handler answers preflights and adds
+   * the response headers. Requests without {@code Origin}, or from Magi's own, pass untouched.
+   */
+  private static Handler<RoutingContext> crossOrigin(WebOrigins origins) {
+    io.vertx.ext.web.handler.CorsHandler cors = null;
+    if (origins.corsEnabled()) {
+      cors = io.vertx.ext.web.handler.CorsHandler.create()
+          .allowedMethods(java.util.Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE, HttpMethod.OPTIONS))
+          .exposedHeaders(java.util.Set.of("x-request-id", "retry-after", "retry-after-ms", "x-magi-retrieval"))
+          .maxAgeSeconds(600);
+      if (!origins.listed().contains("*")) {
+        cors.addOrigins(origins.listed());
+      }
+    }
+    io.vertx.ext.web.handler.CorsHandler corsHandler = cors;
+    return ctx -> {
+      HttpServerRequest request = ctx.request();
+      if (!WebOrigins.crossOrigin(request)) {
+        ctx.next();
+        return;
+      }
+      String origin = request.getHeader("Origin");
+      if (corsHandler == null || !origins.listed(origin)) {
+        throw WebOrigins.forbidden(origin);
+      }
+      corsHandler.handle(ctx);
+    };
   }
 
   /** A request's id, and its access-log entry (null when the log is off). */

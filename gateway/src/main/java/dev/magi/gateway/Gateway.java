@@ -71,7 +71,9 @@ public final class Gateway {
     directory.replace(CONFIG_SOURCE, staticDeclarations(config));
     RequestParser parser = new RequestParser(config.limits());
     LocalModels models = new LocalModels(vertx, config, directory);
-    AdminApi admin = new AdminApi(models, new AdminGuard(config.adminToken()), directory, config.routing());
+    WebOrigins origins = new WebOrigins(config.server().corsOrigins());
+    AdminApi admin = new AdminApi(models, new AdminGuard(config.adminToken(), config.admin().allowedHosts(), origins),
+        directory, config.routing());
     Retrieval retrieval = new Retrieval(vertx, config);
     List<String> deployments = new ArrayList<>();
     // Port 0 means "any free port": Vert.x shares one random port among instances that listen on -1.
@@ -79,7 +81,7 @@ public final class Gateway {
     IdleCollector.Arrivals arrivals = new IdleCollector.Arrivals();
     ApiVerticle.Shared shared = new ApiVerticle.Shared(new AccessLog(config.server().accessLogEvery()), arrivals,
         new ClientConnections.Count(config.server().maxConnections()),
-        new java.util.concurrent.atomic.AtomicBoolean());
+        new java.util.concurrent.atomic.AtomicBoolean(), origins);
     List<ApiVerticle> verticles = new ArrayList<>();
     ApiVerticle first = new ApiVerticle(config, port, directory, parser, admin, retrieval, shared);
     verticles.add(first);

@@ -31,7 +31,8 @@ class HealthEndpointsTest {
       assertEquals(503, magi.get("/readyz").statusCode(), "a loading llama-server is not ready");
       llama.setLoading(false);
       awaitStatus(magi, 200);
-      assertEquals("{\"status\":\"ready\",\"models\":{\"total\":1,\"healthy\":1},\"retrieval\":{\"store\":\"memory\",\"available\":true}}",
+      assertEquals("{\"status\":\"ready\",\"models\":{\"total\":1,\"healthy\":1},\"retrieval\":{\"store\":\"memory\","
+          + "\"persistent\":false,\"available\":true,\"warning\":\"" + dev.magi.gateway.rag.Retrieval.IN_MEMORY_WARNING + "\"}}",
           magi.get("/readyz").body());
 
       Await.result(llama.close());

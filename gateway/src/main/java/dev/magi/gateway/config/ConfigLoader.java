@@ -171,12 +171,21 @@ public final class ConfigLoader {
     }
     MagiConfig.Routing routing = new MagiConfig.Routing(router.integer("queue_length", 256, 0, 1_000_000),
         router.duration("queue_wait", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)), policy, policies);
-    ConfigReader admin = top.child("admin").allowOnly("token");
+    ConfigReader admin = top.child("admin").allowOnly("token", "allowed_hosts");
     String token = env.getOrDefault("MAGI_ADMIN_TOKEN", admin.string("token", ""));
+    List<String> allowedHosts = admin.strings("allowed_hosts").stream()
+        .map(h -> h.trim().toLowerCase(java.util.Locale.ROOT)).toList();
+    for (int i = 0; i < allowedHosts.size(); i++) {
+      if (!allowedHosts.get(i).matches("[a-z0-9.-]{1,253}|\\[[0-9a-f:.]{2,45}\\]")) {
+        throw new ConfigException(admin.at("allowed_hosts") + "[" + i + "]", "must be a host name or address "
+            + "without a port, got '" + allowedHosts.get(i) + "'");
+      }
+    }
     return new MagiConfig(new MagiConfig.Server(host, port, eventLoops, accessLogEvery, idleGcAfter, headerTimeout,
         bodyTimeout, idleTimeout, maxConnections, drainTimeout, corsOrigins), apiKeys,
         limitValues, timeoutValues, healthValues, refresh, backends, models(top.child("models"), env),
-        token.isBlank() ? Optional.empty() : Optional.of(token.trim()), routing, profiles(top.child("profiles")),
+        new MagiConfig.Admin(token.isBlank() ? Optional.empty() : Optional.of(token.trim()), allowedHosts), routing,
+        profiles(top.child("profiles")),
         Optional.ofNullable(env.get("MAGI_PROFILE")).map(String::trim).filter(p -> !p.isEmpty()),
         retrieval(top.child("retrieval"), env));
   }

@@ -17,14 +17,14 @@ import java.util.Set;
  * @param ollamaRefresh how often Ollama endpoints are asked for their models
  * @param backends statically declared backends
  * @param models local GGUF models and their llama-server processes
- * @param adminToken the token {@code /api/} requires; empty means loopback clients only
+ * @param admin who may use the admin API
  * @param routing how requests wait for and are spread over backends
  * @param profiles named sets of models, by name
  * @param startupProfile the profile to activate at startup ({@code MAGI_PROFILE}); else the last active one
  * @param retrieval vector stores and retrieval in chat
  */
 public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Timeouts timeouts, HealthChecks health,
-    Duration ollamaRefresh, List<BackendSettings> backends, Models models, java.util.Optional<String> adminToken,
+    Duration ollamaRefresh, List<BackendSettings> backends, Models models, Admin admin,
     Routing routing, java.util.Map<String, dev.magi.profiles.Profile> profiles,
     java.util.Optional<String> startupProfile, Retrieval retrieval) {
 
@@ -41,6 +41,28 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
           throw new ConfigException("backends[" + i + "].aliases", "'" + alias + "' is already a model id");
         }
       }
+    }
+  }
+
+  /** The token {@code /api/} requires; empty means loopback clients only. */
+  public java.util.Optional<String> adminToken() {
+    return admin.token();
+  }
+
+  /**
+   * Who may use the admin API.
+   *
+   * @param token the token {@code /api/} requires ({@code MAGI_ADMIN_TOKEN}); empty means loopback clients
+   *     only, and only requests addressed to a loopback name (or one of {@code allowedHosts}) from no
+   *     other web origin
+   * @param allowedHosts host names, besides loopback ones, that requests may be addressed to when there
+   *     is no token (a name this machine is reached by through a local reverse proxy, say)
+   */
+  public record Admin(java.util.Optional<String> token, List<String> allowedHosts) {
+
+    /** Copies the list. */
+    public Admin {
+      allowedHosts = List.copyOf(allowedHosts);
     }
   }
 
