@@ -94,6 +94,27 @@ class RequestValidationTest {
   }
 
   @Test
+  void parserLimitsAndSyntaxErrorsAreNamedInTheClientsTermsWithoutJacksonsOwn() throws Exception {
+    java.util.Map<String, String> cases = java.util.Map.of(
+        "{\"model\":\"tiny\"," + MSGS + ",\"n\":" + "9".repeat(2000) + "}", "has a number longer than 1000 digits",
+        "{\"model\":\"tiny\"," + MSGS + ",\"" + "k".repeat(60_000) + "\":1}",
+        "has an object key longer than 50000 characters",
+        "{\"model\":\"tiny\"," + MSGS + "} {}", "there is more after the JSON value",
+        "{\"model\":\"tiny\",\"model\":\"x\"}", "the key 'model' appears twice",
+        "{\"model\":\"tiny\",", "the body ends before the JSON value does");
+    for (java.util.Map.Entry<String, String> c : cases.entrySet()) {
+      HttpResponse<String> response = magi.post("/v1/chat/completions", c.getKey());
+      assertEquals(400, response.statusCode(), response.body());
+      String message = JSON.readTree(response.body()).at("/error/message").asText();
+      assertTrue(message.contains(c.getValue()), message);
+      for (String internal : java.util.List.of("`", "jackson", "JsonNode", "DeserializationFeature",
+          "StreamReadConstraints", "nested deeper")) {
+        assertTrue(!message.contains(internal), "'" + internal + "' in: " + message);
+      }
+    }
+  }
+
+  @Test
   void bodyOverTheLimitIs413WhileReading() throws Exception {
     String big = "{\"model\":\"tiny\"," + MSGS + ",\"pad\":\"" + "x".repeat(70 * 1024) + "\"}";
 

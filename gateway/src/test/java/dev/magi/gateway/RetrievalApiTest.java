@@ -260,7 +260,8 @@ class RetrievalApiTest {
 
   @Test
   void whenTheDatabaseIsAwayChatStillAnswersUnlessRetrievalIsRequired() throws Exception {
-    try (GatewayFixture magi = new GatewayFixture()) {
+    try (GatewayFixture magi = new GatewayFixture();
+        LogCapture log = new LogCapture(dev.magi.gateway.rag.Retrieval.class.getName())) {
       FakeLlamaServer chat = chatServer(magi);
       FakeLlamaServer embed = embedServer(magi);
       magi.start(config(chat, embed), Map.of("DATABASE_URL", "postgresql://postgres@127.0.0.1:" + FreePorts.any()
@@ -278,12 +279,20 @@ class RetrievalApiTest {
       assertEquals("retrieval_unavailable", json(required).at("/error/code").asText());
       assertEquals(503, api.statusCode());
       assertEquals("retrieval_unavailable", json(api).at("/error/code").asText());
+      // The database's address and its driver's words are for the log, not for clients.
+      for (String seen : List.of(skipped.headers().firstValue("x-magi-retrieval").orElseThrow(), required.body(),
+          api.body())) {
+        assertTrue(!seen.contains("127.0.0.1") && !seen.toLowerCase().contains("connection refused"), seen);
+      }
+      String outage = log.next(30, "an outage message");
+      assertTrue(outage.startsWith("retrieval database unavailable: ") && outage.contains("127.0.0.1"), outage);
       long deadline = System.nanoTime() + 30_000_000_000L;
       while (magi.get("/readyz").body().contains("\"available\":true")) {
         assertTrue(System.nanoTime() < deadline, "readyz did not report retrieval as unavailable");
         Thread.sleep(50);
       }
       assertEquals(200, magi.get("/readyz").statusCode(), "the gateway itself stays ready");
+      assertEquals(null, log.poll(), "an outage is logged once, not at every check");
     }
   }
 

@@ -352,8 +352,7 @@ public final class PgVectorStore implements VectorStore, FileStore {
       if (database && !message.contains("connection")) {
         return Future.failedFuture(new IllegalArgumentException(message));
       }
-      return Future.failedFuture(new RetrievalUnavailableException("the retrieval database is unavailable: "
-          + message, failure));
+      return Future.failedFuture(new RetrievalUnavailableException(message, failure));
     });
   }
 }

@@ -29,6 +29,9 @@ public final class RequestParser {
   private static final int MAX_MODEL_LENGTH = 256;
   private static final int MAX_STOP_SEQUENCES = 16;
 
+  /** Jackson's bounds on numbers, keys and strings (its defaults); nesting is {@code limits.json_depth}. */
+  private static final StreamReadConstraints PARSER_LIMITS = StreamReadConstraints.builder().build();
+
   private final ObjectMapper mapper;
   private final MagiConfig.Limits limits;
 
@@ -36,7 +39,9 @@ public final class RequestParser {
   public RequestParser(MagiConfig.Limits limits) {
     this.limits = limits;
     JsonFactory factory = JsonFactory.builder()
-        .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(limits.jsonDepth()).build())
+        .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(limits.jsonDepth())
+            .maxNumberLength(PARSER_LIMITS.getMaxNumberLength()).maxNameLength(PARSER_LIMITS.getMaxNameLength())
+            .maxStringLength(PARSER_LIMITS.getMaxStringLength()).build())
         .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .build();
     this.mapper = new ObjectMapper(factory).enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -99,14 +104,12 @@ public final class RequestParser {
     try {
       node = readTree(raw);
     } catch (StreamConstraintsException e) {
-      throw ApiException.invalid(null, "The JSON body is nested deeper than " + limits.jsonDepth() + " levels.");
+      throw ApiException.invalid(null, "The request body " + exceeded(e.getOriginalMessage()) + ".");
     } catch (JsonProcessingException e) {
       String where = e.getLocation() == null ? ""
           : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
-      String problem = e.getOriginalMessage();
-      int noise = problem.indexOf(" (start marker");
-      problem = (noise > 0 ? problem.substring(0, noise) : problem).lines().findFirst().orElse("");
-      throw ApiException.invalid(null, "The request body is not valid JSON: " + problem + where + ".");
+      throw ApiException.invalid(null, "The request body is not valid JSON: " + problem(e.getOriginalMessage())
+          + where + ".");
     } catch (IOException e) {
       throw ApiException.invalid(null, "The request body could not be read as JSON.");
     }
@@ -114,6 +117,51 @@ public final class RequestParser {
       throw ApiException.invalid(null, "The request body must be a JSON object.");
     }
     return (ObjectNode) node;
+  }
+
+  /**
+   * Which of the parser's bounds a body went past, in a client's terms (Jackson's own message names its
+   * classes and settings).
+   */
+  private String exceeded(String jacksonMessage) {
+    String message = String.valueOf(jacksonMessage);
+    if (message.startsWith("Document nesting depth")) {
+      return "is nested deeper than " + limits.jsonDepth() + " levels";
+    }
+    if (message.startsWith("Number value length") || message.startsWith("Number length")) {
+      return "has a number longer than " + PARSER_LIMITS.getMaxNumberLength() + " digits";
+    }
+    if (message.startsWith("Name length")) {
+      return "has an object key longer than " + PARSER_LIMITS.getMaxNameLength() + " characters";
+    }
+    if (message.startsWith("String value length") || message.startsWith("String length")) {
+      return "has a string longer than " + PARSER_LIMITS.getMaxStringLength() + " characters";
+    }
+    return "is larger or deeper than the gateway accepts";
+  }
+
+  /**
+   * A JSON syntax problem in a client's terms: Jackson's first line, unless it names Jackson's own
+   * types or settings (quoted in backticks), which mean nothing to a client.
+   */
+  static String problem(String jacksonMessage) {
+    String problem = String.valueOf(jacksonMessage);
+    int noise = problem.indexOf(" (start marker");
+    problem = (noise > 0 ? problem.substring(0, noise) : problem).lines().findFirst().orElse("");
+    if (problem.startsWith("Trailing token")) {
+      return "there is more after the JSON value";
+    }
+    if (problem.startsWith("Duplicate field")) {
+      int quote = problem.indexOf('\'');
+      return quote < 0 ? "a key appears twice" : "the key " + problem.substring(quote) + " appears twice";
+    }
+    if (problem.startsWith("Unexpected end-of-input")) {
+      return "the body ends before the JSON value does";
+    }
+    if (problem.contains("`") || problem.contains("com.fasterxml") || problem.isBlank()) {
+      return "unexpected content";
+    }
+    return problem.length() > 200 ? problem.substring(0, 200) + "..." : problem;
   }
 
   /** Reads the body in place when it is backed by an array (as received bodies are), else a copy of it. */

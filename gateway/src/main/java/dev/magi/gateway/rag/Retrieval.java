@@ -9,6 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** Retrieval wired together: the service, its API, chat retrieval, and a health flag for {@code /readyz}. */
 public final class Retrieval {
 
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(Retrieval.class.getName());
+
   private final RetrievalService service;
   private final VectorStoresApi api;
   private final FilesApi files;
@@ -58,8 +60,22 @@ public final class Retrieval {
     vertx.setPeriodic(5000, id -> check());
   }
 
+  /**
+   * Asks the store whether it answers, and logs an outage once when it begins (with the database's
+   * own words, which clients never see) and once when it ends.
+   */
   private void check() {
-    service.healthy().onComplete(result -> available = result.succeeded() && result.result());
+    service.health().onComplete(result -> {
+      java.util.Optional<String> problem = result.succeeded() ? result.result()
+          : java.util.Optional.of(String.valueOf(result.cause()));
+      boolean now = problem.isEmpty();
+      if (available && !now) {
+        LOG.warning("retrieval database unavailable: " + problem.get());
+      } else if (!available && now) {
+        LOG.info("retrieval database available again");
+      }
+      available = now;
+    });
   }
 
   /** Whether the store answered its last check. */

@@ -84,7 +84,18 @@ public final class RetrievalService {
 
   /** Whether the store answers now (for {@code /readyz}); never slower than the store's timeout. */
   public Future<Boolean> healthy() {
-    return ready().compose(v -> store.listInfo()).map(list -> true).otherwise(false);
+    return health().map(problem -> problem.isEmpty());
+  }
+
+  /**
+   * Asks the store whether it answers.
+   *
+   * @return empty when it does, else what went wrong, in words for the log (it may name the database's address)
+   */
+  public Future<Optional<String>> health() {
+    return ready().compose(v -> store.listInfo()).map(list -> Optional.<String>empty())
+        .otherwise(failure -> Optional.of(failure instanceof RetrievalUnavailableException unavailable
+            ? unavailable.detail() : String.valueOf(failure.getMessage())));
   }
 
   /** Creates a vector store; an embedding of a probe text tells its dimensions. */

@@ -32,6 +32,9 @@ import java.util.regex.Pattern;
  */
 public final class VectorStoresApi {
 
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(
+      VectorStoresApi.class.getName());
+
   static final int MAX_DOCUMENTS = 1000;
   static final int MAX_ATTRIBUTES = 16;
   static final int MAX_FILTER_DEPTH = 8;
@@ -393,6 +396,8 @@ public final class VectorStoresApi {
     if (failure instanceof IllegalArgumentException) {
       return ApiException.invalid(null, failure.getMessage());
     }
-    return new ApiException(500, "server_error", null, "internal_error", String.valueOf(failure.getMessage()));
+    LOG.log(java.util.logging.Level.SEVERE, "retrieval failed unexpectedly", failure);
+    return new ApiException(500, "server_error", null, "internal_error",
+        "The gateway failed while handling this request; the failure is in its log.");
   }
 }
