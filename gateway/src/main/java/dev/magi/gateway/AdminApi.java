@@ -302,15 +302,18 @@ final class AdminApi {
   /** The admin API's face of a supervisor failure. */
   static ApiException toApi(Throwable failure) {
     if (failure instanceof ProfileException profile) {
-      return new ApiException(profile.status(), profile.status() >= 500 ? "server_error" : "invalid_request_error",
-          profile.code().equals("profile_not_found") ? "profile_name" : null, profile.code(), profile.getMessage());
+      return dev.magi.gateway.api.DomainErrors.of(profile);
     }
     if (failure instanceof ServerException server) {
-      String type = server.status() >= 500 ? "server_error" : "invalid_request_error";
-      return new ApiException(server.status(), type, null, server.code(), server.getMessage());
+      return dev.magi.gateway.api.DomainErrors.of(server);
     }
-    return failure instanceof ApiException api ? api
-        : new ApiException(500, "server_error", null, "internal_error", String.valueOf(failure.getMessage()));
+    if (failure instanceof ApiException api) {
+      return api;
+    }
+    java.util.logging.Logger.getLogger(AdminApi.class.getName()).log(java.util.logging.Level.SEVERE,
+        "admin request failed unexpectedly", failure);
+    return new ApiException(500, "server_error", null, "internal_error",
+        "The gateway failed while handling this request; the failure is in its log.");
   }
 
   private static void json(RoutingContext ctx, ObjectNode body) {

@@ -1,24 +1,30 @@
 package dev.magi.profiles;
 
-/** An activation that cannot happen, with the HTTP status and code the admin API answers with. */
+/**
+ * A profile activation that cannot happen, with the {@link Reason} why. What a client is told is the
+ * gateway's to decide, in one place.
+ */
 public final class ProfileException extends RuntimeException {
 
-  private final int status;
-  private final String code;
+  /** Why an activation cannot happen. */
+  public enum Reason {
+    /** No profile of that name is configured. */
+    PROFILE_NOT_FOUND,
+    /** Another switch is under way. */
+    SWITCH_IN_PROGRESS,
+    /** The profile's local servers' memory estimates add up to more than its budget. */
+    MEMORY_BUDGET_EXCEEDED
+  }
 
-  public ProfileException(int status, String code, String message) {
+  private final Reason reason;
+
+  public ProfileException(Reason reason, String message) {
     super(message, null, false, false);
-    this.status = status;
-    this.code = code;
+    this.reason = reason;
   }
 
-  /** HTTP status. */
-  public int status() {
-    return status;
-  }
-
-  /** Machine-readable code: {@code profile_not_found}, {@code memory_budget_exceeded}, {@code switch_in_progress}. */
-  public String code() {
-    return code;
+  /** Why. */
+  public Reason reason() {
+    return reason;
   }
 }

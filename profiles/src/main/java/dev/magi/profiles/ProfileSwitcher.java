@@ -91,12 +91,12 @@ public final class ProfileSwitcher {
   public Future<SwitchResult> activate(String name) {
     Profile profile = profiles.get(name);
     if (profile == null) {
-      return Future.failedFuture(new ProfileException(404, "profile_not_found", "No profile '" + name
+      return Future.failedFuture(new ProfileException(ProfileException.Reason.PROFILE_NOT_FOUND, "No profile '" + name
           + "'; configured: " + String.join(", ", new java.util.TreeSet<>(profiles.keySet())) + "."));
     }
     Progress progress = new Progress(name);
     if (!switching.compareAndSet(null, progress)) {
-      return Future.failedFuture(new ProfileException(409, "switch_in_progress", "Profile '"
+      return Future.failedFuture(new ProfileException(ProfileException.Reason.SWITCH_IN_PROGRESS, "Profile '"
           + switching.get().target() + "' is being activated; activate '" + name + "' when it is done."));
     }
     Plan plan = Planner.plan(profile, catalog.get(), effects.servers());
@@ -106,7 +106,7 @@ public final class ProfileSwitcher {
           + " MiB, more than its memory budget of " + mib(profile.memoryBudget()) + " MiB:");
       plan.estimates().forEach(e -> message.append(' ').append(e.model()).append(" ×").append(e.replicas())
           .append(' ').append(mib(e.bytes())).append(" MiB;"));
-      return Future.failedFuture(new ProfileException(409, "memory_budget_exceeded",
+      return Future.failedFuture(new ProfileException(ProfileException.Reason.MEMORY_BUDGET_EXCEEDED,
           message.substring(0, message.length() - 1) + "."));
     }
     LOG.info(() -> "activating profile " + name + ": start " + plan.start().size() + ", keep " + plan.keep().size()

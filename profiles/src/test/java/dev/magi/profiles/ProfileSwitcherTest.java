@@ -172,8 +172,7 @@ class ProfileSwitcherTest {
 
     ProfileException error = (ProfileException) Await.failure(switcher.activate("fast-only"));
 
-    assertEquals(409, error.status());
-    assertEquals("memory_budget_exceeded", error.code());
+    assertEquals(ProfileException.Reason.MEMORY_BUDGET_EXCEEDED, error.reason());
     assertEquals("Profile 'fast-only' needs about 229 MiB, more than its memory budget of 50 MiB: small ×1 65 MiB;"
         + " big ×1 164 MiB.", error.getMessage());
     assertEquals(List.of(), effects.log);
@@ -188,7 +187,7 @@ class ProfileSwitcherTest {
 
     Future<SwitchResult> first = switcher.activate("a");
     ProfileException second = (ProfileException) Await.failure(switcher.activate("b"));
-    assertEquals("switch_in_progress", second.code());
+    assertEquals(ProfileException.Reason.SWITCH_IN_PROGRESS, second.reason());
     assertEquals(List.of("small"), switcher.switching().orElseThrow().pending());
 
     effects.starting.get("small").complete(running("small", "small", BASE));
@@ -221,7 +220,7 @@ class ProfileSwitcherTest {
     ProfileException error = (ProfileException) Await.failure(new ProfileSwitcher(Map.of("dev",
         new Profile("dev", "", 0, List.of())), () -> CATALOG, new RecordingEffects()).activate("prod"));
 
-    assertEquals(404, error.status());
+    assertEquals(ProfileException.Reason.PROFILE_NOT_FOUND, error.reason());
     assertEquals("No profile 'prod'; configured: dev.", error.getMessage());
   }
 }

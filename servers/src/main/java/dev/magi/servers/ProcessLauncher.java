@@ -92,7 +92,7 @@ public final class ProcessLauncher implements ChildLauncher, AutoCloseable {
     Promise<Child> result = Promise.promise();
     String binary = command.get(0);
     if (findOnPath(binary).isEmpty()) {
-      return Future.failedFuture(new ServerException(500, "binary_not_found", "llama-server binary '" + binary
+      return Future.failedFuture(new ServerException(ServerException.Reason.BINARY_NOT_FOUND, "llama-server binary '" + binary
           + "' was not found or is not executable; set LLAMA_SERVER_PATH to its path"));
     }
     spawner.execute(() -> {
@@ -117,7 +117,7 @@ public final class ProcessLauncher implements ChildLauncher, AutoCloseable {
         });
         result.complete(child);
       } catch (IOException | RuntimeException e) {
-        result.fail(new ServerException(500, "spawn_failed", "cannot start " + binary + ": " + e.getMessage()));
+        result.fail(new ServerException(ServerException.Reason.SPAWN_FAILED, "cannot start " + binary + ": " + e.getMessage()));
       }
     });
     return result.future();

@@ -1,31 +1,44 @@
 package dev.magi.servers;
 
 /**
- * A model server that cannot be started or found. Carries an HTTP status and a machine-readable
- * code, which the gateway turns into its error response.
+ * A model server that cannot be started or found, with the {@link Reason} why. What a client is told
+ * (status, code) is the gateway's to decide, in one place.
  */
 public final class ServerException extends RuntimeException {
 
-  private final int status;
-  private final String code;
+  /** Why a server could not be started or found. */
+  public enum Reason {
+    /** No model of that name in the registry. */
+    MODEL_NOT_FOUND,
+    /** No server of that model was started. */
+    SERVER_NOT_FOUND,
+    /** The model's file cannot be served (unreadable header, unknown architecture, ...). */
+    MODEL_INVALID,
+    /** The llama-server binary is missing or not executable. */
+    BINARY_NOT_FOUND,
+    /** The operating system refused to start the process. */
+    SPAWN_FAILED,
+    /** Every port of the range is leased. */
+    NO_PORT_AVAILABLE,
+    /** The process exited while it was loading its model. */
+    EXITED_WHILE_LOADING,
+    /** The process did not become healthy within the startup time. */
+    START_TIMEOUT,
+    /** Starting failed for another reason. */
+    START_FAILED,
+    /** The server was stopped while it was starting. */
+    STOPPED
+  }
 
-  /**
-   * @param status the HTTP status that fits ({@code 404} unknown model, {@code 503} no port, ...)
-   * @param code e.g. {@code model_not_found}, {@code no_port_available}, {@code start_failed}
-   */
-  public ServerException(int status, String code, String message) {
+  private final Reason reason;
+
+  public ServerException(Reason reason, String message) {
     super(message, null, false, false);
-    this.status = status;
-    this.code = code;
+    this.reason = reason;
   }
 
-  /** HTTP status. */
-  public int status() {
-    return status;
-  }
-
-  /** Machine-readable code. */
-  public String code() {
-    return code;
+  /** Why. */
+  public Reason reason() {
+    return reason;
   }
 }

@@ -97,7 +97,7 @@ public final class ServerFleet {
     return onContext(() -> {
       ModelEntry entry = catalog.get().find(name).orElse(null);
       if (entry == null) {
-        return Future.failedFuture(new ServerException(404, "model_not_found",
+        return Future.failedFuture(new ServerException(ServerException.Reason.MODEL_NOT_FOUND,
             "No model '" + name + "' in the registry."));
       }
       return ensureReadyHere(new ServerSpec(entry.id(), entry));
@@ -118,7 +118,7 @@ public final class ServerFleet {
   private Future<ServerInfo> ensureReadyHere(ServerSpec spec) {
     ModelEntry entry = spec.model();
     if (!entry.valid()) {
-      return Future.failedFuture(new ServerException(409, "model_invalid",
+      return Future.failedFuture(new ServerException(ServerException.Reason.MODEL_INVALID,
           "Model '" + entry.id() + "' cannot be served: " + entry.invalidReason().orElse("")));
     }
     ModelServer server = servers.computeIfAbsent(spec.instance(), instance -> new ModelServer(instance, entry));
@@ -166,8 +166,8 @@ public final class ServerFleet {
       server = servers.get(id);
     }
     ModelServer found = server;
-    return found != null ? Future.succeededFuture(found) : Future.failedFuture(new ServerException(404,
-        "server_not_found", "No server of model '" + name + "' was started."));
+    return found != null ? Future.succeededFuture(found) : Future.failedFuture(new ServerException(
+        ServerException.Reason.SERVER_NOT_FOUND, "No server of model '" + name + "' was started."));
   }
 
   private Future<ServerInfo> start(ModelServer server, ModelEntry entry) {
@@ -223,9 +223,9 @@ public final class ServerFleet {
           if (server.generation == generation && server.state == ServerState.STARTING) {
             releasePort(server, false);
             failStart(server, failure instanceof NoPortAvailableException
-                ? new ServerException(503, "no_port_available", failure.getMessage())
+                ? new ServerException(ServerException.Reason.NO_PORT_AVAILABLE, failure.getMessage())
                 : failure instanceof ServerException known ? known
-                : new ServerException(500, "start_failed", String.valueOf(failure.getMessage())));
+                : new ServerException(ServerException.Reason.START_FAILED, String.valueOf(failure.getMessage())));
           }
           return Future.succeededFuture();
         });
@@ -248,7 +248,7 @@ public final class ServerFleet {
         server.generation++;
         Child child = server.child;
         terminate(child).onComplete(ignored -> releasePort(server, false));
-        failStart(server, new ServerException(504, "start_timeout", "llama-server for '" + server.id
+        failStart(server, new ServerException(ServerException.Reason.START_TIMEOUT, "llama-server for '" + server.id
             + "' was not healthy within " + settings.startupTimeout().toSeconds() + " s." + logs(tail)));
         return;
       }
@@ -289,7 +289,7 @@ public final class ServerFleet {
       }
       releasePort(server, false);
       decide(server);
-      failStart(server, new ServerException(502, "start_failed", "llama-server for '" + server.id
+      failStart(server, new ServerException(ServerException.Reason.EXITED_WHILE_LOADING, "llama-server for '" + server.id
           + "' exited with code " + code + " while loading." + logs(String.join("\n", tail))));
     } else if (server.state == ServerState.READY) {
       crashed(server, code, tail);
@@ -346,7 +346,7 @@ public final class ServerFleet {
     server.state = ServerState.STOPPING;
     server.generation++;
     if (server.starting != null) {
-      server.starting.tryFail(new ServerException(409, "stopped", "The server of '" + server.id
+      server.starting.tryFail(new ServerException(ServerException.Reason.STOPPED, "The server of '" + server.id
           + "' was stopped while it was starting."));
       server.starting = null;
       decide(server);

@@ -149,7 +149,7 @@ class ServerFleetTest {
     child.exit(1);
 
     ServerException error = (ServerException) Await.failure(start);
-    assertEquals("start_failed", error.code());
+    assertEquals(ServerException.Reason.EXITED_WHILE_LOADING, error.reason());
     assertTrue(error.getMessage().contains("exited with code 1 while loading"), error.getMessage());
     assertTrue(error.getMessage().contains("tensor data is not within the file bounds"));
     assertEquals(ServerState.FAILED, state("tiny"));
@@ -247,7 +247,7 @@ class ServerFleetTest {
 
     Await.result(fleet.stop("tiny"));
 
-    assertEquals("stopped", ((ServerException) Await.failure(start)).code());
+    assertEquals(ServerException.Reason.STOPPED, ((ServerException) Await.failure(start)).reason());
     assertEquals(1, launcher.children.get(0).terminations);
     assertEquals(ServerState.STOPPED, state("tiny"));
     assertEquals(List.of(), ports.leases());
@@ -263,15 +263,15 @@ class ServerFleetTest {
     scheduler.fireAll();
 
     ServerException error = (ServerException) Await.failure(start);
-    assertEquals("start_timeout", error.code());
+    assertEquals(ServerException.Reason.START_TIMEOUT, error.reason());
     await(() -> launcher.children.get(0).terminations == 1, "terminated");
   }
 
   @Test
   void unknownAndInvalidModelsAreRefused() {
-    assertEquals(404, ((ServerException) Await.failure(fleet.ensureReady("nope"))).status());
+    assertEquals(ServerException.Reason.MODEL_NOT_FOUND, ((ServerException) Await.failure(fleet.ensureReady("nope"))).reason());
     ServerException invalid = (ServerException) Await.failure(fleet.ensureReady("broken"));
-    assertEquals(409, invalid.status());
+    assertEquals(ServerException.Reason.MODEL_INVALID, invalid.reason());
     assertTrue(invalid.getMessage().endsWith("not a GGUF file"));
     assertTrue(launcher.commands.isEmpty());
   }
@@ -296,11 +296,11 @@ class ServerFleetTest {
 
   @Test
   void missingBinaryIsAClearFailure() {
-    launcher.failNext = new ServerException(500, "binary_not_found", "llama-server binary 'x' was not found");
+    launcher.failNext = new ServerException(ServerException.Reason.BINARY_NOT_FOUND, "llama-server binary 'x' was not found");
 
     ServerException error = (ServerException) Await.failure(fleet.ensureReady("tiny"));
 
-    assertEquals("binary_not_found", error.code());
+    assertEquals(ServerException.Reason.BINARY_NOT_FOUND, error.reason());
     assertEquals("llama-server binary 'x' was not found", fleet.server("tiny").orElseThrow().lastError());
     assertEquals(List.of(), ports.leases());
   }
