@@ -1,0 +1,40 @@
+package dev.magi.gateway.api;
+
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.magi.gateway.config.MagiConfig;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * The request parser and validator take any bytes a stranger sends: the only failure allowed is a
+ * 400 {@link ApiException} whose message names no internals. Regression mode (the suite) runs the
+ * seeds under {@code src/test/resources}; {@code JAZZER_FUZZ=1} fuzzes (see {@code scripts/fuzz}).
+ */
+class RequestParserFuzzTest {
+
+  private static final RequestParser PARSER = new RequestParser(MagiConfig.defaults().limits());
+
+  @FuzzTest(maxDuration = "10s")
+  void anyBodyIsParsedOrRefusedWithA400(FuzzedDataProvider data) {
+    Operation operation = data.pickValue(new Operation[] {Operation.CHAT, Operation.COMPLETION, Operation.EMBEDDING});
+    byte[] body = data.consumeRemainingAsBytes();
+    try {
+      ApiRequest request = PARSER.parse(operation, Buffer.buffer(body));
+      if (request.model() == null || request.model().isEmpty()) {
+        throw new AssertionError("a parsed request has a model");
+      }
+    } catch (ApiException e) {
+      if (e.status() != 400) {
+        throw new AssertionError("status " + e.status() + " for bad input: " + e.getMessage());
+      }
+      // A message may quote the client's own bytes; anything else that names internals is a leak.
+      String message = e.getMessage();
+      String sent = new String(body, java.nio.charset.StandardCharsets.ISO_8859_1);
+      for (String internal : new String[] {"`", "com.fasterxml", "jackson", "Exception", "dev.magi"}) {
+        if (message.contains(internal) && !sent.contains(internal)) {
+          throw new AssertionError("internals in a client's message: " + message);
+        }
+      }
+    }
+  }
+}
