@@ -21,6 +21,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -144,9 +145,10 @@ final class ApiVerticle extends AbstractVerticle {
     Router router = routes();
     MagiConfig.Server settings = config.server();
     connections = new ClientConnections(vertx, new ClientConnections.Limits(settings.headerTimeout(),
-        settings.bodyTimeout(), settings.idleTimeout(), settings.maxConnections()), shared.connections());
+        settings.bodyTimeout(), settings.idleTimeout(), settings.maxConnections()), shared.connections(), serverOptions);
     vertx.createHttpServer(serverOptions)
         .connectionHandler(connections::accepted)
+        .invalidRequestHandler(ApiVerticle::invalidRequest)
         .requestHandler(request -> dispatch(router, request))
         .listen()
         .<Void>map(listening -> {
@@ -215,6 +217,11 @@ final class ApiVerticle extends AbstractVerticle {
    */
   private void dispatch(Router router, HttpServerRequest request) {
     connections.began(request);
+    String transferEncoding = request.getHeader(HttpHeaders.TRANSFER_ENCODING);
+    if (transferEncoding != null && !chunkedOnly(request, transferEncoding)) {
+      refuseTransferEncoding(request);
+      return;
+    }
     // A browser's request from a web page goes through the router, whose first handler applies CORS.
     Operation operation = request.method() == HttpMethod.POST && !request.headers().contains("Origin")
         ? PROXIED.get(request.path()) : null;
@@ -301,6 +308,76 @@ final class ApiVerticle extends AbstractVerticle {
       }
       corsHandler.handle(ctx);
     };
+  }
+
+  /**
+   * A request that could not be decoded (malformed request line or headers, control bytes, both
+   * {@code Transfer-Encoding} and {@code Content-Length}, headers or URI too long): an OpenAI-shaped 400,
+   * 414 or 431, then the connection closes, since where the next request would begin is unknown.
+   */
+  private static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    ApiException error;
+    if (cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException) {
+      error = new ApiException(431, "invalid_request_error", null, "request_headers_too_large",
+          "The request's headers are larger than the gateway accepts (" + HttpServerOptions.DEFAULT_MAX_HEADER_SIZE
+          + " bytes).");
+    } else if (cause instanceof io.netty.handler.codec.http.TooLongHttpLineException) {
+      error = new ApiException(414, "invalid_request_error", null, "uri_too_long",
+          "The request line is longer than the gateway accepts (" + HttpServerOptions.DEFAULT_MAX_INITIAL_LINE_LENGTH
+          + " bytes).");
+    } else {
+      error = new ApiException(400, "invalid_request_error", null, "malformed_request",
+          "The request is not valid HTTP/1.1 (" + malformation(cause) + ").");
+    }
+    HttpServerResponse response = request.response();
+    response.putHeader("Connection", "close");
+    ErrorResponses.send(response, error);
+    request.connection().close();
+  }
+
+  /**
+   * Whether a request's {@code Transfer-Encoding} is exactly {@code chunked} on HTTP/1.1 with no
+   * {@code Content-Length} (the strict decoder refuses that pair on HTTP/1.1; HTTP/1.0 has no transfer
+   * codings at all). Netty reads any other value as "no body" and leaves the bytes that follow to be
+   * read as the next request.
+   */
+  private static boolean chunkedOnly(HttpServerRequest request, String transferEncoding) {
+    return request.version() == io.vertx.core.http.HttpVersion.HTTP_1_1
+        && transferEncoding.trim().equalsIgnoreCase("chunked")
+        && !request.headers().contains(HttpHeaders.CONTENT_LENGTH);
+  }
+
+  /** 501 for a transfer coding Magi does not read (RFC 9112 §6.1), 400 for one on HTTP/1.0; then the connection closes. */
+  private static void refuseTransferEncoding(HttpServerRequest request) {
+    boolean unknown = request.version() == io.vertx.core.http.HttpVersion.HTTP_1_1
+        && !request.headers().contains(HttpHeaders.CONTENT_LENGTH);
+    ApiException error = unknown
+        ? new ApiException(501, "invalid_request_error", null, "unsupported_transfer_encoding",
+            "Only 'Transfer-Encoding: chunked' is understood.")
+        : new ApiException(400, "invalid_request_error", null, "malformed_request",
+            "The request is not valid HTTP/1.1 (Transfer-Encoding with Content-Length, or on HTTP/1.0).");
+    request.response().putHeader("Connection", "close");
+    ErrorResponses.send(request.response(), error);
+    request.connection().close();
+  }
+
+  /** What was wrong with an undecodable request, in words that name no class. */
+  private static String malformation(Throwable cause) {
+    String message = cause == null ? null : cause.getMessage();
+    if (message == null) {
+      return "malformed request line or headers";
+    }
+    if (message.contains("Transfer-Encoding and Content-Length")) {
+      return "Transfer-Encoding and Content-Length are both present";
+    }
+    if (message.contains("Multiple Content-Length")) {
+      return "more than one Content-Length";
+    }
+    if (message.toLowerCase(java.util.Locale.ROOT).contains("content-length")) {
+      return "invalid Content-Length";
+    }
+    return "malformed request line or headers";
   }
 
   /** A request's id, and its access-log entry (null when the log is off). */

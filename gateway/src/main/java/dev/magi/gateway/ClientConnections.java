@@ -107,9 +107,12 @@ final class ClientConnections {
   /** When the last tick ran: the clock requests are stamped with, so that a request reads no clock. */
   private long now = System.nanoTime();
 
-  /** Starts watching on the calling event loop. */
-  ClientConnections(Vertx vertx, Limits limits, Count count) {
+  private final io.vertx.core.http.HttpServerOptions serverOptions;
+
+  /** Starts watching on the calling event loop; {@code serverOptions} are the server's own. */
+  ClientConnections(Vertx vertx, Limits limits, Count count, io.vertx.core.http.HttpServerOptions serverOptions) {
     this.vertx = vertx;
+    this.serverOptions = serverOptions;
     this.limits = limits;
     this.count = count;
     this.timerId = vertx.setPeriodic(TICK_MILLIS, id -> tick(System.nanoTime()));
@@ -120,12 +123,16 @@ final class ClientConnections {
     vertx.cancelTimer(timerId);
   }
 
-  /** A new connection: closed at once when the cap is reached, else watched until it closes. */
+  /**
+   * A new connection: closed at once when the cap is reached, else given a strict request decoder
+   * ({@link StrictRequestDecoder}) and watched until it closes.
+   */
   void accepted(HttpConnection connection) {
     if (!count.tryOpen()) {
       connection.close();
       return;
     }
+    StrictRequestDecoder.install(connection, serverOptions);
     tracked.put(connection, new Tracked(connection, System.nanoTime()));
     connection.closeHandler(closed -> {
       tracked.remove(connection);
