@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
 final class ClientConnections {
 
   /** Granularity of the deadlines. */
-  static final long TICK_MILLIS = 250;
+  static final long TICK_MILLIS = 100;
 
   /**
    * Deadlines and the cap on connections.
