@@ -15,24 +15,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scenario="${1:?usage: bench/run.sh SCENARIO [ROUNDS]}"
 rounds="${2:-3}"
-work="$(mktemp -d /tmp/magi-bench.XXXXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
 command -v nginx >/dev/null || { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
-ulimit -n 20000 || true
-
-mvn -B -q -DskipTests install -pl bench,gateway -am >/dev/null
-mvn -B -q -pl bench dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" >/dev/null
-cp="$(cat "$work/cp.txt"):bench/target/classes"
-# Distinct free ports: all sockets stay bound until every port is chosen, or the kernel may hand the
-# same port out twice (it did: Magi then failed to bind, and its rounds measured the mock instead).
-free_ports() { python3 -c 'import socket,sys
-socks=[socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1",0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"; }
-wait_port() { for _ in $(seq 1 1200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 read -r mock_port nginx_port magi_port base_port <<<"$(free_ports 4)"
 # The harness's heaps: small for the rate scenarios (a 2 GB young generation made the direct baseline
@@ -74,6 +59,7 @@ pids+=($!); nginx_pid=$!; wait_port "$nginx_port"
 
 cat >"$work/magi.yaml" <<CONF
 server: {port: $magi_port, event_loops: 1}
+models: {data: $work/data}
 router: {queue_length: 100000}
 limits: {max_tokens: 100000}
 backends:
@@ -88,7 +74,8 @@ pids+=($!); magi_pid=$!; wait_port "$magi_port"
 kill -0 "$magi_pid" 2>/dev/null || { echo "Magi exited at startup; see $work/magi.log" >&2; exit 1; }
 if [ -n "${MAGI_BASE:-}" ]; then
   (cd "$MAGI_BASE" && mvn -B -q -DskipTests package >/dev/null)
-  sed "s/port: $magi_port,/port: $base_port,/" "$work/magi.yaml" >"$work/base.yaml"
+  sed -e "s/port: $magi_port,/port: $base_port,/" -e "s#data: $work/data#data: $work/base-data#" "$work/magi.yaml" \
+    >"$work/base.yaml"
   (cd "$MAGI_BASE" && unset MAGI_JAVA_OPTS && exec taskset -c 0 ./magi serve --config "$work/base.yaml") >"$work/base.log" 2>&1 &
   pids+=($!); base_pid=$!; wait_port "$base_port"
   kill -0 "$base_pid" 2>/dev/null || { echo "the base Magi exited at startup; see $work/base.log" >&2; exit 1; }

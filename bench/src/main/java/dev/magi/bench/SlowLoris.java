@@ -23,7 +23,8 @@ import java.util.List;
  * server's body timeout).
  *
  * <pre>java -cp ... dev.magi.bench.SlowLoris --url http://127.0.0.1:8000 --connections 15000 --deadline 30
- *     --model mock-c16-d0 --pid MAGI_PID</pre>
+ *     --model mock-c16-d0 --pid MAGI_PID [--rate CONNECTIONS_PER_SECOND]</pre>
+ * Without {@code --rate} the connections are opened as fast as one thread can.
  * Prints one line of {@code key=value} pairs.
  */
 public final class SlowLoris {
@@ -38,6 +39,7 @@ public final class SlowLoris {
     double deadline = Double.parseDouble(arg(args, "--deadline", "30"));
     String model = arg(args, "--model", "mock-c16-d0");
     long pid = Long.parseLong(arg(args, "--pid", "0"));
+    double rate = Double.parseDouble(arg(args, "--rate", "0"));
     LoadGen.ProcessMeter meter = new LoadGen.ProcessMeter(pid);
 
     byte[] attack = ("POST /v1/chat/completions HTTP/1.1\r\nHost: " + url.getAuthority() + "\r\nContent-Type: "
@@ -49,6 +51,13 @@ public final class SlowLoris {
     long openStart = System.nanoTime();
     int refused = 0;
     for (int i = 0; i < count; i++) {
+      if (rate > 0) {
+        long due = openStart + (long) (i * 1e9 / rate);
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+        }
+      }
       try {
         SocketChannel channel = SocketChannel.open(new InetSocketAddress(url.getHost(), url.getPort()));
         channel.write(ByteBuffer.wrap(attack));

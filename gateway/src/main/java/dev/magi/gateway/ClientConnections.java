@@ -92,22 +92,16 @@ final class ClientConnections {
     int open() {
       return open.get();
     }
-
-    /** Connections refused since startup. */
-    long refused() {
-      return refused.get();
-    }
   }
 
   private final Limits limits;
   private final Count count;
+  private final io.vertx.core.http.HttpServerOptions serverOptions;
   private final Map<HttpConnection, Tracked> tracked = new HashMap<>();
   private final long timerId;
   private final Vertx vertx;
   /** When the last tick ran: the clock requests are stamped with, so that a request reads no clock. */
   private long now = System.nanoTime();
-
-  private final io.vertx.core.http.HttpServerOptions serverOptions;
 
   /** Starts watching on the calling event loop; {@code serverOptions} are the server's own. */
   ClientConnections(Vertx vertx, Limits limits, Count count, io.vertx.core.http.HttpServerOptions serverOptions) {
@@ -148,13 +142,8 @@ final class ClientConnections {
     }
   }
 
-  /** Connections of this event loop being watched. */
-  int size() {
-    return tracked.size();
-  }
-
-  /** Checks every connection's deadline as of {@code nowNanos}; package-private for tests. */
-  void tick(long nowNanos) {
+  /** Checks every connection's deadline as of {@code nowNanos}. */
+  private void tick(long nowNanos) {
     now = nowNanos;
     List<Tracked> expired = null;
     for (Tracked connection : tracked.values()) {

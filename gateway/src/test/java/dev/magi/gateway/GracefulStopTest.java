@@ -63,17 +63,25 @@ class GracefulStopTest {
     }
   }
 
+  /** A fake llama-server on {@code vertx} whose tokens come 100 ms apart, with 8 slots. */
+  private static FakeLlamaServer tokensEvery100ms(Vertx vertx) {
+    return Await.result(FakeLlamaServer.start(vertx, new FakeLlamaServer.Options().tokenDelayMillis(100).slots(8)));
+  }
+
+  /** Writes Magi's configuration: any port, {@code drainTimeout}, a data directory of the test's own. */
+  private Path config(String drainTimeout, String backends) throws java.io.IOException {
+    return Files.writeString(dir.resolve("magi.yaml"), "server:\n  port: 0\n  drain_timeout: " + drainTimeout
+        + "\nmodels:\n  data: " + dir.resolve("data") + "\n  dir: " + dir.resolve("models") + "\n" + backends);
+  }
+
   @Test
   void sigtermLetsRequestsInFlightFinishThenCutsWhatIsLeftCleanly() throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      FakeLlamaServer tokens = Await.result(FakeLlamaServer.start(vertx,
-          new FakeLlamaServer.Options().tokenDelayMillis(100).slots(8)));
+      FakeLlamaServer tokens = tokensEvery100ms(vertx);
       FakeLlamaServer stuck = Await.result(FakeLlamaServer.start(vertx,
           new FakeLlamaServer.Options().promptMillis(120_000).slots(8)));
-      Path config = Files.writeString(dir.resolve("magi.yaml"), "server:\n  port: 0\n  drain_timeout: 2s\n"
-          + "models:\n  data: " + dir.resolve("data") + "\n  dir: " + dir.resolve("models") + "\n"
-          + Yaml.llama("tiny", tokens.url()) + "  - model: stuck\n    url: " + stuck.url() + "\n");
+      Path config = config("2s", Yaml.llama("tiny", tokens.url()) + "  - model: stuck\n    url: " + stuck.url() + "\n");
       try (MagiProcess magi = MagiProcess.start(dir, Map.of(), "serve", "--config", config.toString())) {
         String url = magi.url();
         Stream longStream = new Stream(url, "tiny", 300);
@@ -123,11 +131,8 @@ class GracefulStopTest {
   void aSecondSigtermCutsAtOnce() throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      FakeLlamaServer tokens = Await.result(FakeLlamaServer.start(vertx,
-          new FakeLlamaServer.Options().tokenDelayMillis(100).slots(8)));
-      Path config = Files.writeString(dir.resolve("magi.yaml"), "server:\n  port: 0\n  drain_timeout: 60s\n"
-          + "models:\n  data: " + dir.resolve("data") + "\n  dir: " + dir.resolve("models") + "\n"
-          + Yaml.llama("tiny", tokens.url()));
+      FakeLlamaServer tokens = tokensEvery100ms(vertx);
+      Path config = config("60s", Yaml.llama("tiny", tokens.url()));
       try (MagiProcess magi = MagiProcess.start(dir, Map.of(), "serve", "--config", config.toString())) {
         Stream stream = new Stream(magi.url(), "tiny", 3000);
         stream.firstEvent.get(30, TimeUnit.SECONDS);

@@ -368,6 +368,23 @@ public final class ConfigLoader {
     }
   }
 
+  /**
+   * The keys each mapping accepts while {@code yaml} is loaded, by the mapping's path ({@code ""} for
+   * the top level, {@code backends[0]}, {@code profiles.dev.models[1]}, ...).
+   *
+   * @throws ConfigException when {@code yaml} is invalid
+   */
+  static Map<String, java.util.Set<String>> keysAccepted(String yaml) {
+    Map<String, java.util.Set<String>> schema = new java.util.TreeMap<>();
+    ConfigReader.SCHEMA.set(schema);
+    try {
+      fromYaml(yaml, Map.of());
+      return schema;
+    } finally {
+      ConfigReader.SCHEMA.remove();
+    }
+  }
+
   /** This process's limit on open files, or 1024 where it cannot be read. */
   static long openFileLimit() {
     if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()

@@ -32,9 +32,20 @@ final class ConfigReader {
     }
   }
 
+  /**
+   * While set (by {@link ConfigLoader#keysAccepted}), every mapping's path and the keys it accepts are
+   * recorded here: the schema as the loader itself knows it, which a test holds the reference page and
+   * the example file to.
+   */
+  static final ThreadLocal<java.util.Map<String, Set<String>>> SCHEMA = new ThreadLocal<>();
+
   /** Refuses keys other than {@code known}, which catches typos that would silently be defaults. */
   ConfigReader allowOnly(String... known) {
     Set<String> allowed = Set.of(known);
+    java.util.Map<String, Set<String>> schema = SCHEMA.get();
+    if (schema != null) {
+      schema.computeIfAbsent(path, p -> new TreeSet<>()).addAll(allowed);
+    }
     Iterator<String> names = node.fieldNames();
     while (names.hasNext()) {
       String name = names.next();

@@ -46,8 +46,8 @@ class ConfigLoaderTest {
     assertEquals(defaults.limits(), example.limits());
     assertEquals(defaults.timeouts(), example.timeouts());
     assertEquals(defaults.health(), example.health());
-    assertEquals(defaults.server().port(), example.server().port());
-    assertEquals(defaults.server().idleGcAfter(), example.server().idleGcAfter());
+    assertEquals(defaults.server(), example.server());
+    assertEquals(defaults.admin(), example.admin());
     assertEquals(defaults.models(), example.models());
     assertEquals(defaults.adminToken(), example.adminToken());
     assertEquals(defaults.routing(), example.routing());

@@ -1,0 +1,87 @@
+package dev.magi.gateway.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every key the loader accepts is described in {@code docs/configuration.md} and listed in
+ * {@code magi.example.yaml}: the schema is read off the loader itself while it loads a file that has
+ * one of each repeated thing (a backend, a profile and its model, a per-file setting).
+ */
+class ConfigReferenceTest {
+
+  private static final String ONE_OF_EACH = """
+      backends:
+        - {model: m, url: "http://127.0.0.1:1"}
+      models:
+        settings:
+          stem: {}
+      profiles:
+        name:
+          models:
+            - {model: m}
+      """;
+
+  /** Every accepted key, as its documented path: {@code server.port}, {@code backends[].url}, ... */
+  static List<String> documentedPaths() {
+    List<String> paths = new ArrayList<>();
+    for (Map.Entry<String, Set<String>> mapping : ConfigLoader.keysAccepted(ONE_OF_EACH).entrySet()) {
+      String path = mapping.getKey().replaceAll("\\[\\d+]", "[]").replace("profiles.name", "profiles.<name>")
+          .replace("models.settings.stem", "models.settings.<stem>");
+      for (String key : mapping.getValue()) {
+        paths.add(path.isEmpty() ? key : path + "." + key);
+      }
+    }
+    return paths;
+  }
+
+  private static Path repositoryFile(String name) {
+    Path dir = Path.of("").toAbsolutePath();
+    while (!Files.exists(dir.resolve(name))) {
+      dir = dir.getParent();
+    }
+    return dir.resolve(name);
+  }
+
+  @Test
+  void everyKeyIsDescribedInTheReferencePage() throws Exception {
+    String page = Files.readString(repositoryFile("docs/configuration.md"));
+    List<String> missing = documentedPaths().stream().filter(path -> !page.contains("`" + path + "`")).toList();
+    assertEquals(List.of(), missing, "keys the loader accepts that docs/configuration.md does not describe");
+  }
+
+  @Test
+  void everyKeyIsListedInTheExampleFile() throws Exception {
+    String example = Files.readString(repositoryFile("magi.example.yaml"));
+    List<String> missing = new ArrayList<>();
+    for (String path : documentedPaths()) {
+      String key = path.substring(path.lastIndexOf('.') + 1);
+      if (!Pattern.compile("(?m)^[\\s#]*(- )?" + Pattern.quote(key) + ":").matcher(example).find()) {
+        missing.add(path);
+      }
+    }
+    assertEquals(List.of(), missing, "keys the loader accepts that magi.example.yaml does not list");
+  }
+
+  @Test
+  void theReferencePageDescribesNoKeyTheLoaderRefuses() throws Exception {
+    String page = Files.readString(repositoryFile("docs/configuration.md"));
+    Set<String> known = Set.copyOf(documentedPaths());
+    List<String> unknown = new ArrayList<>();
+    var row = Pattern.compile("(?m)^\\| `([a-z_\\[\\]<>.]+)` \\|").matcher(page);
+    while (row.find()) {
+      if (!known.contains(row.group(1))) {
+        unknown.add(row.group(1));
+      }
+    }
+    assertEquals(List.of(), unknown, "docs/configuration.md rows for keys the loader does not accept");
+  }
+}
