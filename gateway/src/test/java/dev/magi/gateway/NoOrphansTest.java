@@ -118,6 +118,10 @@ class NoOrphansTest {
               name + " is not on the allow-list");
         }
       }
+      // A session of its own: a terminal's Ctrl-C signals Magi, which drains, not the servers under it.
+      for (long child : children) {
+        assertTrue(sessionOf(child) != sessionOf(magi.process.pid()), "model server " + child + " shares Magi's session");
+      }
       // The fake's own launcher script is the child: model-b's configured variables are its own.
       Map<String, String> b = environment(children.get(1));
       Map<String, String> a = environment(children.get(0));
@@ -154,6 +158,12 @@ class NoOrphansTest {
     } finally {
       children.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
     }
+  }
+
+  /** The session id of process {@code pid} ({@code /proc/<pid>/stat}, field 6). */
+  private static long sessionOf(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+    return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[3]);
   }
 
   /** The environment of process {@code pid}, from {@code /proc}. */

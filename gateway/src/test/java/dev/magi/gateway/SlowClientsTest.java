@@ -89,7 +89,8 @@ class SlowClientsTest {
 
   @Test
   void connectionsBeyondTheCapAreClosedAtOnce() throws Exception {
-    try (GatewayFixture magi = new GatewayFixture(); RawClients raw = new RawClients()) {
+    try (GatewayFixture magi = new GatewayFixture(); RawClients raw = new RawClients();
+        LogCapture log = new LogCapture(ClientConnections.class.getName())) {
       magi.start("server:\n  max_connections: 20\n");
       int port = magi.gateway().port();
       List<RawClients.Connection> held = raw.open(port, 20, "");
@@ -106,6 +107,9 @@ class SlowClientsTest {
         assertTrue(connection.secondsOpen() < 1.0, "closed at once, not after " + connection.secondsOpen() + " s");
         assertEquals("", connection.received.toString());
       }
+      String report = log.next(5, "a report of the refusals");
+      assertTrue(report.startsWith("refusing client connections: 20 are open (server.max_connections)"), report);
+      assertEquals(null, log.poll(), "refusals are reported once a minute, not once each");
 
       for (RawClients.Connection connection : held) {
         connection.channel.close();

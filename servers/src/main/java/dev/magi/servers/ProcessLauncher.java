@@ -30,6 +30,8 @@ import java.util.logging.Logger;
  *       hold its port; a Magi that stops normally has already stopped its children gracefully. The
  *       signal follows the spawning <em>thread</em>, so every spawn runs on one long-lived thread.</li>
  *   <li>The child's environment is {@link ChildEnvironment}'s: Magi's secrets stay home.</li>
+ *   <li>The child runs in a session of its own ({@code setsid}), so a terminal's Ctrl-C reaches Magi,
+ *       which drains, and not the child under it.</li>
  *   <li>Each child carries {@code MAGI_CHILD=<marker>} in its environment and its pid is kept in a pid
  *       file, so a later Magi can find and stop strays ({@link StrayReaper}).</li>
  *   <li>{@link #close()} (from the shutdown hook) terminates what is still running.</li>
@@ -49,6 +51,7 @@ public final class ProcessLauncher implements ChildLauncher, AutoCloseable {
   private final String marker;
   private final PidFile pidFile;
   private final Optional<String> setpriv;
+  private final Optional<String> setsid;
   private final ExecutorService spawner = Executors.newSingleThreadExecutor(r -> daemon(r, "magi-spawner"));
   private final ExecutorService pumps = Executors.newCachedThreadPool(r -> daemon(r, "magi-child-output"));
   private final Set<Process> running = ConcurrentHashMap.newKeySet();
@@ -61,6 +64,7 @@ public final class ProcessLauncher implements ChildLauncher, AutoCloseable {
     this.marker = marker;
     this.pidFile = new PidFile(pidFile);
     this.setpriv = findOnPath("setpriv");
+    this.setsid = findOnPath("setsid");
     if (setpriv.isEmpty()) {
       LOG.warning("setpriv (util-linux) was not found: children are stopped on shutdown, but not if Magi is killed");
     }
@@ -99,6 +103,10 @@ public final class ProcessLauncher implements ChildLauncher, AutoCloseable {
       try {
         List<String> full = new ArrayList<>();
         setpriv.ifPresent(path -> full.addAll(List.of(path, "--pdeathsig", "SIGKILL", "--")));
+        // A session of its own: Ctrl-C in Magi's terminal signals the whole foreground process group,
+        // and a model server must not die under the requests Magi is draining. setsid execs in place
+        // (the child is no group leader), so the pid and the death signal stay.
+        setsid.ifPresent(full::add);
         full.addAll(command);
         ProcessBuilder builder = new ProcessBuilder(full).redirectErrorStream(true);
         java.util.Map<String, String> childEnv = builder.environment();
