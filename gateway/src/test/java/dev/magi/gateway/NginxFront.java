@@ -90,10 +90,17 @@ final class NginxFront implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     process.destroy();
     // SIGTERM is nginx's fast shutdown: the master stops its workers, then itself.
-    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+    boolean stopped;
+    try {
+      stopped = process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      stopped = false;
+    }
+    if (!stopped) {
       process.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
       process.destroyForcibly();
     }
