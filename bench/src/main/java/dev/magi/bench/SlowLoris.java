@@ -24,7 +24,8 @@ import java.util.List;
  *
  * <pre>java -cp ... dev.magi.bench.SlowLoris --url http://127.0.0.1:8000 --connections 15000 --deadline 30
  *     --model mock-c16-d0 --pid MAGI_PID [--rate CONNECTIONS_PER_SECOND]</pre>
- * Without {@code --rate} the connections are opened as fast as one thread can.
+ * Without {@code --rate} the connections are opened as fast as one thread can. {@code --warmup SECONDS}
+ * (default 10) first runs the same code on the server, as the proxy benchmarks warm theirs up.
  * Prints one line of {@code key=value} pairs.
  */
 public final class SlowLoris {
@@ -44,6 +45,7 @@ public final class SlowLoris {
 
     byte[] attack = ("POST /v1/chat/completions HTTP/1.1\r\nHost: " + url.getAuthority() + "\r\nContent-Type: "
         + "application/json\r\nContent-Length: 100\r\n\r\n{").getBytes(StandardCharsets.US_ASCII);
+    warmUp(url, attack, model, Double.parseDouble(arg(args, "--warmup", "10")));
     Selector selector = Selector.open();
     long[] sentAt = new long[count];
     long[] closedAt = new long[count];
@@ -145,6 +147,36 @@ public final class SlowLoris {
         + "probe_failures=%d rss_peak_mb=%.0f%n", count, refused, openSeconds, open, n,
         n == 0 ? 0 : lateness[0], pct(lateness, n, 0.5), pct(lateness, n, 0.99), n == 0 ? 0 : lateness[n - 1],
         pct(healthMs, 0.5), max(healthMs), pct(chatMs, 0.5), max(chatMs), healthMs.size(), failures[0], peakRss);
+  }
+
+  /**
+   * Runs the code the attack will run, for {@code seconds}, so that the server's JIT has compiled it
+   * before anything is measured (on a cold JVM, half the CPU of the first burst went to the compilers):
+   * batches of 500 attacking connections, closed by this side after their bytes are in, and a
+   * well-behaved request after each batch. Then waits a second for compilations to finish.
+   */
+  private static void warmUp(URI url, byte[] attack, String model, double seconds) throws Exception {
+    if (seconds <= 0) {
+      return;
+    }
+    String body = "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
+    String chat = "POST /v1/chat/completions HTTP/1.1\r\nHost: " + url.getAuthority() + "\r\nConnection: close\r\n"
+        + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
+    int[] ignored = {0};
+    long until = System.nanoTime() + (long) (seconds * 1e9);
+    while (System.nanoTime() < until) {
+      List<SocketChannel> batch = new ArrayList<>(500);
+      for (int i = 0; i < 500; i++) {
+        SocketChannel channel = SocketChannel.open(new InetSocketAddress(url.getHost(), url.getPort()));
+        channel.write(ByteBuffer.wrap(attack));
+        batch.add(channel);
+      }
+      time(url, chat, ignored);
+      for (SocketChannel channel : batch) {
+        channel.close();
+      }
+    }
+    Thread.sleep(1000);
   }
 
   /** Sends {@code request} on a new connection and reads the answer to its end; counts anything but a 200 as failed. */
