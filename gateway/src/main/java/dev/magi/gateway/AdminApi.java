@@ -310,10 +310,8 @@ final class AdminApi {
     if (failure instanceof ApiException api) {
       return api;
     }
-    java.util.logging.Logger.getLogger(AdminApi.class.getName()).log(java.util.logging.Level.SEVERE,
-        "admin request failed unexpectedly", failure);
-    return new ApiException(500, "server_error", null, "internal_error",
-        "The gateway failed while handling this request; the failure is in its log.");
+    return ApiException.unexpected(java.util.logging.Logger.getLogger(AdminApi.class.getName()), "admin request",
+        failure);
   }
 
   private static void json(RoutingContext ctx, ObjectNode body) {

@@ -81,15 +81,6 @@ final class ApiVerticle extends AbstractVerticle {
       java.util.concurrent.atomic.AtomicBoolean draining, WebOrigins origins) {
   }
 
-  /**
-   * What a drain of one verticle ended with.
-   *
-   * @param inFlight requests in flight when the drain began
-   * @param cut of those and any begun since, how many were cut at the deadline
-   */
-  record Drained(int inFlight, int cut) {
-  }
-
   /** @param port the port to listen on; -1 shares one random port among all instances */
   ApiVerticle(MagiConfig config, int port, BackendDirectory directory, RequestParser parser, AdminApi admin,
       Retrieval retrieval, Shared shared) {
@@ -176,8 +167,8 @@ final class ApiVerticle extends AbstractVerticle {
    *
    * @return when every connection of this verticle is closed, with what was drained and cut
    */
-  Future<Drained> drain(Duration deadline, Future<Void> hurry) {
-    Promise<Drained> result = Promise.promise();
+  Future<Gateway.Drained> drain(Duration deadline, Future<Void> hurry) {
+    Promise<Gateway.Drained> result = Promise.promise();
     context.runOnContext(begin -> {
       int inFlight = connections.inFlight();
       int[] cut = {0};
@@ -198,7 +189,7 @@ final class ApiVerticle extends AbstractVerticle {
         vertx.cancelTimer(timer);
         done[0] = true;
         // The last connection may close inside the cut itself: count once the cut has returned.
-        context.runOnContext(counted -> result.complete(new Drained(inFlight, cut[0])));
+        context.runOnContext(counted -> result.complete(new Gateway.Drained(inFlight, cut[0])));
       });
     });
     return result.future();
@@ -330,10 +321,7 @@ final class ApiVerticle extends AbstractVerticle {
       error = new ApiException(400, "invalid_request_error", null, "malformed_request",
           "The request is not valid HTTP/1.1 (" + malformation(cause) + ").");
     }
-    HttpServerResponse response = request.response();
-    response.putHeader("Connection", "close");
-    ErrorResponses.send(response, error);
-    request.connection().close();
+    ErrorResponses.sendAndClose(request, error);
   }
 
   /**
@@ -357,9 +345,7 @@ final class ApiVerticle extends AbstractVerticle {
             "Only 'Transfer-Encoding: chunked' is understood.")
         : new ApiException(400, "invalid_request_error", null, "malformed_request",
             "The request is not valid HTTP/1.1 (Transfer-Encoding with Content-Length, or on HTTP/1.0).");
-    request.response().putHeader("Connection", "close");
-    ErrorResponses.send(request.response(), error);
-    request.connection().close();
+    ErrorResponses.sendAndClose(request, error);
   }
 
   /** What was wrong with an undecodable request, in words that name no class. */

@@ -259,13 +259,13 @@ final class ClientConnections {
     }
 
     void close(Limits limits) {
-      if (stalled != null) {
-        stalled.response().putHeader("Connection", "close");
-        ErrorResponses.send(stalled.response(), new ApiException(408, "invalid_request_error", null,
-            "request_timeout", "No byte of the request body arrived for " + limits.body().toMillis()
-            + " ms (server.body_timeout)."));
+      if (stalled == null) {
+        connection.close();
+        return;
       }
-      connection.close();
+      ErrorResponses.sendAndClose(stalled, new ApiException(408, "invalid_request_error", null,
+          "request_timeout", "No byte of the request body arrived for " + limits.body().toMillis()
+          + " ms (server.body_timeout)."));
     }
 
     /** Requests of this connection whose answer has not ended. */

@@ -146,10 +146,10 @@ public final class Gateway {
   }
 
   /**
-   * What a drain ended with, over every event loop.
+   * What a drain ended with, on one event loop or over every one.
    *
    * @param inFlight requests in flight when the drain began
-   * @param cut requests cut at the deadline (the rest ran to their end)
+   * @param cut requests cut at the deadline, of those and any begun since (the rest ran to their end)
    */
   public record Drained(int inFlight, int cut) {
 
@@ -170,12 +170,12 @@ public final class Gateway {
    */
   public Future<Drained> drain(java.time.Duration deadline, Future<Void> hurry) {
     shared.draining().set(true);
-    List<Future<ApiVerticle.Drained>> each = new ArrayList<>();
+    List<Future<Drained>> each = new ArrayList<>();
     verticles.forEach(verticle -> each.add(verticle.drain(deadline, hurry)));
     return Future.join(each).map(all -> {
       int inFlight = 0;
       int cut = 0;
-      for (Future<ApiVerticle.Drained> one : each) {
+      for (Future<Drained> one : each) {
         if (one.succeeded()) {
           inFlight += one.result().inFlight();
           cut += one.result().cut();

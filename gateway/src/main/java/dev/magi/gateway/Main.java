@@ -65,11 +65,11 @@ public final class Main {
         }
       }
     }
-    line.logLevel().ifPresent(level -> {
+    line.logLevel().map(CommandLine::julLevel).ifPresent(level -> {
       java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
-      root.setLevel(CommandLine.julLevel(level));
+      root.setLevel(level);
       for (java.util.logging.Handler handler : root.getHandlers()) {
-        handler.setLevel(CommandLine.julLevel(level));
+        handler.setLevel(level);
       }
     });
     MagiConfig config;
@@ -128,6 +128,11 @@ public final class Main {
             TimeUnit.SECONDS);
       } catch (Exception ignored) {
         running.models().close();
+      }
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (Exception ignored) {
+        // The JVM is going away; nothing more to do.
       }
     }, "magi-shutdown"));
     out.println("Magi listening on http://" + config.server().host() + ":" + gateway.port() + " ("

@@ -60,6 +60,18 @@ public final class ApiException extends RuntimeException {
     return new ApiException(504, "server_error", null, "upstream_timeout", message);
   }
 
+  /**
+   * Logs {@code failure}, which nothing expected, with its stack trace under {@code log}, and returns the
+   * 500 a client gets for it: a message that names nothing of the gateway's insides.
+   *
+   * @param what what was being done, for the log line
+   */
+  public static ApiException unexpected(java.util.logging.Logger log, String what, Throwable failure) {
+    log.log(java.util.logging.Level.SEVERE, what + " failed unexpectedly", failure);
+    return new ApiException(500, "server_error", null, "internal_error",
+        "The gateway failed while handling this request; the failure is in its log.");
+  }
+
   /** HTTP status to answer with. */
   public int status() {
     return status;

@@ -2,6 +2,7 @@ package dev.magi.gateway.proxy;
 
 import dev.magi.gateway.api.ApiException;
 import dev.magi.gateway.api.Json;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 
 /** Writes an {@link ApiException} as an HTTP response: its status, its headers, its JSON body. */
@@ -26,5 +27,16 @@ public final class ErrorResponses {
     response.putHeader("Content-Type", "application/json");
     error.headers().forEach(response::putHeader);
     response.end(Json.buffer(error.toJson()));
+  }
+
+  /**
+   * Sends {@code error} with {@code Connection: close}, then closes the request's connection: for a
+   * request after which nothing more on that connection can be read safely (it was malformed, or its
+   * client stalled).
+   */
+  public static void sendAndClose(HttpServerRequest request, ApiException error) {
+    request.response().putHeader("Connection", "close");
+    send(request.response(), error);
+    request.connection().close();
   }
 }

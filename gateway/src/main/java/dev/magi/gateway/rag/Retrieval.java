@@ -37,7 +37,7 @@ public final class Retrieval {
         "uploads")));
     this.chat = new ChatRetrieval(service);
     if (!service.persistent()) {
-      java.util.logging.Logger.getLogger(Retrieval.class.getName()).warning(IN_MEMORY_WARNING);
+      LOG.warning(IN_MEMORY_WARNING);
     }
   }
 

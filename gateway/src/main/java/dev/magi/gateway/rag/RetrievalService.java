@@ -82,13 +82,8 @@ public final class RetrievalService {
     return attempt;
   }
 
-  /** Whether the store answers now (for {@code /readyz}); never slower than the store's timeout. */
-  public Future<Boolean> healthy() {
-    return health().map(problem -> problem.isEmpty());
-  }
-
   /**
-   * Asks the store whether it answers.
+   * Asks the store whether it answers (for {@code /readyz}); never slower than the store's timeout.
    *
    * @return empty when it does, else what went wrong, in words for the log (it may name the database's address)
    */

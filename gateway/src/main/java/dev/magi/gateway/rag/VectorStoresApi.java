@@ -396,8 +396,6 @@ public final class VectorStoresApi {
     if (failure instanceof IllegalArgumentException) {
       return ApiException.invalid(null, failure.getMessage());
     }
-    LOG.log(java.util.logging.Level.SEVERE, "retrieval failed unexpectedly", failure);
-    return new ApiException(500, "server_error", null, "internal_error",
-        "The gateway failed while handling this request; the failure is in its log.");
+    return ApiException.unexpected(LOG, "retrieval", failure);
   }
 }
