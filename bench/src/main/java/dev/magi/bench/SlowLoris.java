@@ -26,6 +26,7 @@ import java.util.List;
  *     --model mock-c16-d0 --pid MAGI_PID [--rate CONNECTIONS_PER_SECOND]</pre>
  * Without {@code --rate} the connections are opened as fast as one thread can. {@code --warmup SECONDS}
  * (default 10) first runs the same code on the server, as the proxy benchmarks warm theirs up.
+ * {@code --dump FILE} writes when each attacking connection was sent and closed, one line each.
  * Prints one line of {@code key=value} pairs.
  */
 public final class SlowLoris {
@@ -141,6 +142,15 @@ public final class SlowLoris {
         lateness[n++] = (closedAt[i] - sentAt[i]) / 1e9 - deadline;
       }
     }
+    String dump = arg(args, "--dump", "");
+    if (!dump.isEmpty()) {
+      try (java.io.PrintWriter out = new java.io.PrintWriter(dump, StandardCharsets.US_ASCII)) {
+        out.println("# seconds from the first attacking connection: sent closed (closed 0: never)");
+        for (int i = 0; i < count; i++) {
+          out.printf("%.3f %.3f%n", (sentAt[i] - openStart) / 1e9, closedAt[i] == 0 ? 0 : (closedAt[i] - openStart) / 1e9);
+        }
+      }
+    }
     Arrays.sort(lateness, 0, n);
     System.out.printf("connections=%d refused=%d open_s=%.1f still_open=%d closed=%d close_minus_deadline_s: "
         + "min=%.2f p50=%.2f p99=%.2f max=%.2f healthz_ms: p50=%.1f max=%.1f chat_ms: p50=%.1f max=%.1f probes=%d "
@@ -182,6 +192,7 @@ public final class SlowLoris {
   /** Sends {@code request} on a new connection and reads the answer to its end; counts anything but a 200 as failed. */
   private static double time(URI url, String request, int[] failures) {
     long start = System.nanoTime();
+
     try (java.net.Socket socket = new java.net.Socket()) {
       socket.connect(new InetSocketAddress(url.getHost(), url.getPort()), 5000);
       socket.setSoTimeout(5000);

@@ -6,6 +6,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -29,13 +30,21 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Deadlines are checked by one periodic tick per event loop, not a timer per connection or request,
  * so a request costs one map lookup and two field writes; a connection is closed within one tick
- * ({@link #TICK_MILLIS}) of its deadline. Used on its event loop only, except {@link Count}, which every
+ * ({@link #TICK_MILLIS}) of its deadline, in batches of {@link #CLOSE_BATCH} when many expire at once. Used on its event loop only, except {@link Count}, which every
  * event loop shares.
  */
 final class ClientConnections {
 
   /** Granularity of the deadlines. */
   static final long TICK_MILLIS = 100;
+
+  /**
+   * Most connections closed in one turn of the event loop. A slow-loris attack opens thousands of
+   * connections in a second, so thousands reach their deadline in the same tick; closing them in
+   * batches, with the loop free to serve other connections between two batches, keeps a
+   * well-behaved client's request from waiting behind all of them.
+   */
+  static final int CLOSE_BATCH = 128;
 
   /**
    * Deadlines and the cap on connections.
@@ -98,14 +107,19 @@ final class ClientConnections {
   private final Count count;
   private final io.vertx.core.http.HttpServerOptions serverOptions;
   private final Map<HttpConnection, Tracked> tracked = new HashMap<>();
+  /** Connections past a deadline, waiting for their turn to be closed. */
+  private final ArrayDeque<Tracked> closing = new ArrayDeque<>();
   private final long timerId;
   private final Vertx vertx;
+  /** The event loop's context, on which batches of closes are queued behind other events. */
+  private final io.vertx.core.Context context;
   /** When the last tick ran: the clock requests are stamped with, so that a request reads no clock. */
   private long now = System.nanoTime();
 
   /** Starts watching on the calling event loop; {@code serverOptions} are the server's own. */
   ClientConnections(Vertx vertx, Limits limits, Count count, io.vertx.core.http.HttpServerOptions serverOptions) {
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
     this.serverOptions = serverOptions;
     this.limits = limits;
     this.count = count;
@@ -145,18 +159,26 @@ final class ClientConnections {
   /** Checks every connection's deadline as of {@code nowNanos}. */
   private void tick(long nowNanos) {
     now = nowNanos;
-    List<Tracked> expired = null;
+    boolean wasIdle = closing.isEmpty();
     for (Tracked connection : tracked.values()) {
-      if (connection.expired(nowNanos, limits)) {
-        if (expired == null) {
-          expired = new ArrayList<>();
-        }
-        expired.add(connection);
+      if (!connection.closing && connection.expired(nowNanos, limits)) {
+        connection.closing = true;
+        closing.add(connection);
       }
     }
-    if (expired != null) {
-      // Closed after the walk: a close handler may run at once and change the map.
-      expired.forEach(connection -> connection.close(limits));
+    // Closed after the walk: a close handler may run at once and change the map.
+    if (wasIdle && !closing.isEmpty()) {
+      closeBatch();
+    }
+  }
+
+  /** Closes up to {@link #CLOSE_BATCH} expired connections, and comes back for the rest after other events. */
+  private void closeBatch() {
+    for (int i = 0; i < CLOSE_BATCH && !closing.isEmpty(); i++) {
+      closing.poll().close(limits);
+    }
+    if (!closing.isEmpty()) {
+      context.runOnContext(next -> closeBatch());
     }
   }
 
@@ -201,6 +223,8 @@ final class ClientConnections {
     private long bodyBytes;
     private long bodyProgressAt;
     private HttpServerRequest stalled;
+    /** Past a deadline and queued to be closed. */
+    boolean closing;
 
     Tracked(HttpConnection connection, long acceptedAt) {
       this.connection = connection;
