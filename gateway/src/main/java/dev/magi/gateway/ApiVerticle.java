@@ -440,7 +440,7 @@ final class ApiVerticle extends AbstractVerticle {
     // Local models of the active profile that are not routable now: loading, or waiting for a request.
     LocalModels models = admin.models();
     models.profiles().active().ifPresent(profile -> profile.models().forEach(wanted -> {
-      if (wanted.source() != dev.magi.profiles.ModelSource.LOCAL) {
+      if (wanted.source() != dev.magi.models.ModelSource.LOCAL) {
         return;
       }
       models.catalog().current().find(wanted.model()).ifPresent(entry -> {

@@ -6,7 +6,7 @@ import dev.magi.ports.PortProbe;
 import dev.magi.registry.ModelCatalog;
 import dev.magi.registry.ModelScanner;
 import dev.magi.router.BackendDirectory;
-import dev.magi.profiles.ProfileSwitcher;
+import dev.magi.models.ProfileSwitcher;
 import dev.magi.servers.HttpHealthProbe;
 import dev.magi.servers.ServerInfo;
 import dev.magi.servers.ServerSpec;

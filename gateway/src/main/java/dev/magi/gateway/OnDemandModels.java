@@ -1,9 +1,9 @@
 package dev.magi.gateway;
 
-import dev.magi.profiles.ModelSource;
-import dev.magi.profiles.Profile;
-import dev.magi.profiles.ProfileModel;
-import dev.magi.profiles.ProfileSwitcher;
+import dev.magi.models.ModelSource;
+import dev.magi.models.Profile;
+import dev.magi.models.ProfileModel;
+import dev.magi.models.ProfileSwitcher;
 import dev.magi.registry.Catalog;
 import dev.magi.registry.LaunchSettings;
 import dev.magi.registry.ModelEntry;
@@ -109,7 +109,7 @@ final class OnDemandModels {
       return Optional.empty();
     }
     ProfileModel model = wanted.get();
-    ModelEntry launched = entry.get().withLaunch(dev.magi.profiles.Planner.launch(entry.get().launch(), model));
+    ModelEntry launched = entry.get().withLaunch(dev.magi.models.Planner.launch(entry.get().launch(), model));
     used(name);
     List<Future<ServerInfo>> replicas = new ArrayList<>();
     for (int replica = 1; replica <= model.replicas(); replica++) {

@@ -1,6 +1,6 @@
 package dev.magi.gateway.api;
 
-import dev.magi.profiles.ProfileException;
+import dev.magi.models.ProfileException;
 import dev.magi.servers.ServerException;
 
 /**

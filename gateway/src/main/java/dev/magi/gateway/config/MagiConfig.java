@@ -25,7 +25,7 @@ import java.util.Set;
  */
 public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Timeouts timeouts, HealthChecks health,
     Duration ollamaRefresh, List<BackendSettings> backends, Models models, Admin admin,
-    Routing routing, java.util.Map<String, dev.magi.profiles.Profile> profiles,
+    Routing routing, java.util.Map<String, dev.magi.models.Profile> profiles,
     java.util.Optional<String> startupProfile, Retrieval retrieval) {
 
   /** Copies the lists and checks that no model name is claimed twice by aliases. */

@@ -2,7 +2,7 @@ package dev.magi.gateway.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.magi.profiles.ProfileException;
+import dev.magi.models.ProfileException;
 import dev.magi.servers.ServerException;
 import org.junit.jupiter.api.Test;
 

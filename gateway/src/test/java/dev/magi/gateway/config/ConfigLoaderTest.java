@@ -56,7 +56,7 @@ class ConfigLoaderTest {
     var development = example.profiles().get("development");
     assertEquals(4L << 30, development.memoryBudget());
     assertEquals(2, development.models().get(0).replicas());
-    assertEquals(dev.magi.profiles.ModelSource.OLLAMA, development.models().get(1).source());
+    assertEquals(dev.magi.models.ModelSource.OLLAMA, development.models().get(1).source());
     var onDemand = example.profiles().get("production").models().get(2);
     assertTrue(onDemand.onDemand());
     assertEquals(Duration.ofMinutes(10), onDemand.ttl());

@@ -1,4 +1,4 @@
-package dev.magi.profiles;
+package dev.magi.models;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.magi.profiles;
+package dev.magi.models;
 
 import dev.magi.registry.Catalog;
 import dev.magi.servers.ServerInfo;

@@ -1,4 +1,4 @@
-package dev.magi.profiles;
+package dev.magi.models;
 
 import java.util.List;
 

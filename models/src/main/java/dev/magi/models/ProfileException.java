@@ -1,4 +1,4 @@
-package dev.magi.profiles;
+package dev.magi.models;
 
 /**
  * A profile activation that cannot happen, with the {@link Reason} why. What a client is told is the
