@@ -13,6 +13,7 @@ import dev.magi.gateway.proxy.Proxy;
 import dev.magi.gateway.proxy.UpstreamClient;
 import dev.magi.gateway.rag.ChatRetrieval;
 import dev.magi.gateway.rag.Retrieval;
+import dev.magi.models.ModelLifecycle;
 import dev.magi.router.BackendDirectory;
 import dev.magi.router.BackendPool;
 import dev.magi.router.RouteTable;
@@ -104,17 +105,23 @@ final class ApiVerticle extends AbstractVerticle {
     // No limit on connections per backend: admission by slots decides how many requests a backend
     // gets, and a second, smaller limit would make a request wait behind whole streams.
     upstream = new UpstreamClient(vertx, config.timeouts().connect(), UPSTREAM_KEEP_ALIVE);
-    OnDemandModels onDemand = admin.models().onDemand();
+    ModelLifecycle lifecycle = admin.models().lifecycle();
     proxy = new Proxy(vertx, upstream, directory, config,
         new Proxy.Loader() {
           @Override
           public void used(String model) {
-            onDemand.used(model);
+            lifecycle.used(model);
           }
 
           @Override
           public java.util.Optional<io.vertx.core.Future<BackendPool>> load(String model) {
-            return onDemand.load(model);
+            return lifecycle.load(model);
+          }
+
+          @Override
+          public java.util.Optional<io.vertx.core.Future<BackendPool>> recover(String model,
+              java.util.Collection<dev.magi.router.Backend> exclude) {
+            return lifecycle.recover(model, exclude);
           }
         });
     HttpServerOptions serverOptions = new HttpServerOptions()
@@ -427,54 +434,13 @@ final class ApiVerticle extends AbstractVerticle {
   }
 
   private void listModels(RoutingContext ctx) {
-    ObjectNode list = Json.object();
-    list.put("object", "list");
-    ArrayNode data = list.putArray("data");
-    java.util.Set<String> listed = new java.util.HashSet<>();
-    for (BackendPool pool : directory.routes().pools()) {
-      ObjectNode model = model(pool);
-      model.put("status", "loaded");
-      data.add(model);
-      listed.add(pool.modelId());
-    }
-    // Local models of the active profile that are not routable now: loading, or waiting for a request.
-    LocalModels models = admin.models();
-    models.profiles().active().ifPresent(profile -> profile.models().forEach(wanted -> {
-      if (wanted.source() != dev.magi.models.ModelSource.LOCAL) {
-        return;
-      }
-      models.catalog().current().find(wanted.model()).ifPresent(entry -> {
-        if (listed.add(entry.id())) {
-          ObjectNode model = Json.object();
-          model.put("id", entry.id());
-          model.put("object", "model");
-          model.put("created", models.catalog().current().updatedAt().getEpochSecond());
-          model.put("owned_by", "llamacpp");
-          model.put("status", models.onDemand().state(entry.id()));
-          data.add(model);
-        }
-      });
-    }));
-    json(ctx, 200, list);
+    json(ctx, 200, ModelListing.list(directory.routes(), admin.models().lifecycle()));
   }
 
   private void getModel(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    BackendPool pool = directory.routes().resolve(id).orElseThrow(() -> ApiException.modelNotFound(id));
-    json(ctx, 200, model(pool));
-  }
-
-  private static ObjectNode model(BackendPool pool) {
-    ObjectNode model = Json.object();
-    model.put("id", pool.modelId());
-    model.put("object", "model");
-    model.put("created", pool.created().getEpochSecond());
-    model.put("owned_by", pool.ownedBy());
-    if (!pool.aliases().isEmpty()) {
-      ArrayNode aliases = model.putArray("aliases");
-      pool.aliases().forEach(aliases::add);
-    }
-    return model;
+    json(ctx, 200, ModelListing.one(id, directory.routes(), admin.models().lifecycle())
+        .orElseThrow(() -> ApiException.modelNotFound(id)));
   }
 
   private void healthz(RoutingContext ctx) {

@@ -6,6 +6,7 @@ import dev.magi.ports.PortProbe;
 import dev.magi.registry.ModelCatalog;
 import dev.magi.registry.ModelScanner;
 import dev.magi.router.BackendDirectory;
+import dev.magi.models.ModelLifecycle;
 import dev.magi.models.ProfileSwitcher;
 import dev.magi.servers.HttpHealthProbe;
 import dev.magi.servers.ServerInfo;
@@ -40,7 +41,7 @@ final class LocalModels {
   private final ServerFleet fleet;
   private final ProcessLauncher launcher;
   private final ProfileSwitcher profiles;
-  private final OnDemandModels onDemand;
+  private final ModelLifecycle lifecycle;
   private final Path pidFile;
   private final Path activeProfileFile;
   private final String marker;
@@ -57,13 +58,7 @@ final class LocalModels {
     this.launcher = new ProcessLauncher(marker, pidFile);
     SupervisorSettings settings = new SupervisorSettings(models.llamaServer(), models.maxStartupTime(),
         models.concurrentStarts(), models.drainTimeout(), models.stopGrace(), models.logDir(), models.dataDir());
-    this.fleet = new ServerFleet(vertx.getOrCreateContext(), catalog::current,
-        new PortPool(models.portRangeStart(), models.portRangeEnd(), PortProbe.BIND, clock), launcher,
-        new HttpHealthProbe(UpstreamClients.create(vertx, new HttpClientOptions().setKeepAlive(false),
-            new io.vertx.core.http.PoolOptions())),
-        new VertxScheduler(vertx), clock, settings, new ServerRouting(vertx, directory, catalog::current));
-    this.activeProfileFile = models.dataDir().resolve("active_profile");
-    this.profiles = new ProfileSwitcher(config.profiles(), catalog::current, new ProfileSwitcher.Effects() {
+    ProfileSwitcher.Effects effects = new ProfileSwitcher.Effects() {
       @Override
       public Future<ServerInfo> start(ServerSpec spec) {
         return fleet.ensureReady(spec);
@@ -89,9 +84,25 @@ final class LocalModels {
           return null;
         }, false);
       }
-    });
-    this.onDemand = new OnDemandModels(catalog::current, profiles, fleet, directory, System::nanoTime);
-    onDemand.startSweeping(vertx, 1000);
+    };
+    this.activeProfileFile = models.dataDir().resolve("active_profile");
+    this.profiles = new ProfileSwitcher(config.profiles(), catalog::current, effects);
+    this.lifecycle = new ModelLifecycle(catalog::current, profiles, effects, directory, lifecycleSettings(config),
+        vertx, System::nanoTime);
+    // The effects reach the fleet only once it exists, below; nothing calls them before.
+    this.fleet = new ServerFleet(vertx.getOrCreateContext(), catalog::current,
+        new PortPool(models.portRangeStart(), models.portRangeEnd(), PortProbe.BIND, clock), launcher,
+        new HttpHealthProbe(UpstreamClients.create(vertx, new HttpClientOptions().setKeepAlive(false),
+            new io.vertx.core.http.PoolOptions())),
+        new VertxScheduler(vertx), clock, settings, lifecycle.routing());
+    lifecycle.startSweeping(1000);
+  }
+
+  /** The lifecycle's settings from the configuration. */
+  static ModelLifecycle.Settings lifecycleSettings(MagiConfig config) {
+    MagiConfig.Models models = config.models();
+    return new ModelLifecycle.Settings(models.loadOnRequest(), models.memoryBudget(), config.routing().queueWait(),
+        models.pinned());
   }
 
   /**
@@ -126,8 +137,8 @@ final class LocalModels {
     return profiles;
   }
 
-  OnDemandModels onDemand() {
-    return onDemand;
+  ModelLifecycle lifecycle() {
+    return lifecycle;
   }
 
   /**

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.magi.router.AdmissionQueue;
+import dev.magi.testkit.Await;
 import dev.magi.testkit.FakeLlamaServer;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -16,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /** A backend never gets more requests than its slots; the rest wait in a bounded queue, or get 429. */
@@ -34,13 +34,6 @@ class AdmissionTest {
     return magi.gateway().directory().routes().resolve("tiny").orElseThrow().queue();
   }
 
-  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (!condition.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "timed out waiting for: " + what);
-      Thread.sleep(5);
-    }
-  }
 
   @Test
   void aBackendNeverRunsMoreThanItsSlots() throws Exception {
@@ -86,10 +79,10 @@ class AdmissionTest {
 
       CompletableFuture<HttpResponse<String>> running = http.sendAsync(stream(magi, 30),
           HttpResponse.BodyHandlers.ofString());
-      await(() -> llama.busySlots() == 1, "first request running");
+      Await.until(() -> llama.busySlots() == 1, "first request running");
       CompletableFuture<HttpResponse<String>> waiting = http.sendAsync(stream(magi, 2),
           HttpResponse.BodyHandlers.ofString());
-      await(() -> queue(magi).waiting() == 1, "second request queued");
+      Await.until(() -> queue(magi).waiting() == 1, "second request queued");
       HttpResponse<String> refused = magi.post("/v1/chat/completions", String.format(STREAM, 2));
 
       assertEquals(429, refused.statusCode());
@@ -108,7 +101,7 @@ class AdmissionTest {
       magi.start("router:\n  queue_wait: 100ms\n" + Yaml.llama("tiny", llama.url()));
       CompletableFuture<HttpResponse<String>> running = HttpClient.newHttpClient().sendAsync(stream(magi, 50),
           HttpResponse.BodyHandlers.ofString());
-      await(() -> llama.busySlots() == 1, "first request running");
+      Await.until(() -> llama.busySlots() == 1, "first request running");
 
       HttpResponse<String> expired = magi.post("/v1/chat/completions", String.format(STREAM, 2));
 
@@ -126,7 +119,7 @@ class AdmissionTest {
       magi.start(Yaml.llama("tiny", llama.url()));
       CompletableFuture<HttpResponse<String>> running = HttpClient.newHttpClient().sendAsync(stream(magi, 20),
           HttpResponse.BodyHandlers.ofString());
-      await(() -> llama.busySlots() == 1, "first request running");
+      Await.until(() -> llama.busySlots() == 1, "first request running");
 
       try (Socket socket = new Socket("127.0.0.1", magi.gateway().port())) {
         byte[] body = String.format(STREAM, 2).getBytes(StandardCharsets.UTF_8);
@@ -135,9 +128,9 @@ class AdmissionTest {
             + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         out.write(body);
         out.flush();
-        await(() -> queue(magi).waiting() == 1, "queued");
+        Await.until(() -> queue(magi).waiting() == 1, "queued");
       }
-      await(() -> queue(magi).waiting() == 0, "left the queue when the client went away");
+      Await.until(() -> queue(magi).waiting() == 0, "left the queue when the client went away");
 
       running.get(30, TimeUnit.SECONDS);
       HttpResponse<String> next = magi.post("/v1/chat/completions", String.format(STREAM, 2));

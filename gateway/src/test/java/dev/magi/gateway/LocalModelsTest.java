@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.magi.testkit.FakeLlamaExecutable;
-import dev.magi.testkit.FreePorts;
 import dev.magi.testkit.GgufWriter;
 import java.io.IOException;
 import java.net.URI;
@@ -34,12 +32,8 @@ class LocalModelsTest {
   Path dir;
 
   private String config(String behaviour, int ports, String extra) throws IOException {
-    Path wrapper = FakeLlamaExecutable.write(dir.resolve("bin"), behaviour);
-    int base = FreePorts.range(2);
-    return "models:\n  dir: " + dir.resolve("models") + "\n  data: " + dir.resolve("data") + "\n  logs: "
-        + dir.resolve("logs") + "\n  llama_server: " + wrapper + "\n  port_range_start: " + base
-        + "\n  port_range_end: " + (base + ports - 1) + "\n  defaults:\n    context: 512\n    parallel: 2\n"
-        + "  settings:\n    Qwen2-0.5B-Q4:\n      aliases: [qwen]\n" + extra;
+    return ModelsYaml.models(dir, behaviour, ports, "  defaults:\n    context: 512\n    parallel: 2\n"
+        + "  settings:\n    Qwen2-0.5B-Q4:\n      aliases: [qwen]\n" + extra);
   }
 
   private static JsonNode json(HttpResponse<String> response) throws IOException {
@@ -57,8 +51,11 @@ class LocalModelsTest {
       assertEquals("Qwen2-0.5B-Q4", registry.at("/models/0/id").asText());
       assertEquals("Q4_K_M", registry.at("/models/0/gguf/quantization").asText());
       assertTrue(Files.exists(dir.resolve("data/model_registry.json")));
-      assertEquals(404, magi.post("/v1/chat/completions", "{\"model\":\"qwen\",\"messages\":[{\"role\":\"user\","
-          + "\"content\":\"Hi\"}]}").statusCode(), "not routable before it is started");
+      JsonNode listed = json(magi.get("/v1/models/qwen"));
+      assertEquals("Qwen2-0.5B-Q4", listed.get("id").asText(), "listed by an alias before it runs");
+      assertEquals("unloaded", listed.get("status").asText());
+      assertEquals(registry.at("/models/0/memory_estimate_bytes").asLong(), listed.get("memory_estimate_bytes").asLong(),
+          "one estimate everywhere");
 
       HttpResponse<String> started = magi.post("/api/models/Qwen2-0.5B-Q4/start", "");
       assertEquals(200, started.statusCode(), started.body());
@@ -84,8 +81,12 @@ class LocalModelsTest {
       HttpResponse<String> stopped = magi.post("/api/models/qwen/stop", "");
       assertEquals("stopped", json(stopped).get("status").asText());
       assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
-      assertEquals(404, magi.post("/v1/chat/completions", "{\"model\":\"qwen\",\"messages\":[{\"role\":\"user\","
-          + "\"content\":\"Hi\"}]}").statusCode(), "a stopped model is out of the router");
+      assertTrue(magi.gateway().directory().routes().resolve("qwen").isEmpty(), "a stopped model is out of the router");
+      assertEquals("unloaded", json(magi.get("/v1/models/qwen")).get("status").asText());
+      HttpResponse<String> again = magi.post("/v1/chat/completions", "{\"model\":\"qwen\",\"max_tokens\":4,"
+          + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+      assertEquals(200, again.statusCode(), "a model stopped by hand loads again on request: " + again.body());
+      assertEquals("loaded", json(magi.get("/v1/models/qwen")).get("status").asText());
     }
   }
 

@@ -155,9 +155,23 @@ public final class ModelScanner {
       return invalid(file, id, e.getMessage());
     }
     ModelKind kind = metadata.isEmbedding() ? ModelKind.EMBEDDING : ModelKind.CHAT;
+    LaunchSettings launch = trainedContextCap(configured, metadata);
     return new ModelEntry(id, configured.aliases(), realPath(file), relative(file), size, parts,
-        Optional.ofNullable(mmproj), kind, Optional.of(metadata), Optional.empty(), configured.launch(),
-        MemoryEstimate.bytes(size, metadata, configured.launch()));
+        Optional.ofNullable(mmproj), kind, Optional.of(metadata), Optional.empty(), launch,
+        MemoryEstimate.bytes(size, metadata, launch));
+  }
+
+  /**
+   * The launch settings of a model: a context configured for it is used as it is; otherwise the
+   * defaults' context, but never more than the model was trained for ({@code <arch>.context_length}).
+   */
+  static LaunchSettings trainedContextCap(ModelSettings configured, GgufMetadata metadata) {
+    LaunchSettings launch = configured.launch();
+    long trained = metadata.contextLength();
+    if (configured.contextConfigured() || trained <= 0 || trained >= launch.context()) {
+      return launch;
+    }
+    return new LaunchSettings((int) trained, launch.parallel(), launch.gpuLayers(), launch.args(), launch.env());
   }
 
   private ModelEntry invalid(Path file, String id, String reason) {

@@ -9,8 +9,11 @@ import java.util.Optional;
  * @param id the id to serve it under instead of the stem, if any
  * @param aliases other ids for it
  * @param launch how its server is started
+ * @param contextConfigured whether its {@code context} was configured for it; if not, the context is
+ *     the defaults' capped by what the model was trained for
  */
-public record ModelSettings(Optional<String> id, List<String> aliases, LaunchSettings launch) {
+public record ModelSettings(Optional<String> id, List<String> aliases, LaunchSettings launch,
+    boolean contextConfigured) {
 
   /** Copies the aliases. */
   public ModelSettings {
@@ -19,6 +22,6 @@ public record ModelSettings(Optional<String> id, List<String> aliases, LaunchSet
 
   /** No id override, no aliases, default launch settings. */
   public static ModelSettings defaults(LaunchSettings launch) {
-    return new ModelSettings(Optional.empty(), List.of(), launch);
+    return new ModelSettings(Optional.empty(), List.of(), launch, false);
   }
 }

@@ -108,13 +108,30 @@ class ModelScannerTest {
     LaunchSettings launch = new LaunchSettings(8192, 4, 99, List.of("--flash-attn", "on"));
 
     ModelEntry entry = scan(Map.of("Qwen2-0.5B-Q4",
-        new ModelSettings(Optional.of("qwen-0.5b"), List.of("qwen"), launch))).get(0);
+        new ModelSettings(Optional.of("qwen-0.5b"), List.of("qwen"), launch, true))).get(0);
 
     assertEquals("qwen-0.5b", entry.id());
     assertEquals(List.of("qwen"), entry.aliases());
     assertEquals(launch, entry.launch());
     // 2 (K,V) x 2 layers x 32768 tokens x 64 wide x 2 bytes, plus the file and 64 MiB.
     assertEquals(entry.sizeBytes() + 2L * 2 * 32768 * 64 * 2 + (64L << 20), entry.memoryEstimateBytes());
+  }
+
+  @Test
+  void contextNotConfiguredIsTheDefaultCappedByWhatTheModelWasTrainedFor() throws Exception {
+    GgufWriter.chatModel("q", 10).write(dir.resolve("models/trained-2048.gguf"));
+    GgufWriter.chatModel("q", 10).write(dir.resolve("models/configured.gguf"));
+    LaunchSettings big = new LaunchSettings(8192, 2, -1, List.of());
+
+    List<ModelEntry> entries = scan(Map.of(
+        "trained-2048", new ModelSettings(Optional.empty(), List.of(), big, false),
+        "configured", new ModelSettings(Optional.empty(), List.of(), big, true)));
+
+    assertEquals(2048, find(entries, "trained-2048").launch().context(), "capped by llama.context_length");
+    assertEquals(8192, find(entries, "configured").launch().context(), "a configured context is used as it is");
+    // The estimate follows the context it will run with.
+    assertEquals(find(entries, "trained-2048").sizeBytes() + 2L * 2 * 4096 * 64 * 2 + (64L << 20),
+        find(entries, "trained-2048").memoryEstimateBytes());
   }
 
   @Test

@@ -60,14 +60,15 @@ public final class PgVectorStore implements VectorStore, FileStore {
   /**
    * Creates the {@code magi} schema and the {@code vector} extension when permitted.
    *
-   * @return a failed future saying so when the extension is not installed
+   * @return a failed future with a {@link RetrievalUnavailableException} saying so when the extension is
+   *     not installed
    */
   public Future<Void> initialise() {
     return bounded(pool.query("CREATE EXTENSION IF NOT EXISTS vector").execute()
         .recover(failure -> pool.query("SELECT 1 FROM pg_extension WHERE extname = 'vector'").execute()
             .compose(rows -> rows.size() == 1 ? Future.succeededFuture(rows)
-                : Future.failedFuture(new IllegalStateException("the pgvector extension is not installed in this "
-                    + "database, and Magi may not create it: run CREATE EXTENSION vector as a superuser"))))
+                : Future.failedFuture(new RetrievalUnavailableException("the pgvector extension is not installed in "
+                    + "this database, and Magi may not create it: run CREATE EXTENSION vector as a superuser", null))))
         .compose(done -> pool.query("CREATE SCHEMA IF NOT EXISTS magi").execute())
         .compose(done -> pool.query("CREATE TABLE IF NOT EXISTS magi.collections (id text PRIMARY KEY,"
             + " info jsonb NOT NULL, created_at bigint NOT NULL)").execute())

@@ -10,7 +10,9 @@ public final class AdmissionException extends RuntimeException {
     /** The model's wait queue is full. */
     QUEUE_FULL,
     /** The request waited as long as allowed without a slot freeing up. */
-    WAIT_EXPIRED
+    WAIT_EXPIRED,
+    /** The model's servers were gone (restarting) for as long as the request was allowed to wait. */
+    NOT_BACK_IN_TIME
   }
 
   private final Reason reason;

@@ -36,6 +36,9 @@ public final class AdmissionQueue {
   private final Limits limits;
   private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
   private volatile BackendPool pool;
+  /** The model has no backend now but one is expected back: requests wait rather than fail. */
+  private boolean suspended;
+  private final Signal empty = new Signal();
 
   /** @param modelId the model whose requests wait here, for messages */
   public AdmissionQueue(String modelId, Limits limits) {
@@ -48,10 +51,31 @@ public final class AdmissionQueue {
     return waiting.size();
   }
 
+  /**
+   * Completes when no request waits here: at once if none does, else when the last one is granted
+   * a slot, gives up or expires.
+   */
+  public Future<Void> whenEmpty() {
+    return empty.await(() -> waiting() == 0);
+  }
+
   /** Makes {@code pool} the current set of backends, then serves whoever can be served. */
   void pool(BackendPool pool) {
-    this.pool = pool;
+    synchronized (this) {
+      this.pool = pool;
+      suspended = false;
+    }
     pump();
+  }
+
+  /**
+   * The model has no backend for now, but one is expected back (a server restarting after a crash):
+   * waiting requests keep their place, and new ones queue, until {@link #pool} gives it backends
+   * again or their wait runs out.
+   */
+  synchronized void suspend() {
+    pool = null;
+    suspended = true;
   }
 
   /** The model is gone: every waiting request fails at once, and later requests find no backend. */
@@ -59,9 +83,11 @@ public final class AdmissionQueue {
     List<Waiter> dropped;
     synchronized (this) {
       pool = null;
+      suspended = false;
       dropped = new ArrayList<>(waiting);
       waiting.clear();
     }
+    empty.fire();
     dropped.forEach(waiter -> waiter.fail(new AdmissionException(AdmissionException.Reason.NO_BACKEND,
         "Model '" + modelId + "' is no longer served.")));
   }
@@ -77,12 +103,13 @@ public final class AdmissionQueue {
     Waiter waiter = new Waiter(List.copyOf(exclude), context);
     synchronized (this) {
       BackendPool current = pool;
-      if (current == null || !current.hasCandidate(exclude)) {
+      boolean restarting = current == null && suspended;
+      if (!restarting && (current == null || !current.hasCandidate(exclude))) {
         waiter.promise.fail(new AdmissionException(AdmissionException.Reason.NO_BACKEND,
             "No backend is available for model '" + modelId + "'."));
         return waiter;
       }
-      if (waiting.isEmpty()) {
+      if (!restarting && waiting.isEmpty()) {
         Optional<Backend> free = current.selectFree(exclude);
         if (free.isPresent()) {
           waiter.promise.complete(free.get().begin());
@@ -91,7 +118,8 @@ public final class AdmissionQueue {
       }
       if (waiting.size() >= limits.maxLength()) {
         waiter.promise.fail(new AdmissionException(AdmissionException.Reason.QUEUE_FULL, "Model '" + modelId
-            + "' is busy: " + waiting.size() + " requests are already waiting."));
+            + (restarting ? "' is restarting and " : "' is busy: ") + waiting.size()
+            + " requests are already waiting."));
         return waiter;
       }
       waiting.addLast(waiter);
@@ -102,12 +130,18 @@ public final class AdmissionQueue {
 
   private void expire(Waiter waiter) {
     boolean removed;
+    boolean restarting;
     synchronized (this) {
       removed = waiting.remove(waiter);
+      restarting = pool == null && suspended;
     }
     if (removed) {
-      waiter.promise.tryFail(new AdmissionException(AdmissionException.Reason.WAIT_EXPIRED, "Model '" + modelId
-          + "' had no free slot within " + readable(limits.maxWait()) + "."));
+      fireIfEmpty();
+      waiter.promise.tryFail(restarting
+          ? new AdmissionException(AdmissionException.Reason.NOT_BACK_IN_TIME, "Model '" + modelId
+              + "' is restarting and was not ready again within " + readable(limits.maxWait()) + ".")
+          : new AdmissionException(AdmissionException.Reason.WAIT_EXPIRED, "Model '" + modelId
+              + "' had no free slot within " + readable(limits.maxWait()) + "."));
     }
   }
 
@@ -142,10 +176,27 @@ public final class AdmissionQueue {
       }
     }
     grants.forEach(Runnable::run);
+    if (!grants.isEmpty()) {
+      fireIfEmpty();
+    }
   }
 
-  private synchronized boolean leave(Waiter waiter) {
-    return waiting.remove(waiter);
+  private boolean leave(Waiter waiter) {
+    boolean left;
+    synchronized (this) {
+      left = waiting.remove(waiter);
+    }
+    if (left) {
+      fireIfEmpty();
+    }
+    return left;
+  }
+
+  /** Tells those waiting for an empty queue, when it is. */
+  private void fireIfEmpty() {
+    if (waiting() == 0) {
+      empty.fire();
+    }
   }
 
   /** A request's place in the queue. */

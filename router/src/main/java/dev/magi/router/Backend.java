@@ -18,6 +18,7 @@ public final class Backend {
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile AdmissionQueue queue;
   private volatile double firstEventMillis;
+  private final Signal idle = new Signal();
 
   /**
    * @param endpoint the server that hosts the model
@@ -67,6 +68,14 @@ public final class Backend {
   /** Requests sent to this backend and not yet finished. */
   public int inFlight() {
     return inFlight.get();
+  }
+
+  /**
+   * Completes when no request is in flight: at once if none is, else when the last lease is
+   * released (for a drain, which waits for this rather than polling).
+   */
+  public io.vertx.core.Future<Void> whenIdle() {
+    return idle.await(() -> inFlight.get() == 0);
   }
 
   /**
@@ -139,7 +148,9 @@ public final class Backend {
     public void release() {
       if (!released) {
         released = true;
-        backend.inFlight.decrementAndGet();
+        if (backend.inFlight.decrementAndGet() == 0) {
+          backend.idle.fire();
+        }
         AdmissionQueue queue = backend.queue;
         if (queue != null) {
           queue.pump();

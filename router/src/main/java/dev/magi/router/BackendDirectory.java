@@ -26,6 +26,7 @@ public final class BackendDirectory {
   private final Map<String, AdmissionQueue> queues = new HashMap<>();
   private final Map<String, LoadBalancer> balancers = new HashMap<>();
   private final Map<String, RetryBudget> budgets = new HashMap<>();
+  private final Set<String> expectedBack = new java.util.HashSet<>();
   private volatile RouteTable routes = RouteTable.EMPTY;
 
   /**
@@ -56,6 +57,25 @@ public final class BackendDirectory {
   public synchronized void replace(String source, List<ModelDeclaration> declarations) {
     sources.put(source, List.copyOf(declarations));
     rebuild();
+  }
+
+  /**
+   * Like {@link #replace}, for a source whose server of {@code modelId} went away and is expected back
+   * (restarting after a crash): if that leaves the model without backends, its queue is kept, and
+   * requests keep waiting in it (within their queue wait) instead of failing, until a source declares
+   * the model again. {@link #replace} with the model gone for good drops the queue as usual.
+   */
+  public synchronized void replaceExpectingBack(String source, List<ModelDeclaration> declarations, String modelId) {
+    sources.put(source, List.copyOf(declarations));
+    expectedBack.add(modelId);
+    rebuild();
+  }
+
+  /** The model is not coming back after all: requests waiting for it fail now. */
+  public synchronized void notExpectedBack(String modelId) {
+    if (expectedBack.remove(modelId)) {
+      rebuild();
+    }
   }
 
   /** Every distinct endpoint named by any source, in declaration order. */
@@ -103,9 +123,15 @@ public final class BackendDirectory {
     for (BackendPool pool : pools) {
       pool.queue().pool(pool);
     }
-    // Models that disappeared: their waiters learn there is nothing to wait for.
+    // Models that disappeared: their waiters learn there is nothing to wait for, unless the model is
+    // expected back.
+    expectedBack.removeIf(byModel::containsKey);
     queues.entrySet().removeIf(entry -> {
       if (byModel.containsKey(entry.getKey())) {
+        return false;
+      }
+      if (expectedBack.contains(entry.getKey())) {
+        entry.getValue().suspend();
         return false;
       }
       entry.getValue().drop();

@@ -99,4 +99,39 @@ class BackendDirectoryTest {
     assertThrows(IllegalArgumentException.class, () -> Endpoint.of(BackendType.OPENAI, "http:///nohost", null));
     assertThrows(IllegalArgumentException.class, () -> Endpoint.of(BackendType.OPENAI, "http://u:p@h:1", null));
   }
+
+  @Test
+  void requestsWaitForAModelExpectedBackAndFailWhenItIsNot() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      BackendDirectory directory = new BackendDirectory(model -> LoadBalancer.LEAST_OUTSTANDING,
+          new AdmissionQueue.Limits(8, java.time.Duration.ofSeconds(30)));
+      directory.replace("server:m", List.of(model("m", A)));
+      BackendPool before = directory.routes().resolve("m").orElseThrow();
+      directory.replaceExpectingBack("server:m", List.of(), "m");
+      assertTrue(directory.routes().resolve("m").isEmpty(), "no backend to route new requests to");
+
+      java.util.concurrent.CompletableFuture<Backend> granted = new java.util.concurrent.CompletableFuture<>();
+      vertx.runOnContext(v -> before.queue().acquire(List.of(), vertx).future()
+          .onComplete(lease -> granted.complete(lease.succeeded() ? lease.result().backend() : null)));
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (before.queue().waiting() == 0 && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      assertEquals(1, before.queue().waiting(), "the request waits rather than failing");
+      assertTrue(!granted.isDone());
+      directory.replace("server:m", List.of(model("m", B)));
+      assertEquals(B, granted.get(10, java.util.concurrent.TimeUnit.SECONDS).endpoint(), "served by the new server");
+
+      directory.replaceExpectingBack("server:m", List.of(), "m");
+      java.util.concurrent.CompletableFuture<Throwable> failed = new java.util.concurrent.CompletableFuture<>();
+      vertx.runOnContext(v -> before.queue().acquire(List.of(), vertx).future()
+          .onComplete(lease -> failed.complete(lease.cause())));
+      directory.notExpectedBack("m");
+      AdmissionException refused = (AdmissionException) failed.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(AdmissionException.Reason.NO_BACKEND, refused.reason());
+    } finally {
+      vertx.close().await();
+    }
+  }
 }

@@ -18,8 +18,15 @@ public interface ServerEvents {
    */
   Future<Void> leaving(ServerInfo server);
 
-  /** {@code server} went away without warning (crash): it must receive no new requests. */
+  /**
+   * {@code server} went away without warning (crash): it must receive no new requests. It is being
+   * restarted unless {@link #failed} follows.
+   */
   void gone(ServerInfo server);
+
+  /** {@code server} crashed too often and is not restarted: nothing should wait for it. */
+  default void failed(ServerInfo server) {
+  }
 
   /** Events that go nowhere. */
   ServerEvents NONE = new ServerEvents() {

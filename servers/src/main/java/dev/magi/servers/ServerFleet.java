@@ -313,6 +313,7 @@ public final class ServerFleet {
           + SupervisorSettings.CRASH_WINDOW.toMinutes() + " minutes; start it again by hand. Last: " + reason;
       publish();
       LOG.severe(() -> server.lastError);
+      events.failed(server.info());
       return;
     }
     Duration backoff = Duration.ofSeconds(Math.min(SupervisorSettings.MAX_BACKOFF.toSeconds(),

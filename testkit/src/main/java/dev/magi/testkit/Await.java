@@ -5,7 +5,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** Waits for a Vert.x future from a test thread (never from an event loop). */
+/** Waits for a Vert.x future, or a condition, from a test thread (never from an event loop). */
 public final class Await {
 
   private Await() {
@@ -47,6 +47,22 @@ public final class Await {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Checks {@code condition} every 5 ms until it holds, at most 60 seconds (a busy machine is slow,
+   * and the wait ends as soon as the event has happened).
+   *
+   * @throws AssertionError naming {@code what} when it did not hold in time
+   */
+  public static void until(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for: " + what);
+      }
+      Thread.sleep(5);
     }
   }
 }

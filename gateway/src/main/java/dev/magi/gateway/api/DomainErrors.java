@@ -1,5 +1,6 @@
 package dev.magi.gateway.api;
 
+import dev.magi.models.ModelUnavailableException;
 import dev.magi.models.ProfileException;
 import dev.magi.servers.ServerException;
 
@@ -36,6 +37,24 @@ public final class DomainErrors {
       case SWITCH_IN_PROGRESS -> client(409, "switch_in_progress", failure);
       case MEMORY_BUDGET_EXCEEDED -> client(409, "memory_budget_exceeded", failure);
     };
+  }
+
+  /**
+   * The error a client gets for a known model that cannot serve it now: always a 503, with
+   * {@code Retry-After} when trying again soon may succeed.
+   */
+  public static ApiException of(ModelUnavailableException failure) {
+    return switch (failure.reason()) {
+      case NOT_LOADED -> server(503, "model_not_loaded", failure);
+      case INSUFFICIENT_MEMORY -> server(503, "insufficient_memory", failure);
+      case LOAD_FAILED -> retryable("model_load_failed", failure.getMessage());
+      case NOT_READY_IN_TIME -> retryable("model_unavailable", failure.getMessage());
+    };
+  }
+
+  /** A 503 for a model that is loading or restarting: the client may try again in a few seconds. */
+  public static ApiException retryable(String code, String message) {
+    return new ApiException(503, "server_error", null, code, message, java.util.Map.of("Retry-After", "5"));
   }
 
   private static ApiException client(int status, String code, RuntimeException failure) {

@@ -256,7 +256,8 @@ public final class ConfigLoader {
 
   private static MagiConfig.Models models(ConfigReader models, Map<String, String> env) {
     models.allowOnly("dir", "registry", "llama_server", "port_range_start", "port_range_end", "max_startup_time",
-        "concurrent_starts", "drain_timeout", "stop_grace", "logs", "data", "defaults", "settings");
+        "concurrent_starts", "drain_timeout", "stop_grace", "logs", "data", "defaults", "settings", "load_on_request",
+        "memory_budget");
     Path dir = Path.of(env.getOrDefault("MODEL_SCAN_PATH", models.string("dir", "models")));
     Path data = Path.of(models.string("data", "data"));
     Path registry = Path.of(env.getOrDefault("REGISTRY_PATH",
@@ -287,22 +288,27 @@ public final class ConfigLoader {
         "env"),
         LaunchSettings.DEFAULTS);
     Map<String, ModelSettings> settings = new java.util.LinkedHashMap<>();
+    java.util.Set<String> pinned = new java.util.TreeSet<>();
     ConfigReader perFile = models.child("settings");
     for (String stem : perFile.keys()) {
       ConfigReader entry = perFile.child(stem);
-      entry.allowOnly("id", "aliases", "context", "parallel", "gpu_layers", "args", "env");
+      entry.allowOnly("id", "aliases", "context", "parallel", "gpu_layers", "args", "env", "pinned");
       Optional<String> id = Optional.ofNullable(entry.string("id", null)).map(String::trim).filter(v -> !v.isEmpty());
       id.ifPresent(v -> checkModelName(entry.at("id"), v));
       List<String> aliases = entry.strings("aliases");
       for (int i = 0; i < aliases.size(); i++) {
         checkModelName(entry.at("aliases") + "[" + i + "]", aliases.get(i));
       }
-      settings.put(stem, new ModelSettings(id, aliases, launch(entry, defaults)));
+      settings.put(stem, new ModelSettings(id, aliases, launch(entry, defaults), entry.has("context")));
+      if (entry.bool("pinned", false)) {
+        pinned.add(id.orElse(stem));
+      }
     }
     return new MagiConfig.Models(dir, registry, binary, first, last, startup, concurrent,
         models.duration("drain_timeout", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)),
         models.duration("stop_grace", Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMinutes(10)),
-        Path.of(models.string("logs", "logs")), data, defaults, settings);
+        Path.of(models.string("logs", "logs")), data, defaults, settings, models.bool("load_on_request", true),
+        models.size("memory_budget", 0, 0, 1L << 50), pinned);
   }
 
   /**

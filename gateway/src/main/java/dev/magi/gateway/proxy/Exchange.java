@@ -1,6 +1,7 @@
 package dev.magi.gateway.proxy;
 
 import dev.magi.gateway.api.ApiException;
+import dev.magi.gateway.api.DomainErrors;
 import dev.magi.gateway.api.ApiRequest;
 import dev.magi.gateway.config.MagiConfig;
 import dev.magi.router.AdmissionException;
@@ -59,8 +60,10 @@ final class Exchange extends Watchdog.Watched {
   private ApiRequest request;
   private final String model;
   private final boolean streaming;
-  private final BackendPool pool;
+  /** The model's pool; replaced by a newer one when the model's servers came back after a crash. */
+  private BackendPool pool;
   private final MagiConfig config;
+  private final Proxy.Loader loader;
   private final String requestId;
   /** Told of each backend tried; null when nobody listens. */
   private final AttemptListener attempts;
@@ -82,10 +85,11 @@ final class Exchange extends Watchdog.Watched {
   private long lastActivityNanos;
   private long sentAtNanos;
   private boolean retrying;
+  private boolean recovering;
   private boolean firstEventRecorded;
 
   Exchange(Vertx vertx, UpstreamClient client, HttpServerResponse response, ApiRequest request, BackendPool pool,
-      MagiConfig config, String requestId, Watchdog watchdog, AttemptListener attempts) {
+      MagiConfig config, String requestId, Watchdog watchdog, AttemptListener attempts, Proxy.Loader loader) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.watchdog = watchdog;
@@ -98,6 +102,7 @@ final class Exchange extends Watchdog.Watched {
     this.config = config;
     this.requestId = requestId;
     this.attempts = attempts;
+    this.loader = loader;
   }
 
   /** Sends the request to the first chosen backend. */
@@ -139,6 +144,11 @@ final class Exchange extends Watchdog.Watched {
       }
       retrying = true;
     }
+    admit(previous);
+  }
+
+  /** Asks the model's queue for a backend not tried yet. */
+  private void admit(ApiException previous) {
     AdmissionQueue.Ticket waiting = pool.queue().acquire(tried, vertx);
     ticket = waiting;
     waiting.future().onComplete(granted -> {
@@ -150,11 +160,45 @@ final class Exchange extends Watchdog.Watched {
         return;
       }
       if (granted.failed()) {
-        fail(admissionFailure((AdmissionException) granted.cause(), previous));
+        AdmissionException failure = (AdmissionException) granted.cause();
+        if (failure.reason() == AdmissionException.Reason.NO_BACKEND && previous != null && recover(previous)) {
+          return;
+        }
+        fail(admissionFailure(failure, previous));
         return;
       }
       send(granted.result());
     });
+  }
+
+  /**
+   * Every backend tried failed before answering and none is left: a managed model's server may have
+   * just crashed, and the supervisor restarts it. Waits (once, within the model's wait) for a server
+   * not tried yet to join the pool, then tries it. Nothing has reached the client yet.
+   *
+   * @return false when there is nothing to wait for (not a managed model, or waited once already)
+   */
+  private boolean recover(ApiException previous) {
+    if (recovering) {
+      return false;
+    }
+    java.util.Optional<io.vertx.core.Future<BackendPool>> back = loader.recover(model, tried);
+    if (back.isEmpty()) {
+      return false;
+    }
+    recovering = true;
+    back.get().onComplete(returned -> {
+      if (finished) {
+        return;
+      }
+      if (returned.failed()) {
+        fail(previous);
+        return;
+      }
+      pool = returned.result();
+      admit(previous);
+    });
+    return true;
   }
 
   private ApiException admissionFailure(AdmissionException failure, ApiException previous) {
@@ -163,6 +207,7 @@ final class Exchange extends Watchdog.Watched {
           "no_backend_available", failure.getMessage());
       case QUEUE_FULL -> busy(failure.getMessage(), 2);
       case WAIT_EXPIRED -> busy(failure.getMessage(), 1);
+      case NOT_BACK_IN_TIME -> DomainErrors.retryable("model_unavailable", failure.getMessage());
     };
   }
 

@@ -3,7 +3,9 @@ package dev.magi.gateway.proxy;
 import dev.magi.gateway.api.ApiException;
 import dev.magi.gateway.api.ApiRequest;
 import dev.magi.gateway.api.CallerContext;
+import dev.magi.gateway.api.DomainErrors;
 import dev.magi.gateway.config.MagiConfig;
+import dev.magi.models.ModelUnavailableException;
 import dev.magi.router.BackendDirectory;
 import dev.magi.router.BackendPool;
 import io.vertx.core.Future;
@@ -24,13 +26,24 @@ public final class Proxy {
   private final Loader loader;
   private final Watchdog watchdog;
 
-  /** Loads models that are not routable yet but can be made so (on-demand models). */
+  /** Makes known models routable: loads them, or waits while they load or restart. */
   public interface Loader {
     /** Notes a request for {@code model}. */
     void used(String model);
 
-    /** Starts {@code model} if it can be started; empty when it cannot. */
+    /**
+     * The pool of a known model that is not routable now, once it is; empty when the name is not a
+     * model that can be loaded. The future fails with a {@link ModelUnavailableException} when it
+     * cannot be loaded or is not ready within the wait allowed.
+     */
     Optional<Future<BackendPool>> load(String model);
+
+    /**
+     * The pool of a managed model once a server of it that is not in {@code exclude} has joined it:
+     * for a request whose every backend failed before answering (a crashed server being restarted).
+     * Empty when the model is not one whose servers come back by themselves.
+     */
+    Optional<Future<BackendPool>> recover(String model, java.util.Collection<dev.magi.router.Backend> exclude);
 
     /** Loads nothing. */
     Loader NONE = new Loader() {
@@ -40,6 +53,11 @@ public final class Proxy {
 
       @Override
       public Optional<Future<BackendPool>> load(String model) {
+        return Optional.empty();
+      }
+
+      @Override
+      public Optional<Future<BackendPool>> recover(String model, java.util.Collection<dev.magi.router.Backend> exclude) {
         return Optional.empty();
       }
     };
@@ -71,9 +89,9 @@ public final class Proxy {
   }
 
   /**
-   * Resolves the request's model and starts the exchange that answers it on {@code response}. A model
-   * that can be loaded on demand is loaded first; the request waits for it (a client that leaves
-   * meanwhile is simply not answered).
+   * Resolves the request's model and starts the exchange that answers it on {@code response}. A known
+   * model that is not routable now (not loaded, loading, restarting) is waited for, loaded first if it
+   * must be (a client that leaves meanwhile is simply not answered).
    *
    * @param attempts told of each backend the request is sent to; may be null
    * @throws ApiException 404 {@code model_not_found} when no backend serves the model and none can be loaded
@@ -83,7 +101,7 @@ public final class Proxy {
     loader.used(request.model());
     Optional<BackendPool> pool = directory.routes().resolve(request.model());
     if (pool.isPresent()) {
-      new Exchange(vertx, client, response, request, pool.get(), config, requestId, watchdog, attempts).start();
+      new Exchange(vertx, client, response, request, pool.get(), config, requestId, watchdog, attempts, loader).start();
       return;
     }
     Future<BackendPool> loading = loader.load(request.model())
@@ -93,12 +111,13 @@ public final class Proxy {
         return;
       }
       if (loaded.failed()) {
-        ErrorResponses.send(response, new ApiException(503, "server_error", null, "model_load_failed",
-            "Model '" + request.model() + "' could not be loaded: " + loaded.cause().getMessage(),
-            java.util.Map.of("Retry-After", "5")));
+        ErrorResponses.send(response, loaded.cause() instanceof ModelUnavailableException unavailable
+            ? DomainErrors.of(unavailable)
+            : DomainErrors.retryable("model_load_failed", "Model '" + request.model() + "' could not be loaded: "
+                + loaded.cause().getMessage()));
         return;
       }
-      new Exchange(vertx, client, response, request, loaded.result(), config, requestId, watchdog, attempts)
+      new Exchange(vertx, client, response, request, loaded.result(), config, requestId, watchdog, attempts, loader)
           .start();
     });
   }

@@ -1,4 +1,4 @@
-package dev.magi.gateway;
+package dev.magi.models;
 
 import dev.magi.registry.Catalog;
 import dev.magi.registry.ModelEntry;
@@ -12,29 +12,31 @@ import dev.magi.router.ModelDeclaration;
 import dev.magi.servers.ServerEvents;
 import dev.magi.servers.ServerInfo;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
  * Puts local model servers into the router and takes them out: a ready server becomes a backend of
  * its model (under the model's aliases too); a leaving one is taken out of the pool first, and the
- * supervisor is told when its requests in flight have finished.
+ * supervisor is told when its requests in flight have finished. Draining waits for events (the
+ * model's queue emptying, the last lease released), never polls.
  */
-final class ServerRouting implements ServerEvents {
+public final class ServerRouting implements ServerEvents {
 
-  private static final long DRAIN_POLL_MILLIS = 50;
-
-  private final Vertx vertx;
   private final BackendDirectory directory;
   private final Supplier<Catalog> catalog;
+  private final Consumer<String> routable;
 
-  ServerRouting(Vertx vertx, BackendDirectory directory, Supplier<Catalog> catalog) {
-    this.vertx = vertx;
+  /**
+   * @param routable told the model id each time a server of it has joined its pool
+   */
+  public ServerRouting(BackendDirectory directory, Supplier<Catalog> catalog, Consumer<String> routable) {
     this.directory = directory;
     this.catalog = catalog;
+    this.routable = routable;
   }
 
   /** The directory source of one server instance's declaration. */
@@ -49,6 +51,7 @@ final class ServerRouting implements ServerEvents {
     List<String> aliases = catalog.get().find(server.model()).map(ModelEntry::aliases).orElse(List.of());
     directory.replace(source(server.name()), List.of(new ModelDeclaration(server.model(), aliases, endpoint,
         server.model(), server.startedAt().orElse(Instant.now()), server.launch().parallel())));
+    routable.accept(server.model());
   }
 
   /**
@@ -61,36 +64,29 @@ final class ServerRouting implements ServerEvents {
     List<Backend> leaving = backendsOf(server);
     BackendPool pool = directory.routes().resolve(server.model()).orElse(null);
     boolean last = pool != null && pool.backends().size() <= leaving.size();
-    Promise<Void> queueServed = Promise.promise();
-    if (last) {
-      waitUntil(() -> pool.queue().waiting() == 0, queueServed);
-    } else {
-      queueServed.complete();
-    }
-    return queueServed.future().compose(served -> {
+    Future<Void> queueServed = last ? pool.queue().whenEmpty() : Future.succeededFuture();
+    return queueServed.compose(served -> {
       directory.replace(source(server.name()), List.of());
-      Promise<Void> drained = Promise.promise();
-      waitUntil(() -> leaving.stream().allMatch(b -> b.inFlight() == 0), drained);
-      return drained.future();
+      List<Future<Void>> drained = new ArrayList<>();
+      leaving.forEach(backend -> drained.add(backend.whenIdle()));
+      return Future.all(drained).mapEmpty();
     });
   }
 
+  /** A crashed server is restarted: requests waiting for its model keep waiting, within their queue wait. */
   @Override
   public void gone(ServerInfo server) {
-    directory.replace(source(server.name()), List.of());
+    directory.replaceExpectingBack(source(server.name()), List.of(), server.model());
+  }
+
+  @Override
+  public void failed(ServerInfo server) {
+    directory.notExpectedBack(server.model());
   }
 
   private List<Backend> backendsOf(ServerInfo server) {
     return directory.routes().resolve(server.model()).map(BackendPool::backends).orElse(List.of()).stream()
         .filter(b -> b.endpoint().port() == server.port() && b.endpoint().host().equals("127.0.0.1"))
         .toList();
-  }
-
-  private void waitUntil(java.util.function.BooleanSupplier condition, Promise<Void> done) {
-    if (condition.getAsBoolean()) {
-      done.complete();
-      return;
-    }
-    vertx.setTimer(DRAIN_POLL_MILLIS, id -> waitUntil(condition, done));
   }
 }
