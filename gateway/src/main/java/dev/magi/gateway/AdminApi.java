@@ -183,7 +183,11 @@ final class AdminApi {
         item.put("ejections", endpoint.outliers().ejections());
         item.put("share", endpoint.outliers().share());
         item.put("in_flight", backend.inFlight());
-        item.put("slots", backend.slots());
+        if (backend.slots() == dev.magi.router.Backend.UNLIMITED) {
+          item.putNull("slots");
+        } else {
+          item.put("slots", backend.slots());
+        }
         item.put("first_event_ms", Math.round(backend.firstEventMillis() * 10) / 10.0);
         item.put("last_error", endpoint.lastError());
       }

@@ -139,4 +139,25 @@ class AdmissionTest {
           "the abandoned request never reached the backend");
     }
   }
+
+  @Test
+  void anOpenAiCompatibleBackendWithoutConfiguredSlotsIsNotLimited() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      // 300 streams at once: beyond the 256 a queue holds, and beyond any guessed limit.
+      FakeLlamaServer llama = magi.llama(new FakeLlamaServer.Options().slots(300).tokenDelayMillis(200));
+      magi.start("router:\n  queue_length: 1\nbackends:\n  - model: tiny\n    url: " + llama.url()
+          + "\n    type: openai\n");
+      HttpClient http = HttpClient.newHttpClient();
+
+      List<CompletableFuture<HttpResponse<String>>> streams = new ArrayList<>();
+      for (int i = 0; i < 300; i++) {
+        streams.add(http.sendAsync(stream(magi, 3), HttpResponse.BodyHandlers.ofString()));
+      }
+      Await.until(() -> llama.busySlots() == 300, "all 300 streams at the backend at once");
+      for (CompletableFuture<HttpResponse<String>> stream : streams) {
+        assertEquals(200, stream.get(60, TimeUnit.SECONDS).statusCode());
+      }
+      assertEquals(0, queue(magi).waiting());
+    }
+  }
 }

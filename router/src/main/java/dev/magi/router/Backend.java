@@ -11,6 +11,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Backend {
 
+  /** {@link #slots()} of a backend Magi does not limit. */
+  public static final int UNLIMITED = Integer.MAX_VALUE;
+
   private final Endpoint endpoint;
   private final String modelId;
   private final String upstreamModel;
@@ -87,7 +90,11 @@ public final class Backend {
     if (outliers.isEjected()) {
       return false;
     }
-    int allowed = Math.max(1, (int) Math.floor(slots() * outliers.share()));
+    int slots = slots();
+    if (slots == UNLIMITED) {
+      return true;
+    }
+    int allowed = Math.max(1, (int) Math.floor(slots * outliers.share()));
     return inFlight.get() < allowed;
   }
 

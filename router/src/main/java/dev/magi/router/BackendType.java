@@ -8,7 +8,7 @@ public enum BackendType {
   /** llama.cpp {@code llama-server}: OpenAI-compatible routes, {@code GET /health}. */
   LLAMA_SERVER("llama-server", "llamacpp", 4),
   /** Any other OpenAI-compatible server: bytes pass through, {@code GET /v1/models} as health. */
-  OPENAI("openai", "openai-compatible", 64),
+  OPENAI("openai", "openai-compatible", Backend.UNLIMITED),
   /** Ollama's native API ({@code /api/chat}, {@code /api/generate}, {@code /api/embed}). */
   OLLAMA("ollama", "ollama", 1);
 
@@ -25,7 +25,9 @@ public enum BackendType {
   /**
    * Requests one backend of this type runs at once when neither configuration nor the server says:
    * llama-server's automatic 4 slots, Ollama's {@code OLLAMA_NUM_PARALLEL} default of 1 per model,
-   * and a generous 64 for other OpenAI-compatible servers, which queue well on their own.
+   * and no limit ({@link Backend#UNLIMITED}) for other OpenAI-compatible servers, whose capacity
+   * cannot be read: their own 429 and 503 answers count as load, and a guessed limit would turn a
+   * burst they could take into rejections.
    */
   public int defaultSlots() {
     return defaultSlots;
