@@ -455,7 +455,9 @@ final class ApiVerticle extends AbstractVerticle {
     long healthy = routes.pools().stream().filter(BackendPool::hasHealthyBackend).count();
     ObjectNode status = Json.object();
     boolean draining = shared.draining().get();
-    boolean ready = healthy > 0 && !draining;
+    LocalModels models = admin.models();
+    boolean starting = !models.started();
+    boolean ready = !draining && !starting && (healthy > 0 || models.lifecycle().canLoadOnRequest());
     status.put("status", ready ? "ready" : "not_ready");
     status.putObject("models").put("total", routes.pools().size()).put("healthy", healthy);
     // Retrieval is reported on its own: a database that is away does not make the gateway unready.
@@ -470,9 +472,10 @@ final class ApiVerticle extends AbstractVerticle {
       status.set("error", new ApiException(503, "server_error", null, "server_shutting_down",
           "The gateway is shutting down.").toJson().get("error"));
     } else if (!ready) {
-      status.set("error", new ApiException(503, "server_error", null, "not_ready",
-          routes.pools().isEmpty() ? "No backend is configured." : "No backend has passed its health check yet.")
-          .toJson().get("error"));
+      String why = starting ? "Models are still starting (the startup profile and preloads)."
+          : routes.pools().isEmpty() ? "No backend is configured, and no local model can be loaded."
+          : "No backend has passed its health check yet.";
+      status.set("error", new ApiException(503, "server_error", null, "not_ready", why).toJson().get("error"));
     }
     json(ctx, ready ? 200 : 503, status);
   }

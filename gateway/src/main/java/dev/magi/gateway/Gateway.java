@@ -101,7 +101,7 @@ public final class Gateway {
           }
           return Future.all(more).map(all -> {
             more.forEach(f -> deployments.add(f.result()));
-            models.activateStartupProfile(config.startupProfile());
+            models.startUp(config.startupProfile(), config.models().preload());
             retrieval.start(vertx, first.actualPort());
             Runnable stopIdleCollector = IdleCollector.start(arrivals, () -> directory.routes().busy(),
                 config.server().idleGcAfter());

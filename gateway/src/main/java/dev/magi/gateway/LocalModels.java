@@ -46,6 +46,7 @@ final class LocalModels {
   private final Path activeProfileFile;
   private final String marker;
   private final Vertx vertx;
+  private volatile boolean started;
 
   LocalModels(Vertx vertx, MagiConfig config, BackendDirectory directory) {
     this.vertx = vertx;
@@ -106,31 +107,50 @@ final class LocalModels {
   }
 
   /**
-   * Activates the startup profile: {@code MAGI_PROFILE}, else the one active when Magi last ran. Runs
-   * in the background: the gateway serves while models load.
+   * Brings the models up in the background, the gateway serving meanwhile: activates the startup
+   * profile ({@code MAGI_PROFILE}, else the one active when Magi last ran), then loads the models
+   * marked {@code preload}. {@link #started()} turns true when all of that is done, each part
+   * ready or failed.
    */
-  void activateStartupProfile(java.util.Optional<String> named) {
+  void startUp(java.util.Optional<String> named, java.util.Set<String> preload) {
     vertx.executeBlocking(() -> named.orElseGet(() -> {
       try {
         return Files.exists(activeProfileFile) ? Files.readString(activeProfileFile).trim() : null;
       } catch (java.io.IOException e) {
         return null;
       }
-    }), false).onSuccess(name -> {
-      if (name == null || name.isEmpty()) {
-        return;
+    }), false).compose(name -> name == null || name.isEmpty() ? Future.succeededFuture() : activate(name))
+        .transform(profileDone -> {
+          List<Future<Void>> loads = new java.util.ArrayList<>();
+          for (String model : preload) {
+            LOG.info(() -> "preloading model " + model);
+            loads.add(lifecycle.preload(model).onFailure(failure ->
+                LOG.warning(() -> "cannot preload model " + model + ": " + failure.getMessage())));
+          }
+          return Future.join(loads);
+        })
+        .onComplete(done -> {
+          started = true;
+          LOG.info("models started up: profile and preloads are ready or failed");
+        });
+  }
+
+  private Future<Void> activate(String name) {
+    LOG.info(() -> "activating profile " + name + " at startup");
+    return profiles.activate(name).onComplete(done -> {
+      if (done.failed()) {
+        LOG.warning(() -> "cannot activate profile " + name + ": " + done.cause().getMessage());
+      } else if (!done.result().failed().isEmpty()) {
+        LOG.warning(() -> "profile " + name + " is active, but not all of it started: " + done.result().failed());
+      } else {
+        LOG.info(() -> "profile " + name + " is active");
       }
-      LOG.info(() -> "activating profile " + name + " at startup");
-      profiles.activate(name).onComplete(done -> {
-        if (done.failed()) {
-          LOG.warning(() -> "cannot activate profile " + name + ": " + done.cause().getMessage());
-        } else if (!done.result().failed().isEmpty()) {
-          LOG.warning(() -> "profile " + name + " is active, but not all of it started: " + done.result().failed());
-        } else {
-          LOG.info(() -> "profile " + name + " is active");
-        }
-      });
-    });
+    }).mapEmpty();
+  }
+
+  /** Whether the startup profile and the preloads are ready or failed. */
+  boolean started() {
+    return started;
   }
 
   ProfileSwitcher profiles() {

@@ -173,4 +173,18 @@ class LoadOnRequestTest {
       assertEquals("unloaded", status(magi, "model-a"));
     }
   }
+
+  @Test
+  void readyzWaitsForPreloadedModels() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      magi.start(config("load_ms=1500", "  settings:\n    model-b:\n      preload: true\n"));
+
+      HttpResponse<String> starting = magi.get("/readyz");
+      assertEquals(503, starting.statusCode(), "model-b is still loading: " + starting.body());
+      assertTrue(starting.body().contains("still starting"), starting.body());
+      Await.until(() -> magi.get("/readyz").statusCode() == 200, "readyz once model-b is ready");
+      assertEquals("loaded", status(magi, "model-b"));
+      assertEquals("unloaded", status(magi, "model-a"), "only what is marked preload");
+    }
+  }
 }

@@ -289,10 +289,11 @@ public final class ConfigLoader {
         LaunchSettings.DEFAULTS);
     Map<String, ModelSettings> settings = new java.util.LinkedHashMap<>();
     java.util.Set<String> pinned = new java.util.TreeSet<>();
+    java.util.Set<String> preload = new java.util.TreeSet<>();
     ConfigReader perFile = models.child("settings");
     for (String stem : perFile.keys()) {
       ConfigReader entry = perFile.child(stem);
-      entry.allowOnly("id", "aliases", "context", "parallel", "gpu_layers", "args", "env", "pinned");
+      entry.allowOnly("id", "aliases", "context", "parallel", "gpu_layers", "args", "env", "pinned", "preload");
       Optional<String> id = Optional.ofNullable(entry.string("id", null)).map(String::trim).filter(v -> !v.isEmpty());
       id.ifPresent(v -> checkModelName(entry.at("id"), v));
       List<String> aliases = entry.strings("aliases");
@@ -303,12 +304,15 @@ public final class ConfigLoader {
       if (entry.bool("pinned", false)) {
         pinned.add(id.orElse(stem));
       }
+      if (entry.bool("preload", false)) {
+        preload.add(id.orElse(stem));
+      }
     }
     return new MagiConfig.Models(dir, registry, binary, first, last, startup, concurrent,
         models.duration("drain_timeout", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)),
         models.duration("stop_grace", Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMinutes(10)),
         Path.of(models.string("logs", "logs")), data, defaults, settings, models.bool("load_on_request", true),
-        models.size("memory_budget", 0, 0, 1L << 50), pinned);
+        models.size("memory_budget", 0, 0, 1L << 50), pinned, preload);
   }
 
   /**

@@ -160,17 +160,19 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    * @param memoryBudget bytes all local servers may need together, 0 for no limit; idle models are
    *     unloaded to stay within it
    * @param pinned ids of models never unloaded to make room ({@code pinned: true} in their settings)
+   * @param preload ids of models loaded at startup ({@code preload: true} in their settings)
    */
   public record Models(java.nio.file.Path dir, java.nio.file.Path registryFile, String llamaServer, int portRangeStart,
       int portRangeEnd, Duration maxStartupTime, int concurrentStarts, Duration drainTimeout, Duration stopGrace,
       java.nio.file.Path logDir, java.nio.file.Path dataDir, dev.magi.registry.LaunchSettings defaults,
       java.util.Map<String, dev.magi.registry.ModelSettings> settings, boolean loadOnRequest, long memoryBudget,
-      java.util.Set<String> pinned) {
+      java.util.Set<String> pinned, java.util.Set<String> preload) {
 
     /** Copies the settings. */
     public Models {
       settings = java.util.Map.copyOf(settings);
       pinned = java.util.Set.copyOf(pinned);
+      preload = java.util.Set.copyOf(preload);
     }
   }
 
