@@ -44,7 +44,23 @@ final class AdminApi {
   private final LocalModels models;
   private final AdminGuard guard;
   private final BackendDirectory directory;
-  private final MagiConfig.Routing routing;
+  private volatile MagiConfig.Routing routing;
+  private volatile ConfigReload reloader;
+
+  /** The router settings {@code /api/router} reports, after a reload. */
+  void routing(MagiConfig.Routing routing) {
+    this.routing = routing;
+  }
+
+  /** Who may use the admin API. */
+  AdminGuard guard() {
+    return guard;
+  }
+
+  /** What {@code POST /api/config/reload} runs; set once the gateway is up. */
+  void reloader(ConfigReload reloader) {
+    this.reloader = reloader;
+  }
 
   AdminApi(LocalModels models, AdminGuard guard, BackendDirectory directory, MagiConfig.Routing routing) {
     this.models = models;
@@ -64,6 +80,7 @@ final class AdminApi {
       guard.check(ctx.request());
       ctx.next();
     });
+    router.post("/api/config/reload").handler(this::reloadConfig);
     router.get("/api/models/registry").handler(ctx -> json(ctx, CatalogJson.catalog(models.catalog().current())));
     router.post("/api/models/registry/rescan").handler(ctx -> respond(ctx, models.catalog().rescan(),
         CatalogJson::catalog));
@@ -299,6 +316,23 @@ final class AdminApi {
     return json;
   }
 
+  /** Re-reads the configuration; 400 {@code invalid_configuration} with the field path when it does not load. */
+  private void reloadConfig(RoutingContext ctx) {
+    ConfigReload current = reloader;
+    if (current == null) {
+      throw new ApiException(503, "server_error", null, "not_ready", "The gateway is still starting.");
+    }
+    respond(ctx, current.reload("POST /api/config/reload"), changes -> {
+      ObjectNode body = Json.object();
+      body.put("reloaded", true);
+      ArrayNode applied = body.putArray("applied");
+      changes.applied().forEach(applied::add);
+      ArrayNode restart = body.putArray("restart_required");
+      changes.restartRequired().forEach(restart::add);
+      return body;
+    });
+  }
+
   private static <T> void respond(RoutingContext ctx, Future<T> result, Function<T, ObjectNode> toJson) {
     Replies.respond(ctx, result, toJson, AdminApi::toApi);
   }
@@ -313,6 +347,10 @@ final class AdminApi {
     }
     if (failure instanceof ApiException api) {
       return api;
+    }
+    if (failure instanceof dev.magi.gateway.config.ConfigException invalid) {
+      return new ApiException(400, "invalid_request_error", null, "invalid_configuration",
+          "The configuration was not reloaded, and the running one stays: " + invalid.getMessage());
     }
     return ApiException.unexpected(java.util.logging.Logger.getLogger(AdminApi.class.getName()), "admin request",
         failure);

@@ -31,22 +31,28 @@ import java.util.Optional;
  */
 final class AdminGuard {
 
-  private final Optional<byte[]> token;
-  private final List<String> allowedHosts;
+  private volatile Optional<byte[]> token;
+  private volatile List<String> allowedHosts;
   private final WebOrigins origins;
 
   AdminGuard(Optional<String> token, List<String> allowedHosts, WebOrigins origins) {
+    this.origins = origins;
+    reconfigure(token, allowedHosts);
+  }
+
+  /** A new admin token and host list (a reloaded configuration); requests from now on are checked by them. */
+  void reconfigure(Optional<String> token, List<String> allowedHosts) {
     this.token = token.map(AdminGuard::digest);
     this.allowedHosts = List.copyOf(allowedHosts);
-    this.origins = origins;
   }
 
   /** @throws ApiException 401, 403 or 415 when the request may not use the admin API */
   void check(HttpServerRequest request) {
-    if (token.isPresent()) {
+    Optional<byte[]> expected = token;
+    if (expected.isPresent()) {
       String auth = request.getHeader("Authorization");
       String presented = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).trim() : "";
-      if (!MessageDigest.isEqual(token.get(), digest(presented))) {
+      if (!MessageDigest.isEqual(expected.get(), digest(presented))) {
         throw new ApiException(401, "invalid_request_error", null, "invalid_admin_token",
             "The admin API needs 'Authorization: Bearer <MAGI_ADMIN_TOKEN>'.");
       }

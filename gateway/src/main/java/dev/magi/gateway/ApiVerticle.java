@@ -54,11 +54,13 @@ final class ApiVerticle extends AbstractVerticle {
       "/v1/completions", Operation.COMPLETION,
       "/v1/embeddings", Operation.EMBEDDING);
 
-  private final MagiConfig config;
+  // Replaced, on this verticle's event loop, when the configuration is reloaded (see reconfigure).
+  private MagiConfig config;
+  private RequestParser parser;
+  private ApiKeys apiKeys;
+  private BodyHandler bodies;
   private final int port;
   private final BackendDirectory directory;
-  private final RequestParser parser;
-  private final ApiKeys apiKeys;
   private final AdminApi admin;
   private final Retrieval retrieval;
   private final AccessLog.Sampler accessLog;
@@ -95,6 +97,30 @@ final class ApiVerticle extends AbstractVerticle {
     this.directory = directory;
     this.parser = parser;
     this.apiKeys = new ApiKeys(config.apiKeys());
+  }
+
+  /**
+   * Takes a reloaded configuration's API keys, limits and timeouts for the requests that begin from
+   * now on; requests and streams in flight keep what they began with.
+   *
+   * @param parser the request parser of the new limits, shared by every event loop
+   * @return completes once this event loop uses them
+   */
+  Future<Void> reconfigure(MagiConfig next, RequestParser parser) {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      this.config = next;
+      this.parser = parser;
+      this.apiKeys = new ApiKeys(next.apiKeys());
+      if (bodies != null) {
+        bodies.setBodyLimit(next.limits().bodyBytes());
+      }
+      if (proxy != null) {
+        proxy.config(next);
+      }
+      done.complete();
+    });
+    return done.future();
   }
 
   /** llama-server closes idle keep-alive connections after 5 s; ours are given up first. */
@@ -245,6 +271,7 @@ final class ApiVerticle extends AbstractVerticle {
     // would keep for its whole life.
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.limits().bodyBytes())
         .setPreallocateBodyBuffer(true);
+    bodies = body;
     router.route().handler(ctx -> {
       ctx.put(TAG, tag(ctx.request()));
       ctx.next();

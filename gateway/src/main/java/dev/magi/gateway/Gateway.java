@@ -2,6 +2,7 @@ package dev.magi.gateway;
 
 import dev.magi.gateway.api.RequestParser;
 import dev.magi.gateway.config.BackendSettings;
+import dev.magi.gateway.config.ConfigChanges;
 import dev.magi.gateway.config.MagiConfig;
 import dev.magi.gateway.rag.Retrieval;
 import dev.magi.registry.OllamaModelName;
@@ -35,10 +36,23 @@ public final class Gateway {
 
   private final List<ApiVerticle> verticles;
   private final ApiVerticle.Shared shared;
+  private final AdminApi admin;
+  private final java.util.random.RandomGenerator random;
+  /** The configuration in force; replaced by {@link #reload}. */
+  private volatile MagiConfig config;
+  private String controlDeployment;
+  /** Reloads one after another: each diffs against the configuration the previous one left. */
+  private Future<ConfigChanges> applied = Future.succeededFuture();
+  private ConfigReload reloads;
 
   private Gateway(Vertx vertx, BackendDirectory directory, LocalModels models, List<String> deployments, int port,
-      Runnable stopIdleCollector, List<ApiVerticle> verticles, ApiVerticle.Shared shared) {
+      Runnable stopIdleCollector, List<ApiVerticle> verticles, ApiVerticle.Shared shared, MagiConfig config,
+      AdminApi admin, java.util.random.RandomGenerator random, String controlDeployment) {
     this.vertx = vertx;
+    this.config = config;
+    this.admin = admin;
+    this.random = random;
+    this.controlDeployment = controlDeployment;
     this.verticles = List.copyOf(verticles);
     this.shared = shared;
     this.stopIdleCollector = stopIdleCollector;
@@ -64,10 +78,21 @@ public final class Gateway {
    * @return the running gateway, or a failed future (e.g. the port is taken)
    */
   public static Future<Gateway> start(Vertx vertx, MagiConfig config) {
+    return start(vertx, config, () -> config, java.util.Optional.empty());
+  }
+
+  /**
+   * Starts a gateway on {@code vertx} that reloads its configuration from {@code source} when asked
+   * ({@code POST /api/config/reload}, {@code SIGHUP} once {@link #reloads()} installs it, and changes
+   * to {@code file} with {@code config.watch}).
+   *
+   * @param source reads and validates the configuration again (blocking; called on a worker)
+   * @param file the file {@code source} reads, empty when there is none
+   */
+  public static Future<Gateway> start(Vertx vertx, MagiConfig config, java.util.concurrent.Callable<MagiConfig> source,
+      java.util.Optional<java.nio.file.Path> file) {
     java.util.random.RandomGenerator random = new java.util.SplittableRandom();
-    BackendDirectory directory = new BackendDirectory(
-        model -> LoadBalancer.named(config.routing().policyOf(model), random).orElse(LoadBalancer.LEAST_OUTSTANDING),
-        new AdmissionQueue.Limits(config.routing().queueLength(), config.routing().queueWait()));
+    BackendDirectory directory = new BackendDirectory(policies(config.routing(), random), queueLimits(config));
     directory.replace(CONFIG_SOURCE, staticDeclarations(config));
     RequestParser parser = new RequestParser(config.limits());
     LocalModels models = new LocalModels(vertx, config, directory);
@@ -85,10 +110,11 @@ public final class Gateway {
     List<ApiVerticle> verticles = new ArrayList<>();
     ApiVerticle first = new ApiVerticle(config, port, directory, parser, admin, retrieval, shared);
     verticles.add(first);
+    String[] control = new String[1];
     return models.start(vertx)
         .compose(scanned -> vertx.deployVerticle(new ControlVerticle(config, directory)))
         .compose(id -> {
-          deployments.add(id);
+          control[0] = id;
           return vertx.deployVerticle(first);
         })
         .compose(id -> {
@@ -105,8 +131,12 @@ public final class Gateway {
             retrieval.start(vertx, first.actualPort());
             Runnable stopIdleCollector = IdleCollector.start(arrivals, () -> directory.routes().busy(),
                 config.server().idleGcAfter());
-            return new Gateway(vertx, directory, models, deployments, first.actualPort(), stopIdleCollector,
-                verticles, shared);
+            Gateway gateway = new Gateway(vertx, directory, models, deployments, first.actualPort(),
+                stopIdleCollector, verticles, shared, config, admin, random, control[0]);
+            gateway.reloads = new ConfigReload(vertx, gateway, source, file);
+            admin.reloader(gateway.reloads);
+            gateway.reloads.startWatching();
+            return gateway;
           });
         });
   }
@@ -128,6 +158,81 @@ public final class Gateway {
           backend.slots()));
     }
     return declarations;
+  }
+
+  private static java.util.function.Function<String, LoadBalancer> policies(MagiConfig.Routing routing,
+      java.util.random.RandomGenerator random) {
+    return model -> LoadBalancer.named(routing.policyOf(model), random).orElse(LoadBalancer.LEAST_OUTSTANDING);
+  }
+
+  private static AdmissionQueue.Limits queueLimits(MagiConfig config) {
+    return new AdmissionQueue.Limits(config.routing().queueLength(), config.routing().queueWait());
+  }
+
+  /** What re-reads the configuration: {@code POST /api/config/reload}, {@code SIGHUP}, the file watch. */
+  ConfigReload reloads() {
+    return reloads;
+  }
+
+  /** The configuration in force. */
+  public MagiConfig config() {
+    return config;
+  }
+
+  /**
+   * Puts a reloaded configuration into force without a restart, for everything that can change while
+   * Magi runs (see {@link ConfigChanges}): requests and streams in flight keep what they began with;
+   * a removed backend is no longer routed to and its requests in flight run to their end. Reloads run
+   * one at a time.
+   *
+   * @param loaded the configuration just read and validated
+   * @return what changed, and what needs a restart to take effect
+   */
+  public Future<ConfigChanges> reload(MagiConfig loaded) {
+    synchronized (this) {
+      Future<ConfigChanges> next = applied.transform(previous -> apply(loaded));
+      applied = next;
+      return next;
+    }
+  }
+
+  private Future<ConfigChanges> apply(MagiConfig loaded) {
+    MagiConfig before = config;
+    MagiConfig next = ConfigChanges.keepEndpoints(before, loaded);
+    ConfigChanges changes = ConfigChanges.between(before, next);
+    if (changes.none()) {
+      return Future.succeededFuture(changes);
+    }
+    if (!before.routing().equals(next.routing())) {
+      directory.reconfigure(policies(next.routing(), random), queueLimits(next));
+      admin.routing(next.routing());
+    }
+    directory.replace(CONFIG_SOURCE, staticDeclarations(next));
+    // Ollama endpoints no longer configured: the models they listed go too.
+    java.util.Set<String> kept = new java.util.HashSet<>();
+    next.backends().forEach(b -> kept.add(OllamaDiscovery.sourceOf(b)));
+    before.backends().stream().filter(b -> b.type() == BackendType.OLLAMA && b.model().isEmpty())
+        .map(OllamaDiscovery::sourceOf).filter(source -> !kept.contains(source))
+        .forEach(source -> directory.replace(source, List.of()));
+    admin.guard().reconfigure(next.adminToken(), next.admin().allowedHosts());
+    models.profiles().profiles(next.profiles());
+    models.lifecycle().settings(LocalModels.lifecycleSettings(next));
+    RequestParser parser = new RequestParser(next.limits());
+    List<Future<Void>> steps = new ArrayList<>();
+    verticles.forEach(verticle -> steps.add(verticle.reconfigure(next, parser)));
+    config = next;
+    if (!before.backends().equals(next.backends()) || !before.health().equals(next.health())
+        || !before.ollamaRefresh().equals(next.ollamaRefresh())) {
+      // Health checks and Ollama listings start again with the new endpoints and intervals.
+      String old = controlDeployment;
+      steps.add(vertx.undeploy(old).recover(failure -> Future.succeededFuture())
+          .compose(undeployed -> vertx.deployVerticle(new ControlVerticle(next, directory)))
+          .map(id -> {
+            controlDeployment = id;
+            return null;
+          }));
+    }
+    return Future.join(steps).map(done -> changes);
   }
 
   /** The port the API listens on. */
@@ -201,6 +306,7 @@ public final class Gateway {
           models.close();
           List<Future<Void>> undeploys = new ArrayList<>();
           deployments.forEach(id -> undeploys.add(vertx.undeploy(id)));
+          undeploys.add(vertx.undeploy(controlDeployment));
           return Future.join(undeploys);
         })
         .mapEmpty();

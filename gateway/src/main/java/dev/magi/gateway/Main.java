@@ -89,7 +89,9 @@ public final class Main {
       err.println("magi: cannot use data directory " + config.models().dataDir() + ": " + e.getMessage());
       return 1;
     }
-    int code = serve(config, out, err);
+    Map<String, String> environment = line.environment(env);
+    int code = serve(config, () -> ConfigLoader.load(List.of(), environment), ConfigLoader.file(List.of(), environment),
+        out, err);
     if (code != 0) {
       dataLock.close();
       dataLock = null;
@@ -97,13 +99,14 @@ public final class Main {
     return code;
   }
 
-  private static int serve(MagiConfig config, PrintStream out, PrintStream err) {
+  private static int serve(MagiConfig config, java.util.concurrent.Callable<MagiConfig> source,
+      java.util.Optional<java.nio.file.Path> file, PrintStream out, PrintStream err) {
     // Before any event loop runs: growing the table later pauses whichever loop accepts (see the class).
     DescriptorTable.reserve(DescriptorTable.DEFAULT_RESERVE);
     Vertx vertx = Vertx.vertx(Gateway.vertxOptions());
     Gateway gateway;
     try {
-      gateway = Gateway.start(vertx, config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      gateway = Gateway.start(vertx, config, source, file).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
       err.println("magi: cannot start on " + config.server().host() + ":" + config.server().port() + ": "
@@ -118,7 +121,8 @@ public final class Main {
     GracefulStop graceful = new GracefulStop(running, vertx, config.server().drainTimeout(),
         config.models().drainTimeout().plusSeconds(10), () -> System.exit(0));
     graceful.install();
-    // Any other way out (SIGHUP, System.exit elsewhere): model servers stop, without the drain.
+    running.reloads().installSignal();
+    // Any other way out (System.exit elsewhere): model servers stop, without the drain.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       if (graceful.started()) {
         return;

@@ -41,6 +41,11 @@ final class OllamaDiscovery {
 
   /** The directory source name under which this endpoint's models are declared. */
   String source() {
+    return sourceOf(settings);
+  }
+
+  /** The directory source name under which an Ollama endpoint's models are declared. */
+  static String sourceOf(BackendSettings settings) {
     return "ollama:" + settings.endpoint().name();
   }
 

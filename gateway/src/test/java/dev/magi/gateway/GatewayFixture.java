@@ -83,6 +83,18 @@ final class GatewayFixture implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Starts the gateway from a configuration file, as {@code magi serve --config file} does, so that
+   * it can be reloaded (MAGI_PORT is always 0).
+   */
+  GatewayFixture startFromFile(java.nio.file.Path file) {
+    Map<String, String> env = Map.of("MAGI_PORT", "0", "MAGI_CONFIG", file.toString());
+    MagiConfig config = ConfigLoader.load(java.util.List.of(), env);
+    gateway = Await.result(Gateway.start(vertx, config, () -> ConfigLoader.load(java.util.List.of(), env),
+        java.util.Optional.of(file)));
+    return this;
+  }
+
   Gateway gateway() {
     return gateway;
   }

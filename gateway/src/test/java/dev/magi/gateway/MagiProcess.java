@@ -93,6 +93,11 @@ final class MagiProcess implements AutoCloseable {
     }
   }
 
+  /** Sends a signal by name ({@code HUP}). */
+  void signal(String name) throws Exception {
+    new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor();
+  }
+
   /** Sends SIGTERM. */
   void terminate() {
     process.toHandle().destroy();

@@ -46,7 +46,7 @@ public final class ProfileSwitcher {
     Future<Void> saveActive(String profile);
   }
 
-  private final Map<String, Profile> profiles;
+  private volatile Map<String, Profile> profiles;
   private final Supplier<Catalog> catalog;
   private final Effects effects;
   private final AtomicReference<Progress> switching = new AtomicReference<>();
@@ -62,6 +62,15 @@ public final class ProfileSwitcher {
   /** The configured profiles, by name. */
   public Map<String, Profile> profiles() {
     return profiles;
+  }
+
+  /**
+   * Replaces the configured profiles (a configuration reloaded while Magi runs). The active profile
+   * stays active by name; a switch under way finishes with the profile it started with. Nothing is
+   * started or stopped: the new definition applies at the next activation.
+   */
+  public void profiles(Map<String, Profile> profiles) {
+    this.profiles = Map.copyOf(profiles);
   }
 
   /** The active profile, if one was activated. */

@@ -33,7 +33,7 @@ public final class AdmissionQueue {
   }
 
   private final String modelId;
-  private final Limits limits;
+  private volatile Limits limits;
   private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
   private volatile BackendPool pool;
   /** The model has no backend now but one is expected back: requests wait rather than fail. */
@@ -43,6 +43,11 @@ public final class AdmissionQueue {
   /** @param modelId the model whose requests wait here, for messages */
   public AdmissionQueue(String modelId, Limits limits) {
     this.modelId = modelId;
+    this.limits = limits;
+  }
+
+  /** New limits for requests that arrive from now on. */
+  void limits(Limits limits) {
     this.limits = limits;
   }
 

@@ -19,8 +19,8 @@ import java.util.Set;
  */
 public final class BackendDirectory {
 
-  private final java.util.function.Function<String, LoadBalancer> policies;
-  private final AdmissionQueue.Limits queueLimits;
+  private java.util.function.Function<String, LoadBalancer> policies;
+  private AdmissionQueue.Limits queueLimits;
   private final Map<String, List<ModelDeclaration>> sources = new LinkedHashMap<>();
   private final Map<String, Backend> backends = new HashMap<>();
   private final Map<String, AdmissionQueue> queues = new HashMap<>();
@@ -76,6 +76,20 @@ public final class BackendDirectory {
     if (expectedBack.remove(modelId)) {
       rebuild();
     }
+  }
+
+  /**
+   * New balancing policies and queue limits, for a configuration reloaded while Magi runs: every
+   * model's balancer is made again, and every queue takes the new limits (requests already waiting
+   * keep their deadline).
+   */
+  public synchronized void reconfigure(java.util.function.Function<String, LoadBalancer> policies,
+      AdmissionQueue.Limits queueLimits) {
+    this.policies = policies;
+    this.queueLimits = queueLimits;
+    balancers.clear();
+    queues.values().forEach(queue -> queue.limits(queueLimits));
+    rebuild();
   }
 
   /** Every distinct endpoint named by any source, in declaration order. */

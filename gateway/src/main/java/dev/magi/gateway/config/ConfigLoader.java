@@ -44,26 +44,33 @@ public final class ConfigLoader {
    * @throws ConfigException when the file is missing (when named), unreadable or invalid
    */
   public static MagiConfig load(List<String> args, Map<String, String> env) {
-    Optional<Path> named = Optional.empty();
+    Optional<Path> file = file(args, env);
+    return file.isPresent() ? fromYaml(read(file.get()), env) : fromYaml("", env);
+  }
+
+  /**
+   * The file {@link #load} reads: {@code --config PATH} in {@code args}, else {@code MAGI_CONFIG},
+   * else {@code magi.yaml} in the working directory when it exists; empty when only the defaults apply.
+   *
+   * @throws ConfigException when {@code --config} has no path
+   */
+  public static Optional<Path> file(List<String> args, Map<String, String> env) {
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
       if (arg.equals("--config")) {
         if (i + 1 >= args.size()) {
           throw new ConfigException("--config", "needs a file path");
         }
-        named = Optional.of(Path.of(args.get(i + 1)));
+        return Optional.of(Path.of(args.get(i + 1)));
       } else if (arg.startsWith("--config=")) {
-        named = Optional.of(Path.of(arg.substring("--config=".length())));
+        return Optional.of(Path.of(arg.substring("--config=".length())));
       }
     }
-    if (named.isEmpty() && env.get("MAGI_CONFIG") != null && !env.get("MAGI_CONFIG").isBlank()) {
-      named = Optional.of(Path.of(env.get("MAGI_CONFIG")));
-    }
-    if (named.isPresent()) {
-      return fromYaml(read(named.get()), env);
+    if (env.get("MAGI_CONFIG") != null && !env.get("MAGI_CONFIG").isBlank()) {
+      return Optional.of(Path.of(env.get("MAGI_CONFIG")));
     }
     Path local = Path.of("magi.yaml");
-    return Files.isRegularFile(local) ? fromYaml(read(local), env) : fromYaml("", env);
+    return Files.isRegularFile(local) ? Optional.of(local) : Optional.empty();
   }
 
   private static String read(Path file) {
@@ -94,7 +101,7 @@ public final class ConfigLoader {
     }
     ConfigReader top = new ConfigReader(root, "")
         .allowOnly("server", "auth", "limits", "timeouts", "health", "ollama", "backends", "models", "admin",
-            "router", "profiles", "retrieval");
+            "router", "profiles", "retrieval", "config");
 
     ConfigReader server = top.child("server").allowOnly("host", "port", "event_loops", "access_log_every",
         "idle_gc_after", "header_timeout", "body_timeout", "idle_timeout", "max_connections", "drain_timeout",
@@ -187,7 +194,7 @@ public final class ConfigLoader {
         new MagiConfig.Admin(token.isBlank() ? Optional.empty() : Optional.of(token.trim()), allowedHosts), routing,
         profiles(top.child("profiles")),
         Optional.ofNullable(env.get("MAGI_PROFILE")).map(String::trim).filter(p -> !p.isEmpty()),
-        retrieval(top.child("retrieval"), env));
+        retrieval(top.child("retrieval"), env), top.child("config").allowOnly("watch").bool("watch", false));
   }
 
   private static MagiConfig.Retrieval retrieval(ConfigReader retrieval, Map<String, String> env) {

@@ -22,11 +22,12 @@ import java.util.Set;
  * @param profiles named sets of models, by name
  * @param startupProfile the profile to activate at startup ({@code MAGI_PROFILE}); else the last active one
  * @param retrieval vector stores and retrieval in chat
+ * @param watchFile whether a change to the configuration file is picked up by itself ({@code config.watch})
  */
 public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Timeouts timeouts, HealthChecks health,
     Duration ollamaRefresh, List<BackendSettings> backends, Models models, Admin admin,
     Routing routing, java.util.Map<String, dev.magi.models.Profile> profiles,
-    java.util.Optional<String> startupProfile, Retrieval retrieval) {
+    java.util.Optional<String> startupProfile, Retrieval retrieval, boolean watchFile) {
 
   /** Copies the lists and checks that no model name is claimed twice by aliases. */
   public MagiConfig {

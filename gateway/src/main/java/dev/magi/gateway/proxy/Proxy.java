@@ -22,7 +22,7 @@ public final class Proxy {
   private final Vertx vertx;
   private final UpstreamClient client;
   private final BackendDirectory directory;
-  private final MagiConfig config;
+  private MagiConfig config;
   private final Loader loader;
   private final Watchdog watchdog;
 
@@ -75,6 +75,14 @@ public final class Proxy {
     this.config = config;
     this.loader = loader;
     this.watchdog = new Watchdog(vertx);
+  }
+
+  /**
+   * The configuration exchanges begun from now on use (their timeouts); call it on this proxy's event
+   * loop. Exchanges in flight keep the one they began with.
+   */
+  public void config(MagiConfig next) {
+    this.config = next;
   }
 
   /**
