@@ -103,7 +103,7 @@ final class LocalModels {
   static ModelLifecycle.Settings lifecycleSettings(MagiConfig config) {
     MagiConfig.Models models = config.models();
     return new ModelLifecycle.Settings(models.loadOnRequest(), models.memoryBudget(), config.routing().queueWait(),
-        models.pinned());
+        models.pinned(), models.maxSwapWait());
   }
 
   /**

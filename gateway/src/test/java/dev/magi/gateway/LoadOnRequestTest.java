@@ -103,7 +103,7 @@ class LoadOnRequestTest {
   }
 
   @Test
-  void aModelThatDoesNotFitUnloadsTheIdleOneButNeverABusyOne() throws Exception {
+  void aModelThatDoesNotFitUnloadsTheIdleOneAndWaitsForABusyOneToFinish() throws Exception {
     try (GatewayFixture magi = new GatewayFixture()) {
       magi.start(config("token_ms=50", "  memory_budget: 100MiB\n"));
 
@@ -114,20 +114,63 @@ class LoadOnRequestTest {
       assertEquals("loaded", status(magi, "model-b"));
       assertEquals(0, runningServers(magi, "model-a"));
 
-      // model-b streams for about 2 s: it is busy, and model-a must not push it out.
+      // model-b streams for about 2 s: model-a waits for it rather than cutting it.
       CompletableFuture<HttpResponse<String>> stream = postAsync(magi, chat("model-b", true, 40));
       Await.until(() -> magi.gateway().directory().routes().resolve("model-b")
           .map(pool -> pool.busy() > 0).orElse(false), "the stream to start");
+      CompletableFuture<HttpResponse<String>> a = postAsync(magi, chat("model-a", false, 2));
+
+      HttpResponse<String> streamed = stream.get(60, TimeUnit.SECONDS);
+      assertEquals(200, streamed.statusCode());
+      assertTrue(streamed.body().endsWith("data: [DONE]\n\n"), "the busy model's stream ran to its end");
+      HttpResponse<String> swapped = a.get(60, TimeUnit.SECONDS);
+      assertEquals(200, swapped.statusCode(), swapped.body());
+      assertEquals("loaded", status(magi, "model-a"));
+      assertEquals("unloaded", status(magi, "model-b"));
+    }
+  }
+
+  @Test
+  void aModelThatCannotFitBesidePinnedOnesIs503WithWhatIsLoaded() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      magi.start(config("", "  memory_budget: 100MiB\n  settings:\n    model-b:\n      pinned: true\n"));
+      assertEquals(200, magi.post("/v1/chat/completions", chat("model-b", false, 2)).statusCode());
+
       HttpResponse<String> refused = magi.post("/v1/chat/completions", chat("model-a", false, 2));
 
       assertEquals(503, refused.statusCode(), refused.body());
       JsonNode error = json(refused).get("error");
       assertEquals("insufficient_memory", error.get("code").asText());
       assertTrue(error.get("message").asText().contains("model-b"), "it lists what is loaded: " + error);
-      HttpResponse<String> streamed = stream.get(60, TimeUnit.SECONDS);
-      assertEquals(200, streamed.statusCode());
-      assertTrue(streamed.body().endsWith("data: [DONE]\n\n"), "the busy model's stream ran to its end");
-      assertEquals("loaded", status(magi, "model-b"));
+      assertTrue(error.get("message").asText().contains("pinned"), error.toString());
+      assertTrue(json(magi.get("/v1/models/model-b")).get("pinned").asBoolean());
+    }
+  }
+
+  @Test
+  void aModelKeptBusyForEverIsSwappedOutAfterMaxSwapWaitAndItsRequestsWaitForItsReturn() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      magi.start(config("token_ms=40", "  memory_budget: 100MiB\n  max_swap_wait: 1s\n"));
+      assertEquals(200, magi.post("/v1/chat/completions", chat("model-b", false, 2)).statusCode());
+
+      // model-b is never idle: a new 400 ms stream every 100 ms, for 4 s.
+      List<CompletableFuture<HttpResponse<String>>> busy = new ArrayList<>();
+      CompletableFuture<HttpResponse<String>> a = null;
+      for (int i = 0; i < 40; i++) {
+        busy.add(postAsync(magi, chat("model-b", true, 10)));
+        if (i == 5) {
+          a = postAsync(magi, chat("model-a", false, 2));
+        }
+        Thread.sleep(100);
+      }
+
+      HttpResponse<String> served = a.get(60, TimeUnit.SECONDS);
+      assertEquals(200, served.statusCode(), "model-a got its turn: " + served.body());
+      for (CompletableFuture<HttpResponse<String>> request : busy) {
+        HttpResponse<String> answer = request.get(60, TimeUnit.SECONDS);
+        assertEquals(200, answer.statusCode(), answer.body());
+        assertTrue(answer.body().endsWith("data: [DONE]\n\n"), "no stream of model-b was cut");
+      }
     }
   }
 

@@ -29,6 +29,7 @@ public final class ServerRouting implements ServerEvents {
   private final BackendDirectory directory;
   private final Supplier<Catalog> catalog;
   private final Consumer<String> routable;
+  private final java.util.Set<String> swappingOut = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
    * @param routable told the model id each time a server of it has joined its pool
@@ -55,6 +56,20 @@ public final class ServerRouting implements ServerEvents {
   }
 
   /**
+   * The servers of {@code model} that leave from now on are swapped out for another model: they leave
+   * their pool at once, requests waiting in the model's queue keep waiting for it to come back (rather
+   * than keeping it busy for ever), and only their requests in flight finish.
+   */
+  void swapOut(String model) {
+    swappingOut.add(model);
+  }
+
+  /** The swap-out of {@code model} is done: its servers leave as usual again. */
+  void swapped(String model) {
+    swappingOut.remove(model);
+  }
+
+  /**
    * Takes the server out of its pool once nothing depends on it: when it is the model's last server,
    * requests already waiting in the model's queue are served first (they are in flight for their
    * clients). Then it waits for its own requests to finish. The supervisor bounds the whole wait.
@@ -62,15 +77,23 @@ public final class ServerRouting implements ServerEvents {
   @Override
   public Future<Void> leaving(ServerInfo server) {
     List<Backend> leaving = backendsOf(server);
+    if (swappingOut.contains(server.model())) {
+      directory.replaceExpectingBack(source(server.name()), List.of(), server.model());
+      return idle(leaving);
+    }
     BackendPool pool = directory.routes().resolve(server.model()).orElse(null);
     boolean last = pool != null && pool.backends().size() <= leaving.size();
     Future<Void> queueServed = last ? pool.queue().whenEmpty() : Future.succeededFuture();
     return queueServed.compose(served -> {
       directory.replace(source(server.name()), List.of());
-      List<Future<Void>> drained = new ArrayList<>();
-      leaving.forEach(backend -> drained.add(backend.whenIdle()));
-      return Future.all(drained).mapEmpty();
+      return idle(leaving);
     });
+  }
+
+  private static Future<Void> idle(List<Backend> backends) {
+    List<Future<Void>> drained = new ArrayList<>();
+    backends.forEach(backend -> drained.add(backend.whenIdle()));
+    return Future.all(drained).mapEmpty();
   }
 
   /** A crashed server is restarted: requests waiting for its model keep waiting, within their queue wait. */

@@ -15,8 +15,8 @@ import java.util.Set;
  *
  * <p>Taking effect at once: {@code auth}, {@code limits}, {@code timeouts} (but {@code connect}),
  * {@code health}, {@code ollama}, {@code backends} (and their aliases), {@code router}, {@code profiles},
- * {@code admin}, {@code config.watch}, and {@code models.load_on_request}, {@code models.memory_budget}
- * and {@code pinned}. Everything else (the listener, the models directory and how servers are
+ * {@code admin}, {@code config.watch}, and {@code models.load_on_request}, {@code models.memory_budget},
+ * {@code models.max_swap_wait} and {@code pinned}. Everything else (the listener, the models directory and how servers are
  * launched, retrieval) is read at startup only.
  *
  * @param applied keys whose new values are in force once the reload is done, with details for backends
@@ -143,10 +143,13 @@ public record ConfigChanges(List<String> applied, List<String> restartRequired) 
     if (!before.pinned().equals(after.pinned())) {
       applied.add("models.settings.*.pinned");
     }
+    if (!before.maxSwapWait().equals(after.maxSwapWait())) {
+      applied.add("models.max_swap_wait");
+    }
     MagiConfig.Models sameLive = new MagiConfig.Models(after.dir(), after.registryFile(), after.llamaServer(),
         after.portRangeStart(), after.portRangeEnd(), after.maxStartupTime(), after.concurrentStarts(),
         after.drainTimeout(), after.stopGrace(), after.logDir(), after.dataDir(), after.defaults(), after.settings(),
-        before.loadOnRequest(), before.memoryBudget(), before.pinned(), after.preload());
+        before.loadOnRequest(), before.memoryBudget(), before.pinned(), after.preload(), before.maxSwapWait());
     if (!sameLive.equals(before)) {
       restart.add("models (directory, ports, launch settings, preload)");
     }

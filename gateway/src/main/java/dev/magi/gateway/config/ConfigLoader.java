@@ -264,7 +264,7 @@ public final class ConfigLoader {
   private static MagiConfig.Models models(ConfigReader models, Map<String, String> env) {
     models.allowOnly("dir", "registry", "llama_server", "port_range_start", "port_range_end", "max_startup_time",
         "concurrent_starts", "drain_timeout", "stop_grace", "logs", "data", "defaults", "settings", "load_on_request",
-        "memory_budget");
+        "memory_budget", "max_swap_wait");
     Path dir = Path.of(env.getOrDefault("MODEL_SCAN_PATH", models.string("dir", "models")));
     Path data = Path.of(models.string("data", "data"));
     Path registry = Path.of(env.getOrDefault("REGISTRY_PATH",
@@ -319,7 +319,8 @@ public final class ConfigLoader {
         models.duration("drain_timeout", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)),
         models.duration("stop_grace", Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMinutes(10)),
         Path.of(models.string("logs", "logs")), data, defaults, settings, models.bool("load_on_request", true),
-        models.size("memory_budget", 0, 0, 1L << 50), pinned, preload);
+        models.size("memory_budget", 0, 0, 1L << 50), pinned, preload,
+        models.duration("max_swap_wait", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)));
   }
 
   /**

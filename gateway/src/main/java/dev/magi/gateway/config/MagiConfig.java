@@ -162,12 +162,14 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    *     unloaded to stay within it
    * @param pinned ids of models never unloaded to make room ({@code pinned: true} in their settings)
    * @param preload ids of models loaded at startup ({@code preload: true} in their settings)
+   * @param maxSwapWait longest a model that does not fit waits for busy ones to finish before they are
+   *     drained and swapped out for it
    */
   public record Models(java.nio.file.Path dir, java.nio.file.Path registryFile, String llamaServer, int portRangeStart,
       int portRangeEnd, Duration maxStartupTime, int concurrentStarts, Duration drainTimeout, Duration stopGrace,
       java.nio.file.Path logDir, java.nio.file.Path dataDir, dev.magi.registry.LaunchSettings defaults,
       java.util.Map<String, dev.magi.registry.ModelSettings> settings, boolean loadOnRequest, long memoryBudget,
-      java.util.Set<String> pinned, java.util.Set<String> preload) {
+      java.util.Set<String> pinned, java.util.Set<String> preload, Duration maxSwapWait) {
 
     /** Copies the settings. */
     public Models {
