@@ -99,9 +99,7 @@ class ConfigReloadTest {
       assertEquals(400, refused.statusCode());
       assertEquals("invalid_configuration", json(refused).at("/error/code").asText());
       assertTrue(json(refused).at("/error/message").asText().contains("backends[1].url"), refused.body());
-      HttpResponse<String> stillOld = GatewayFixture.send(HttpRequest.newBuilder(URI.create(magi.url()
-          + "/v1/chat/completions")).header("Authorization", "Bearer old-key")
-          .POST(HttpRequest.BodyPublishers.ofString(chat("tiny", false, 2))).build());
+      HttpResponse<String> stillOld = magi.post("/v1/chat/completions", chat("tiny", false, 2), "old-key");
       assertEquals(200, stillOld.statusCode(), "the running configuration stays");
     }
   }
@@ -119,9 +117,7 @@ class ConfigReloadTest {
 
       Await.until(() -> magi.post("/v1/chat/completions", chat("tiny", false, 2)).statusCode() == 401,
           "the watched file's new API key to be required");
-      HttpResponse<String> tooMany = GatewayFixture.send(HttpRequest.newBuilder(URI.create(magi.url()
-          + "/v1/chat/completions")).header("Authorization", "Bearer k1")
-          .POST(HttpRequest.BodyPublishers.ofString(chat("tiny", false, 9))).build());
+      HttpResponse<String> tooMany = magi.post("/v1/chat/completions", chat("tiny", false, 9), "k1");
       assertEquals(400, tooMany.statusCode(), "the new max_tokens limit: " + tooMany.body());
     }
   }

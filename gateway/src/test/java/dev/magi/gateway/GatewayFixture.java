@@ -114,6 +114,12 @@ final class GatewayFixture implements AutoCloseable {
         .POST(HttpRequest.BodyPublishers.ofString(json)).build());
   }
 
+  /** A POST with {@code Authorization: Bearer <key>}. */
+  HttpResponse<String> post(String path, String json, String key) {
+    return send(HttpRequest.newBuilder(URI.create(url() + path)).header("Content-Type", "application/json")
+        .header("Authorization", "Bearer " + key).POST(HttpRequest.BodyPublishers.ofString(json)).build());
+  }
+
   HttpResponse<String> get(String path) {
     return send(HttpRequest.newBuilder(URI.create(url() + path)).GET().build());
   }

@@ -28,6 +28,9 @@ public final class Retrieval {
    *
    * @throws IllegalStateException when the uploads directory cannot be made private
    */
+  /** Where the store is, for the log. */
+  private final String where;
+
   public Retrieval(Vertx vertx, MagiConfig config) {
     LoopbackEmbedder embedder = new LoopbackEmbedder(vertx.createHttpClient(new HttpClientOptions()
         .setKeepAliveTimeout(3)), port::get, config.apiKeys().stream().findFirst());
@@ -36,8 +39,20 @@ public final class Retrieval {
     this.files = new FilesApi(service, config.retrieval(), privateDirectory(config.models().dataDir().resolve(
         "uploads")));
     this.chat = new ChatRetrieval(service);
+    this.where = config.retrieval().databaseUrl().map(Retrieval::withoutCredentials).orElse("memory");
     if (!service.persistent()) {
       LOG.warning(IN_MEMORY_WARNING);
+    }
+  }
+
+  /** The database's address for the log: scheme, host, port and database, never a user or password. */
+  static String withoutCredentials(String url) {
+    try {
+      java.net.URI uri = java.net.URI.create(url.trim());
+      return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "")
+          + (uri.getPath() == null ? "" : uri.getPath());
+    } catch (IllegalArgumentException e) {
+      return "the configured database";
     }
   }
 
@@ -70,7 +85,7 @@ public final class Retrieval {
           : java.util.Optional.of(String.valueOf(result.cause()));
       boolean now = problem.isEmpty();
       if (available && !now) {
-        LOG.warning("retrieval database unavailable: " + problem.get());
+        LOG.warning("retrieval database unavailable: " + problem.get() + " (" + where + ")");
       } else if (!available && now) {
         LOG.info("retrieval database available again");
       }
