@@ -3,7 +3,8 @@
 # concurrency 8): swaps and the longest wait with Magi's swap scheduler (models.max_swap_wait 30s)
 # against a naive first-come order (max_swap_wait 0s: a model that is asked for swaps the other out
 # as soon as that one's requests in flight are done).
-#   bench/swaps.sh [REQUESTS [CONCURRENCY]]
+# Then the same with an open loop: the requests sent at RATE a second whatever the answers do.
+#   bench/swaps.sh [REQUESTS [CONCURRENCY [RATE]]]
 # The models are the fake llama-server (a real child process; 1 s to load, 20 ms a token), so what is
 # measured is the scheduling, not a GPU. Prints one line per order.
 set -euo pipefail
@@ -11,11 +12,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 requests="${1:-200}"
 concurrency="${2:-8}"
+rate="${3:-10}"
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 fake="$(java -cp "$cp" dev.magi.bench.SwapBench --prepare "$work" "load_ms=1000,token_ms=20")"
 
-run() {  # run NAME MAX_SWAP_WAIT
+run() {  # run NAME MAX_SWAP_WAIT [SwapBench options]
   local port data
   read -r port <<<"$(free_ports 1)"
   read -r first <<<"$(free_ports 1)"
@@ -39,9 +41,11 @@ CONF
   wait_port "$port"
   printf '%s: ' "$1"
   java -cp "$cp" dev.magi.bench.SwapBench --url "http://127.0.0.1:$port" --log "$work/$1.log" \
-    --requests "$requests" --concurrency "$concurrency"
+    --requests "$requests" "${@:3}"
   kill "$magi"; wait "$magi" 2>/dev/null || true
 }
 
-run scheduler 30s
-run naive 0s
+run scheduler 30s --concurrency "$concurrency"
+run naive 0s --concurrency "$concurrency"
+run scheduler-open 30s --rate "$rate"
+run naive-open 0s --rate "$rate"

@@ -21,9 +21,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <pre>java -cp ... dev.magi.bench.SwapBench --prepare DIR BEHAVIOUR
  *     (writes DIR/models/model-a.gguf, model-b.gguf and the fake llama-server DIR/bin/llama-server-1)
- * java -cp ... dev.magi.bench.SwapBench --url URL --log MAGI_LOG [--requests 200] [--concurrency 8]</pre>
+ * java -cp ... dev.magi.bench.SwapBench --url URL --log MAGI_LOG [--requests 200] [--concurrency 8]
+ *     [--rate PER_SECOND]</pre>
  * Request i asks for model-a when i is even and model-b when it is odd, non-streaming, 4 tokens;
- * {@code --concurrency} requests are in flight at once. Swaps are counted from Magi's log ("loading
+ * {@code --concurrency} requests are in flight at once (a closed loop), or with {@code --rate} they are
+ * sent at that rate whatever the answers do (an open loop). Swaps are counted from Magi's log ("loading
  * model"), less the first load. Prints one line of {@code key=value} pairs.
  */
 public final class SwapBench {
@@ -44,30 +46,33 @@ public final class SwapBench {
     Path log = Path.of(arg(args, "--log", "magi.log"));
     int requests = Integer.parseInt(arg(args, "--requests", "200"));
     int concurrency = Integer.parseInt(arg(args, "--concurrency", "8"));
+    double rate = Double.parseDouble(arg(args, "--rate", "0"));
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     long loadsBefore = loads(log);
     double[] seconds = new double[requests];
     AtomicInteger next = new AtomicInteger();
     AtomicInteger failures = new AtomicInteger();
     long start = System.nanoTime();
-    ExecutorService pool = Executors.newFixedThreadPool(concurrency);
-    for (int worker = 0; worker < concurrency; worker++) {
+    ExecutorService pool = Executors.newFixedThreadPool(rate > 0 ? requests : concurrency);
+    if (rate > 0) {
+      // Open loop: request i is sent at i / rate seconds, whatever the others are doing.
+      for (int i = 0; i < requests; i++) {
+        long due = start + (long) (i * 1e9 / rate);
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+        }
+        int index = i;
+        pool.submit(() -> {
+          seconds[index] = send(http, url, index, failures);
+          return null;
+        });
+      }
+    }
+    for (int worker = 0; rate <= 0 && worker < concurrency; worker++) {
       pool.submit(() -> {
         for (int i = next.getAndIncrement(); i < requests; i = next.getAndIncrement()) {
-          String body = "{\"model\":\"model-" + (i % 2 == 0 ? "a" : "b") + "\",\"max_tokens\":4,"
-              + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
-          long sent = System.nanoTime();
-          try {
-            HttpResponse<String> answer = http.send(HttpRequest.newBuilder(url.resolve("/v1/chat/completions"))
-                .timeout(Duration.ofSeconds(180)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-            if (answer.statusCode() != 200) {
-              failures.incrementAndGet();
-            }
-          } catch (Exception e) {
-            failures.incrementAndGet();
-          }
-          seconds[i] = (System.nanoTime() - sent) / 1e9;
+          seconds[i] = send(http, url, i, failures);
         }
         return null;
       });
@@ -78,9 +83,28 @@ public final class SwapBench {
     // Every load after the first is a swap in; the log line is written before each start.
     long swaps = Math.max(0, loads(log) - loadsBefore - 1);
     Arrays.sort(seconds);
-    System.out.printf("requests=%d concurrency=%d failures=%d swaps=%d wait_s: p50=%.2f p99=%.2f max=%.2f "
-        + "total_s=%.1f%n", requests, concurrency, failures.get(), swaps, seconds[requests / 2],
+    System.out.printf("requests=%d " + (rate > 0 ? "rate=" + rate + "/s" : "concurrency=" + concurrency)
+        + " failures=%d swaps=%d wait_s: p50=%.2f p99=%.2f max=%.2f "
+        + "total_s=%.1f%n", requests, failures.get(), swaps, seconds[requests / 2],
         seconds[Math.min(requests - 1, (int) (requests * 0.99))], seconds[requests - 1], total);
+  }
+
+  /** Sends request {@code i} (model-a when even, model-b when odd) and returns how long it took, in seconds. */
+  private static double send(HttpClient http, URI url, int i, AtomicInteger failures) {
+    String body = "{\"model\":\"model-" + (i % 2 == 0 ? "a" : "b") + "\",\"max_tokens\":4,"
+        + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
+    long sent = System.nanoTime();
+    try {
+      HttpResponse<String> answer = http.send(HttpRequest.newBuilder(url.resolve("/v1/chat/completions"))
+          .timeout(Duration.ofSeconds(180)).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+      if (answer.statusCode() != 200) {
+        failures.incrementAndGet();
+      }
+    } catch (Exception e) {
+      failures.incrementAndGet();
+    }
+    return (System.nanoTime() - sent) / 1e9;
   }
 
   private static long loads(Path log) throws java.io.IOException {

@@ -296,9 +296,17 @@ public final class ModelLifecycle {
    * flight and queued finish; new ones wait for their model to come back) and swapped out.
    */
   private Future<Void> makeRoom(String model, long needed, long waitingSinceNanos) {
+    Promise<Void> room = Promise.promise();
+    decideRoom(model, needed, waitingSinceNanos, room);
+    return room.future();
+  }
+
+  /** One decision of {@link #makeRoom}; a decision to wait comes back here on the next event. */
+  private void decideRoom(String model, long needed, long waitingSinceNanos, Promise<Void> room) {
     Eviction.Decision decision = Eviction.decide(residents(model), needed, budget());
     if (decision instanceof Eviction.Fits) {
-      return Future.succeededFuture();
+      room.complete();
+      return;
     }
     if (decision instanceof Eviction.Wait wait) {
       // A model's turn lasts at least max_swap_wait from when it was swapped in, and a model still
@@ -309,11 +317,12 @@ public final class ModelLifecycle {
       }
       long now = nanoClock.getAsLong();
       long left = since + settings.maxSwapWait().toNanos() - now;
-      boolean loading = wait.busy().stream().anyMatch(busy -> reserved.containsKey(busy)
-          || servers(busy).stream().anyMatch(server -> server.state() == ServerState.STARTING)
-          || handOffLeft(busy, now) > 0);
+      boolean loading = wait.busy().stream().anyMatch(busy -> loading(busy) || handOffLeft(busy, now) > 0);
       if (left > 0 || loading) {
-        return idleOrAfter(wait.busy(), Math.max(left, 1)).compose(next -> makeRoom(model, needed, waitingSinceNanos));
+        // On a fresh turn of the event loop, so that a long wait never deepens the stack.
+        idleOrAfter(wait.busy(), left).onComplete(next -> vertx.runOnContext(
+            v -> decideRoom(model, needed, waitingSinceNanos, room)));
+        return;
       }
       LOG.info(() -> "swapping out " + String.join(", ", wait.models()) + " for " + model + ", which waited "
           + settings.maxSwapWait().toSeconds() + " s for its turn");
@@ -321,7 +330,11 @@ public final class ModelLifecycle {
         directory.routes().resolve(busy).ifPresent(pool -> swappedOut.put(busy, pool.queue()));
         routing.swapOut(busy);
       }
-      return unload(wait.models()).onComplete(done -> wait.busy().forEach(routing::swapped));
+      unload(wait.models()).onComplete(done -> {
+        wait.busy().forEach(routing::swapped);
+        room.complete();
+      });
+      return;
     }
     if (decision instanceof Eviction.Refuse refuse) {
       StringBuilder message = new StringBuilder("Model '" + model + "' needs about " + mib(needed)
@@ -332,12 +345,18 @@ public final class ModelLifecycle {
       }
       refuse.resident().forEach(r -> message.append(' ').append(r.model()).append(' ').append(mib(r.bytes()))
           .append(" MiB").append(r.pinned() ? " (pinned)" : r.busy() > 0 ? " (busy)" : "").append(';'));
-      return Future.failedFuture(new ModelUnavailableException(ModelUnavailableException.Reason.INSUFFICIENT_MEMORY,
+      room.fail(new ModelUnavailableException(ModelUnavailableException.Reason.INSUFFICIENT_MEMORY,
           message.substring(0, message.length() - 1) + "."));
+      return;
     }
     List<String> evict = ((Eviction.Evict) decision).models();
     LOG.info(() -> "unloading " + String.join(", ", evict) + " to make room for " + model);
-    return unload(evict);
+    unload(evict).onComplete(done -> room.complete());
+  }
+
+  /** Whether a load of the model is under way: decided, or its server starting. */
+  private boolean loading(String id) {
+    return reserved.containsKey(id) || servers(id).stream().anyMatch(s -> s.state() == ServerState.STARTING);
   }
 
   /**
@@ -371,37 +390,41 @@ public final class ModelLifecycle {
   }
 
   /**
-   * Completes when one of these models may have become idle (its queue emptied and its last request
-   * ended, or it finished loading), or after {@code nanos}, whichever is first.
+   * Completes on the first of: one of these models may have become idle (its queue emptied and its
+   * last request ended), one that is loading has joined its pool, one's hand-off has ended, or
+   * {@code nanos} have passed (when positive).
    */
   private Future<Void> idleOrAfter(List<String> busy, long nanos) {
     Promise<Void> next = Promise.promise();
     long now = nanoClock.getAsLong();
-    List<String> watched = new ArrayList<>();
+    long timerNanos = nanos > 0 ? nanos : Long.MAX_VALUE;
     for (String id : busy) {
       long handOff = handOffLeft(id, now);
       if (handOff > 0) {
-        // Busy only by its hand-off: nothing to be told of but the hand-off's end.
-        nanos = Math.min(nanos, handOff);
+        // Busy by its hand-off: nothing to be told of but the hand-off's end.
+        timerNanos = Math.min(timerNanos, handOff);
+      } else if (loading(id)) {
+        awaitPool(id, any -> true, settings.waitForModel()).onComplete(done -> next.tryComplete());
       } else {
-        watched.add(id);
+        Optional<BackendPool> pool = directory.routes().resolve(id);
+        if (pool.isPresent()) {
+          List<Future<Void>> parts = new ArrayList<>();
+          parts.add(pool.get().queue().whenEmpty());
+          pool.get().backends().forEach(backend -> parts.add(backend.whenIdle()));
+          Future.all(parts).onComplete(done -> next.tryComplete());
+        } else {
+          // Out of its pool and still stopping: stopping it again only joins the stop under way.
+          servers(id).stream().filter(server -> server.state() == ServerState.STOPPING)
+              .forEach(server -> effects.stop(server.name()).onComplete(done -> next.tryComplete()));
+          timerNanos = Math.min(timerNanos, TimeUnit.MILLISECONDS.toNanos(100));
+        }
       }
     }
-    long timer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos)), fired -> next.tryComplete());
-    for (String id : watched) {
-      Optional<BackendPool> pool = directory.routes().resolve(id);
-      Future<Void> idle;
-      if (pool.isPresent()) {
-        List<Future<Void>> parts = new ArrayList<>();
-        parts.add(pool.get().queue().whenEmpty());
-        pool.get().backends().forEach(backend -> parts.add(backend.whenIdle()));
-        idle = Future.all(parts).mapEmpty();
-      } else {
-        idle = awaitPool(id, any -> true, Duration.ofNanos(nanos)).mapEmpty();
-      }
-      idle.onComplete(done -> next.tryComplete());
+    if (timerNanos != Long.MAX_VALUE) {
+      long timer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timerNanos)), fired -> next.tryComplete());
+      next.future().onComplete(done -> vertx.cancelTimer(timer));
     }
-    return next.future().onComplete(done -> vertx.cancelTimer(timer));
+    return next.future();
   }
 
   /** The memory budget in force: the global one, and the active profile's when it is smaller. */
