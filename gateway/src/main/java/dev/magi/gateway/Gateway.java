@@ -207,7 +207,9 @@ public final class Gateway {
       directory.reconfigure(policies(next.routing(), random), queueLimits(next));
       admin.routing(next.routing());
     }
-    directory.replace(CONFIG_SOURCE, staticDeclarations(next));
+    if (!before.backends().equals(next.backends())) {
+      directory.replace(CONFIG_SOURCE, staticDeclarations(next));
+    }
     // Ollama endpoints no longer configured: the models they listed go too.
     java.util.Set<String> kept = new java.util.HashSet<>();
     next.backends().forEach(b -> kept.add(OllamaDiscovery.sourceOf(b)));

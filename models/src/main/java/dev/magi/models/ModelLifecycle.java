@@ -56,10 +56,6 @@ public final class ModelLifecycle {
     public Settings {
       pinned = Set.copyOf(pinned);
     }
-
-    /** Load on request, no budget, 30 s of waiting, nothing pinned, 30 s of swap wait. */
-    public static final Settings DEFAULTS = new Settings(true, 0, Duration.ofSeconds(30), Set.of(),
-        Duration.ofSeconds(30));
   }
 
   /** How a known model stands, for listings. */
@@ -179,6 +175,7 @@ public final class ModelLifecycle {
 
   /**
    * The pool for a local model that is not routable now, once it is: loaded first if it must be.
+   * The request itself is noted by {@link #used}, which the caller calls for every request.
    *
    * @return empty when {@code name} is no model of the catalogue; else a future of the pool, failed
    *     with a {@link ModelUnavailableException} when the model cannot be loaded or is not ready in time
@@ -189,7 +186,6 @@ public final class ModelLifecycle {
       return Optional.empty();
     }
     String id = entry.id();
-    used(id);
     Optional<BackendPool> pool = directory.routes().resolve(id);
     if (pool.isPresent()) {
       return Optional.of(Future.succeededFuture(pool.get()));
@@ -441,13 +437,13 @@ public final class ModelLifecycle {
   private List<Resident> residents(String except) {
     Map<String, long[]> bytes = new LinkedHashMap<>();
     Map<String, Boolean> starting = new HashMap<>();
-    Catalog current = catalog.get();
+    Map<String, ModelEntry> byName = index();
     for (ServerInfo server : effects.servers()) {
       if (!holdsMemory(server) || server.model().equals(except) || reserved.containsKey(server.model())) {
         continue;
       }
-      long estimate = current.find(server.model()).map(entry -> entry.withLaunch(server.launch()).memoryEstimateBytes())
-          .orElse(0L);
+      ModelEntry entry = byName.get(server.model());
+      long estimate = entry == null ? 0 : entry.withLaunch(server.launch()).memoryEstimateBytes();
       bytes.computeIfAbsent(server.model(), id -> new long[1])[0] += estimate;
       if (server.state() != ServerState.READY) {
         starting.put(server.model(), true);

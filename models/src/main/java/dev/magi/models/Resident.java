@@ -10,9 +10,4 @@ package dev.magi.models;
  * @param pinned never unloaded to make room
  */
 public record Resident(String model, long bytes, int busy, long lastUsedNanos, boolean pinned) {
-
-  /** Whether it may be unloaded to make room for another: idle and not pinned. */
-  public boolean evictable() {
-    return busy == 0 && !pinned;
-  }
 }

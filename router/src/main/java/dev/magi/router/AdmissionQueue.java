@@ -36,7 +36,7 @@ public final class AdmissionQueue {
   private volatile Limits limits;
   private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
   private volatile BackendPool pool;
-  /** The model has no backend now but one is expected back: requests wait rather than fail. */
+  /** The model has no backend now (its pool is null) but one is expected back: requests wait rather than fail. */
   private boolean suspended;
   private final Signal empty = new Signal();
 
@@ -108,7 +108,7 @@ public final class AdmissionQueue {
     Waiter waiter = new Waiter(List.copyOf(exclude), context);
     synchronized (this) {
       BackendPool current = pool;
-      boolean restarting = current == null && suspended;
+      boolean restarting = suspended;
       if (!restarting && (current == null || !current.hasCandidate(exclude))) {
         waiter.promise.fail(new AdmissionException(AdmissionException.Reason.NO_BACKEND,
             "No backend is available for model '" + modelId + "'."));
@@ -138,7 +138,7 @@ public final class AdmissionQueue {
     boolean restarting;
     synchronized (this) {
       removed = waiting.remove(waiter);
-      restarting = pool == null && suspended;
+      restarting = suspended;
     }
     if (removed) {
       fireIfEmpty();

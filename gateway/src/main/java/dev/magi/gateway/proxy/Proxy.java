@@ -44,23 +44,6 @@ public final class Proxy {
      * Empty when the model is not one whose servers come back by themselves.
      */
     Optional<Future<BackendPool>> recover(String model, java.util.Collection<dev.magi.router.Backend> exclude);
-
-    /** Loads nothing. */
-    Loader NONE = new Loader() {
-      @Override
-      public void used(String model) {
-      }
-
-      @Override
-      public Optional<Future<BackendPool>> load(String model) {
-        return Optional.empty();
-      }
-
-      @Override
-      public Optional<Future<BackendPool>> recover(String model, java.util.Collection<dev.magi.router.Backend> exclude) {
-        return Optional.empty();
-      }
-    };
   }
 
   /**
