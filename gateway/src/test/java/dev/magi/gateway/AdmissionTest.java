@@ -149,9 +149,10 @@ class AdmissionTest {
           + "\n    type: openai\n");
       HttpClient http = HttpClient.newHttpClient();
 
+      // Each stream lasts 5 s, so that the first are still running when the last arrive on a busy machine.
       List<CompletableFuture<HttpResponse<String>>> streams = new ArrayList<>();
       for (int i = 0; i < 300; i++) {
-        streams.add(http.sendAsync(stream(magi, 3), HttpResponse.BodyHandlers.ofString()));
+        streams.add(http.sendAsync(stream(magi, 25), HttpResponse.BodyHandlers.ofString()));
       }
       Await.until(() -> llama.busySlots() == 300, "all 300 streams at the backend at once");
       for (CompletableFuture<HttpResponse<String>> stream : streams) {

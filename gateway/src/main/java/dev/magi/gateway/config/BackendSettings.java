@@ -1,5 +1,7 @@
 package dev.magi.gateway.config;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.magi.router.BackendType;
 import dev.magi.router.Endpoint;
 import java.util.List;
@@ -18,9 +20,38 @@ import java.util.Optional;
 public record BackendSettings(Optional<String> model, Endpoint endpoint, List<String> aliases,
     Optional<String> upstreamModel, int slots) {
 
-  /** Copies the aliases. */
+  /** Checks the names and bounds, and copies the aliases. */
   public BackendSettings {
-    aliases = List.copyOf(aliases);
+    model.ifPresent(m -> ConfigValues.modelName("model", m));
+    aliases = ConfigValues.modelNames("aliases", List.copyOf(aliases));
+    if (!aliases.isEmpty() && model.isEmpty()) {
+      throw new ConfigException("aliases", "needs a model to be an alias of");
+    }
+    ConfigValues.between("slots", slots, 0, 100_000);
+  }
+
+  @JsonCreator
+  static BackendSettings bind(@JsonProperty("model") String model, @JsonProperty("url") String url,
+      @JsonProperty("type") String type, @JsonProperty("aliases") List<String> aliases,
+      @JsonProperty("api_key") String apiKey, @JsonProperty("upstream_model") String upstreamModel,
+      @JsonProperty("slots") Integer slots) {
+    String typeName = ConfigValues.or(type, "llama-server");
+    BackendType backendType = BackendType.byConfigName(typeName).orElseThrow(() ->
+        new ConfigException("type", "must be llama-server, openai or ollama, got " + typeName));
+    Optional<String> id = ConfigValues.text(model);
+    if (id.isEmpty() && backendType != BackendType.OLLAMA) {
+      throw new ConfigException("model", "is required for a " + typeName + " backend");
+    }
+    id.ifPresent(m -> ConfigValues.modelName("model", m));
+    String address = ConfigValues.text(url).orElseThrow(() -> new ConfigException("url", "is required"));
+    Endpoint endpoint;
+    try {
+      endpoint = Endpoint.of(backendType, address, ConfigValues.text(apiKey).orElse(null));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("url", e.getMessage());
+    }
+    return new BackendSettings(id, endpoint, ConfigValues.nonBlank("aliases", aliases),
+        ConfigValues.text(upstreamModel), ConfigValues.or(slots, 0));
   }
 
   /** The protocol of the endpoint. */

@@ -1,13 +1,32 @@
 package dev.magi.gateway.config;
 
+import static dev.magi.gateway.config.ConfigValues.between;
+import static dev.magi.gateway.config.ConfigValues.bytesBetween;
+import static dev.magi.gateway.config.ConfigValues.list;
+import static dev.magi.gateway.config.ConfigValues.map;
+import static dev.magi.gateway.config.ConfigValues.or;
+import static dev.magi.gateway.config.ConfigValues.text;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import dev.magi.models.Profile;
+import dev.magi.registry.LaunchSettings;
+import dev.magi.registry.ModelSettings;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
- * The whole configuration of one gateway, immutable. Every key has a default, so
- * {@link #defaults()} is a working configuration with no backends.
+ * The whole configuration of one gateway, immutable. {@code magi.yaml} is bound to these records by
+ * {@link ConfigBinding}: each record's {@code bind} factory names the keys of its mapping (any other
+ * key is refused) and fills in the defaults; its constructor checks the values. Every key has a
+ * default, so {@link #defaults()} is a working configuration with no backends.
  *
  * @param server where to listen
  * @param apiKeys keys accepted on {@code /v1/}; empty means the API is open
@@ -26,12 +45,12 @@ import java.util.Set;
  */
 public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Timeouts timeouts, HealthChecks health,
     Duration ollamaRefresh, List<BackendSettings> backends, Models models, Admin admin,
-    Routing routing, java.util.Map<String, dev.magi.models.Profile> profiles,
-    java.util.Optional<String> startupProfile, Retrieval retrieval, boolean watchFile) {
+    Routing routing, Map<String, Profile> profiles, Optional<String> startupProfile, Retrieval retrieval,
+    boolean watchFile) {
 
   /** Copies the lists and checks that no model name is claimed twice by aliases. */
   public MagiConfig {
-    profiles = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(profiles));
+    profiles = map(profiles);
     apiKeys = List.copyOf(apiKeys);
     backends = List.copyOf(backends);
     Set<String> ids = new HashSet<>();
@@ -45,9 +64,58 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
     }
   }
 
+  /** The top level of {@code magi.yaml}; every mapping is present (the binding gives absent ones as empty). */
+  @JsonCreator
+  static MagiConfig bind(@JsonProperty("server") Server server, @JsonProperty("auth") Auth auth,
+      @JsonProperty("limits") Limits limits, @JsonProperty("timeouts") Timeouts timeouts,
+      @JsonProperty("health") HealthChecks health, @JsonProperty("ollama") Ollama ollama,
+      @JsonProperty("backends") List<BackendSettings> backends, @JsonProperty("models") Models models,
+      @JsonProperty("admin") Admin admin, @JsonProperty("router") Routing router,
+      @JsonProperty("profiles") Map<String, ProfileSettings> profiles, @JsonProperty("retrieval") Retrieval retrieval,
+      @JsonProperty("config") Reload config) {
+    Map<String, Profile> byName = new LinkedHashMap<>();
+    map(profiles).forEach((name, profile) -> byName.put(ConfigValues.modelName("profiles." + name, name),
+        profile.toProfile(name)));
+    return new MagiConfig(server, auth.apiKeys(), limits, timeouts, health, ollama.refresh(), list(backends), models,
+        admin, router, byName, Optional.empty(), retrieval, config.watch());
+  }
+
+  /** This configuration with {@code profile} to activate at startup. */
+  MagiConfig withStartupProfile(Optional<String> profile) {
+    return new MagiConfig(server, apiKeys, limits, timeouts, health, ollamaRefresh, backends, models, admin, routing,
+        profiles, profile, retrieval, watchFile);
+  }
+
   /** The token {@code /api/} requires; empty means loopback clients only. */
-  public java.util.Optional<String> adminToken() {
+  public Optional<String> adminToken() {
     return admin.token();
+  }
+
+  /** The configuration used when there is no file and no environment: nothing to route to yet. */
+  public static MagiConfig defaults() {
+    return ConfigLoader.fromYaml("", Map.of());
+  }
+
+  /** {@code auth:}, whose keys {@link MagiConfig} carries at its top. */
+  record Auth(@JsonProperty("api_keys") List<String> apiKeys) {
+
+    /** Checks and trims the keys. */
+    Auth {
+      apiKeys = ConfigValues.nonBlank("api_keys", apiKeys);
+    }
+  }
+
+  /** {@code ollama:}. */
+  record Ollama(@JsonProperty("refresh") Duration refresh) {
+
+    /** Fills in the default (30 s) and checks bounds. */
+    Ollama {
+      refresh = between("refresh", or(refresh, Duration.ofSeconds(30)), Duration.ofMillis(100), Duration.ofDays(1));
+    }
+  }
+
+  /** {@code config:}: how the file itself is treated. */
+  record Reload(@JsonProperty("watch") boolean watch) {
   }
 
   /**
@@ -59,17 +127,24 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    * @param allowedHosts host names, besides loopback ones, that requests may be addressed to when there
    *     is no token (a name this machine is reached by through a local reverse proxy, say)
    */
-  public record Admin(java.util.Optional<String> token, List<String> allowedHosts) {
+  public record Admin(Optional<String> token, List<String> allowedHosts) {
 
-    /** Copies the list. */
+    /** Checks and copies the host names. */
     public Admin {
       allowedHosts = List.copyOf(allowedHosts);
+      for (int i = 0; i < allowedHosts.size(); i++) {
+        if (!allowedHosts.get(i).matches("[a-z0-9.-]{1,253}|\\[[0-9a-f:.]{2,45}\\]")) {
+          throw new ConfigException("allowed_hosts[" + i + "]", "must be a host name or address without a port, got '"
+              + allowedHosts.get(i) + "'");
+        }
+      }
     }
-  }
 
-  /** The configuration used when there is no file and no environment: nothing to route to yet. */
-  public static MagiConfig defaults() {
-    return ConfigLoader.fromYaml("", java.util.Map.of());
+    @JsonCreator
+    static Admin bind(@JsonProperty("token") String token, @JsonProperty("allowed_hosts") List<String> allowedHosts) {
+      return new Admin(text(token), ConfigValues.nonBlank("allowed_hosts", allowedHosts).stream()
+          .map(h -> h.toLowerCase(java.util.Locale.ROOT)).toList());
+    }
   }
 
   /**
@@ -96,9 +171,40 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
       Duration headerTimeout, Duration bodyTimeout, Duration idleTimeout, int maxConnections, Duration drainTimeout,
       List<String> corsOrigins) {
 
-    /** Copies the list. */
+    /** Checks bounds and copies the list. */
     public Server {
+      if (host.isBlank()) {
+        throw new ConfigException("host", "must not be empty");
+      }
+      between("port", port, 0, 65535);
+      between("event_loops", eventLoops, 1, 256);
+      between("access_log_every", accessLogEvery, 0, 1_000_000);
+      Duration hour = Duration.ofHours(1);
+      between("idle_gc_after", idleGcAfter, Duration.ZERO, Duration.ofDays(1));
+      between("header_timeout", headerTimeout, Duration.ofMillis(100), hour);
+      between("body_timeout", bodyTimeout, Duration.ofMillis(100), hour);
+      between("idle_timeout", idleTimeout, Duration.ofMillis(100), hour);
+      between("max_connections", maxConnections, 1, 10_000_000);
+      between("drain_timeout", drainTimeout, Duration.ZERO, hour);
       corsOrigins = List.copyOf(corsOrigins);
+      for (int i = 0; i < corsOrigins.size(); i++) {
+        ConfigValues.origin("cors_origins[" + i + "]", corsOrigins.get(i));
+      }
+    }
+
+    @JsonCreator
+    static Server bind(@JsonProperty("host") String host, @JsonProperty("port") Integer port,
+        @JsonProperty("event_loops") Integer eventLoops, @JsonProperty("access_log_every") Integer accessLogEvery,
+        @JsonProperty("idle_gc_after") Duration idleGcAfter, @JsonProperty("header_timeout") Duration headerTimeout,
+        @JsonProperty("body_timeout") Duration bodyTimeout, @JsonProperty("idle_timeout") Duration idleTimeout,
+        @JsonProperty("max_connections") Integer maxConnections, @JsonProperty("drain_timeout") Duration drainTimeout,
+        @JsonProperty("cors_origins") List<String> corsOrigins) {
+      return new Server(or(host, "127.0.0.1").trim(), or(port, 8000),
+          or(eventLoops, Runtime.getRuntime().availableProcessors()), or(accessLogEvery, 100),
+          or(idleGcAfter, Duration.ofSeconds(10)), or(headerTimeout, Duration.ofSeconds(10)),
+          or(bodyTimeout, Duration.ofSeconds(30)), or(idleTimeout, Duration.ofSeconds(75)),
+          or(maxConnections, derivedMaxConnections(ConfigValues.openFileLimit())),
+          or(drainTimeout, Duration.ofSeconds(30)), ConfigValues.nonBlank("cors_origins", corsOrigins));
     }
 
     /**
@@ -124,6 +230,26 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    */
   public record Limits(long bodyBytes, int jsonDepth, int maxTokens, int maxChoices, int embeddingInputs,
       long upstreamResponseBytes) {
+
+    /** Checks bounds. */
+    public Limits {
+      bytesBetween("body_bytes", bodyBytes, 1024, 1L << 30);
+      between("json_depth", jsonDepth, 4, 1000);
+      between("max_tokens", maxTokens, 1, Integer.MAX_VALUE);
+      between("max_choices", maxChoices, 1, 128);
+      between("embedding_inputs", embeddingInputs, 1, 100_000);
+      bytesBetween("upstream_response_bytes", upstreamResponseBytes, 1 << 16, 4L << 30);
+    }
+
+    @JsonCreator
+    static Limits bind(@JsonProperty("body_bytes") @JsonDeserialize(using = ConfigBinding.Size.class) Long bodyBytes,
+        @JsonProperty("json_depth") Integer jsonDepth, @JsonProperty("max_tokens") Integer maxTokens,
+        @JsonProperty("max_choices") Integer maxChoices, @JsonProperty("embedding_inputs") Integer embeddingInputs,
+        @JsonProperty("upstream_response_bytes") @JsonDeserialize(using = ConfigBinding.Size.class)
+        Long upstreamResponseBytes) {
+      return new Limits(or(bodyBytes, 2L << 20), or(jsonDepth, 64), or(maxTokens, 1 << 20), or(maxChoices, 16),
+          or(embeddingInputs, 2048), or(upstreamResponseBytes, 256L << 20));
+    }
   }
 
   /**
@@ -139,6 +265,27 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    */
   public record Timeouts(Duration connect, Duration firstToken, Duration betweenChunks, Duration nonStreaming,
       Duration commitDelay, Duration pingInterval) {
+
+    /** Checks bounds. */
+    public Timeouts {
+      Duration least = Duration.ofMillis(10);
+      Duration day = Duration.ofDays(1);
+      between("connect", connect, least, Duration.ofMinutes(5));
+      between("first_token", firstToken, least, day);
+      between("between_chunks", betweenChunks, least, day);
+      between("non_streaming", nonStreaming, least, day);
+      between("commit_delay", commitDelay, least, day);
+      between("ping_interval", pingInterval, least, day);
+    }
+
+    @JsonCreator
+    static Timeouts bind(@JsonProperty("connect") Duration connect, @JsonProperty("first_token") Duration firstToken,
+        @JsonProperty("between_chunks") Duration betweenChunks, @JsonProperty("non_streaming") Duration nonStreaming,
+        @JsonProperty("commit_delay") Duration commitDelay, @JsonProperty("ping_interval") Duration pingInterval) {
+      return new Timeouts(or(connect, Duration.ofSeconds(2)), or(firstToken, Duration.ofSeconds(120)),
+          or(betweenChunks, Duration.ofSeconds(60)), or(nonStreaming, Duration.ofSeconds(600)),
+          or(commitDelay, Duration.ofSeconds(10)), or(pingInterval, Duration.ofSeconds(15)));
+    }
   }
 
   /**
@@ -165,17 +312,63 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    * @param maxSwapWait longest a model that does not fit waits for busy ones to finish before they are
    *     drained and swapped out for it
    */
-  public record Models(java.nio.file.Path dir, java.nio.file.Path registryFile, String llamaServer, int portRangeStart,
-      int portRangeEnd, Duration maxStartupTime, int concurrentStarts, Duration drainTimeout, Duration stopGrace,
-      java.nio.file.Path logDir, java.nio.file.Path dataDir, dev.magi.registry.LaunchSettings defaults,
-      java.util.Map<String, dev.magi.registry.ModelSettings> settings, boolean loadOnRequest, long memoryBudget,
-      java.util.Set<String> pinned, java.util.Set<String> preload, Duration maxSwapWait) {
+  public record Models(Path dir, Path registryFile, String llamaServer, int portRangeStart, int portRangeEnd,
+      Duration maxStartupTime, int concurrentStarts, Duration drainTimeout, Duration stopGrace, Path logDir,
+      Path dataDir, LaunchSettings defaults, Map<String, ModelSettings> settings, boolean loadOnRequest,
+      long memoryBudget, Set<String> pinned, Set<String> preload, Duration maxSwapWait) {
 
-    /** Copies the settings. */
+    /** Checks bounds and copies the settings. */
     public Models {
-      settings = java.util.Map.copyOf(settings);
-      pinned = java.util.Set.copyOf(pinned);
-      preload = java.util.Set.copyOf(preload);
+      between("port_range_start", portRangeStart, 1, 65535);
+      between("port_range_end", portRangeEnd, 1, 65535);
+      if (portRangeEnd < portRangeStart) {
+        throw new ConfigException("port_range_end", "must not be below port_range_start (" + portRangeStart + ")");
+      }
+      between("max_startup_time", maxStartupTime, Duration.ofSeconds(1), Duration.ofDays(1));
+      between("concurrent_starts", concurrentStarts, 1, 64);
+      between("drain_timeout", drainTimeout, Duration.ZERO, Duration.ofHours(1));
+      between("stop_grace", stopGrace, Duration.ofMillis(100), Duration.ofMinutes(10));
+      bytesBetween("memory_budget", memoryBudget, 0, 1L << 50);
+      between("max_swap_wait", maxSwapWait, Duration.ZERO, Duration.ofHours(1));
+      settings = Map.copyOf(settings);
+      pinned = Set.copyOf(pinned);
+      preload = Set.copyOf(preload);
+    }
+
+    @JsonCreator
+    static Models bind(@JsonProperty("dir") String dir, @JsonProperty("registry") String registry,
+        @JsonProperty("llama_server") String llamaServer, @JsonProperty("port_range_start") Integer portRangeStart,
+        @JsonProperty("port_range_end") Integer portRangeEnd, @JsonProperty("max_startup_time") Duration maxStartupTime,
+        @JsonProperty("concurrent_starts") Integer concurrentStarts,
+        @JsonProperty("drain_timeout") Duration drainTimeout, @JsonProperty("stop_grace") Duration stopGrace,
+        @JsonProperty("logs") String logs, @JsonProperty("data") String data,
+        @JsonProperty("defaults") ModelFileSettings.Launch defaults,
+        @JsonProperty("settings") Map<String, ModelFileSettings> settings,
+        @JsonProperty("load_on_request") Boolean loadOnRequest,
+        @JsonProperty("memory_budget") @JsonDeserialize(using = ConfigBinding.Size.class) Long memoryBudget,
+        @JsonProperty("max_swap_wait") Duration maxSwapWait) {
+      Path dataDir = Path.of(or(data, "data"));
+      LaunchSettings launchDefaults = defaults.resolve(LaunchSettings.DEFAULTS);
+      Map<String, ModelSettings> byStem = new LinkedHashMap<>();
+      Set<String> pinned = new java.util.TreeSet<>();
+      Set<String> preload = new java.util.TreeSet<>();
+      map(settings).forEach((stem, entry) -> {
+        ModelSettings resolved = entry.resolve(launchDefaults);
+        byStem.put(stem, resolved);
+        String id = resolved.id().orElse(stem);
+        if (entry.pinned()) {
+          pinned.add(id);
+        }
+        if (entry.preload()) {
+          preload.add(id);
+        }
+      });
+      return new Models(Path.of(or(dir, "models")),
+          registry == null ? dataDir.resolve("model_registry.json") : Path.of(registry), or(llamaServer, "llama-server"),
+          or(portRangeStart, 8080), or(portRangeEnd, 8099), or(maxStartupTime, Duration.ofSeconds(120)),
+          or(concurrentStarts, 2), or(drainTimeout, Duration.ofSeconds(30)), or(stopGrace, Duration.ofSeconds(5)),
+          Path.of(or(logs, "logs")), dataDir, launchDefaults, byStem, or(loadOnRequest, true), or(memoryBudget, 0L),
+          pinned, preload, or(maxSwapWait, Duration.ofSeconds(30)));
     }
   }
 
@@ -191,8 +384,45 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    * @param overlapTokens default {@code chunk_overlap_tokens}
    * @param maxDocumentBytes largest document or file accepted
    */
-  public record Retrieval(java.util.Optional<String> databaseUrl, java.util.Optional<String> password,
-      String embeddingModel, int chunkTokens, int overlapTokens, long maxDocumentBytes) {
+  public record Retrieval(Optional<String> databaseUrl, Optional<String> password, String embeddingModel,
+      int chunkTokens, int overlapTokens, long maxDocumentBytes) {
+
+    /** Checks the URL and the bounds. */
+    public Retrieval {
+      databaseUrl.ifPresent(url -> {
+        try {
+          io.vertx.pgclient.PgConnectOptions.fromUri(url);
+        } catch (RuntimeException e) {
+          throw new ConfigException("database_url", "is not a PostgreSQL URL (postgresql://user@host:port/db): "
+              + e.getMessage());
+        }
+      });
+      between("chunk_tokens", chunkTokens, 100, 4096);
+      between("overlap_tokens", overlapTokens, 0, 2048);
+      if (overlapTokens > chunkTokens / 2) {
+        throw new ConfigException("overlap_tokens", "must be at most half of chunk_tokens (" + chunkTokens + ")");
+      }
+      bytesBetween("max_document_bytes", maxDocumentBytes, 1024, 512L << 20);
+    }
+
+    /** Reads the password file, when one is named: configuration is loaded off the event loops. */
+    @JsonCreator
+    static Retrieval bind(@JsonProperty("database_url") String databaseUrl,
+        @JsonProperty("password_file") String passwordFile, @JsonProperty("embedding_model") String embeddingModel,
+        @JsonProperty("chunk_tokens") Integer chunkTokens, @JsonProperty("overlap_tokens") Integer overlapTokens,
+        @JsonProperty("max_document_bytes") @JsonDeserialize(using = ConfigBinding.Size.class) Long maxDocumentBytes) {
+      Optional<String> password = text(passwordFile).map(file -> {
+        try {
+          return java.nio.file.Files.readString(Path.of(file)).strip();
+        } catch (java.nio.file.NoSuchFileException e) {
+          throw new ConfigException("password_file", "no such file: " + file);
+        } catch (java.io.IOException e) {
+          throw new ConfigException("password_file", "cannot be read: " + e.getMessage());
+        }
+      });
+      return new Retrieval(text(databaseUrl), password, or(embeddingModel, "nomic-embed-text"), or(chunkTokens, 800),
+          or(overlapTokens, 400), or(maxDocumentBytes, 8L << 20));
+    }
   }
 
   /**
@@ -203,11 +433,25 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    * @param policy the load-balancing policy of every model: {@code least_outstanding}, {@code round_robin}, {@code p2c}
    * @param policies policies of particular models, by model id
    */
-  public record Routing(int queueLength, Duration queueWait, String policy, java.util.Map<String, String> policies) {
+  public record Routing(int queueLength, Duration queueWait, String policy, Map<String, String> policies) {
 
-    /** Copies the map. */
+    /** Checks bounds and policy names, and copies the map. */
     public Routing {
-      policies = java.util.Map.copyOf(policies);
+      between("queue_length", queueLength, 0, 1_000_000);
+      between("queue_wait", queueWait, Duration.ZERO, Duration.ofHours(1));
+      ConfigValues.policy("policy", policy);
+      policies = Map.copyOf(policies);
+      policies.forEach((model, name) -> ConfigValues.policy("policies." + model, name));
+    }
+
+    @JsonCreator
+    static Routing bind(@JsonProperty("queue_length") Integer queueLength,
+        @JsonProperty("queue_wait") Duration queueWait, @JsonProperty("policy") String policy,
+        @JsonProperty("policies") Map<String, String> policies) {
+      String everyModel = or(policy, "least_outstanding");
+      Map<String, String> perModel = new LinkedHashMap<>();
+      map(policies).forEach((model, name) -> perModel.put(model, or(name, everyModel)));
+      return new Routing(or(queueLength, 256), or(queueWait, Duration.ofSeconds(30)), everyModel, perModel);
     }
 
     /** The policy name of {@code model}. */
@@ -223,5 +467,16 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    * @param timeout how long one check may take
    */
   public record HealthChecks(Duration interval, Duration timeout) {
+
+    /** Checks bounds. */
+    public HealthChecks {
+      between("interval", interval, Duration.ofMillis(50), Duration.ofHours(1));
+      between("timeout", timeout, Duration.ofMillis(10), Duration.ofMinutes(1));
+    }
+
+    @JsonCreator
+    static HealthChecks bind(@JsonProperty("interval") Duration interval, @JsonProperty("timeout") Duration timeout) {
+      return new HealthChecks(or(interval, Duration.ofSeconds(5)), or(timeout, Duration.ofSeconds(2)));
+    }
   }
 }

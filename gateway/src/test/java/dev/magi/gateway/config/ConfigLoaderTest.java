@@ -142,9 +142,47 @@ class ConfigLoaderTest {
       "'profiles:\n  p:\n    models:\n      - model: a\n        on_demand: yes please\n' | profiles.p.models[0].on_demand: must be true or false",
       "'router:\n  policies:\n    m: fastest\n'                       | router.policies.m: must be least_outstanding",
       "'backends:\n  - model: m\n    url: http://a:1\n    slots: -1\n' | backends[0].slots: must be between 0 and 100000",
+      "'server:\n  port: 1\n  port: 2\n'                              | server.port: is given twice",
+      "'server: {}\nserver: {}\n'                                      | server: is given twice",
+      "'backends:\n  - model: a\n    url: http://a:1\n    model: b\n' | backends[0].model: is given twice",
+      "'server:\n  maxConnections: 5\n'                                | server.maxConnections: unknown key (known keys: access_log_every,",
+      "'startupProfile: dev\n'                                          | startupProfile: unknown key",
+      "'models:\n  pinned: [a]\n'                                      | models.pinned: unknown key",
+      "'server:\n  port: 80.5\n'                                       | server.port: must be a whole number, got 80.5",
+      "'server:\n  port: 99999999999999\n'                             | server.port: is too large a number",
+      "'timeouts:\n  connect: {a: 1}\n'                                | timeouts.connect: must be a duration such as 500ms, 30s, 5m or 1h, got a mapping",
+      "'server:\n  cors_origins: http://x\n'                           | server.cors_origins: must be a list",
+      "'profiles:\n  p:\n    models:\n      - model: a\n        on_demand: 1\n' | profiles.p.models[0].on_demand: must be true or false",
+      "'auth:\n  api_keys: [\"\"]\n'                                 | auth.api_keys[0]: must be a non-empty string",
+      "'- a\n- b\n'                                                    | must be a mapping of keys to values",
+      "'models:\n  settings:\n    m:\n      env: {\"bad name\": x}\n' | models.settings.m.env.bad name: is not an environment variable name",
   })
   void problemsNameTheFieldPath(String yaml, String expected) {
     ConfigException error = assertThrows(ConfigException.class, () -> ConfigLoader.fromYaml(yaml, Map.of()));
+
+    assertTrue(error.getMessage().startsWith(expected), error.getMessage());
+  }
+
+  @Test
+  void emptyMappingsAndEntriesTakeTheirDefaults() {
+    MagiConfig config = ConfigLoader.fromYaml("server:\nmodels:\n  defaults:\n  settings:\n    m:\n"
+        + "profiles:\n  p:\n    models:\n      -\n        model: a\n", Map.of());
+
+    assertEquals(MagiConfig.defaults().server(), config.server());
+    assertEquals(MagiConfig.defaults().models().defaults(), config.models().settings().get("m").launch());
+    assertEquals(1, config.profiles().get("p").models().get(0).replicas());
+  }
+
+  @ParameterizedTest(name = "{0}={1}")
+  @CsvSource(delimiter = '|', value = {
+      "MAGI_PORT              | abc   | MAGI_PORT: must be a whole number, got abc",
+      "MODEL_MAX_STARTUP_TIME | 0     | MODEL_MAX_STARTUP_TIME: must be between 1000ms and 86400000ms",
+      "POSTGRES_PASSWORD_FILE | /nope | POSTGRES_PASSWORD_FILE: no such file: /nope",
+      "DATABASE_URL           | mysql://x | DATABASE_URL: is not a PostgreSQL URL",
+  })
+  void problemsWithTheEnvironmentNameTheVariable(String variable, String value, String expected) {
+    ConfigException error = assertThrows(ConfigException.class,
+        () -> ConfigLoader.fromYaml("server:\n  port: 8000\n", Map.of(variable, value)));
 
     assertTrue(error.getMessage().startsWith(expected), error.getMessage());
   }
