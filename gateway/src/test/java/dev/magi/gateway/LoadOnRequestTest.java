@@ -130,6 +130,44 @@ class LoadOnRequestTest {
     }
   }
 
+  /**
+   * What a user coming from llama-swap or Ollama does: an official OpenAI client, a models directory,
+   * no profiles, a budget that holds one model; every model is listed by its file name and answers
+   * when asked for, turn and turn about.
+   */
+  @Test
+  void anOpenAiClientAsksForEachFileByNameAndMagiSwapsWithinTheBudget() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      magi.start(config("token_ms=5", "  memory_budget: 100MiB\n"));
+      com.openai.client.OpenAIClient client = com.openai.client.okhttp.OpenAIOkHttpClient.builder()
+          .baseUrl(magi.apiBase()).apiKey("unused").maxRetries(0).build();
+      try {
+        List<String> listed = client.models().list().data().stream().map(com.openai.models.models.Model::id).toList();
+        assertEquals(List.of("model-a", "model-b"), listed.stream().sorted().toList());
+
+        for (String model : List.of("model-a", "model-b", "model-a", "model-b")) {
+          var params = com.openai.models.chat.completions.ChatCompletionCreateParams.builder().model(model)
+              .addUserMessage("Hi").maxCompletionTokens(3).build();
+          if (model.equals("model-b")) {
+            StringBuilder text = new StringBuilder();
+            try (var stream = client.chat().completions().createStreaming(params)) {
+              stream.stream().forEach(chunk -> chunk.choices().forEach(c -> c.delta().content().ifPresent(text::append)));
+            }
+            assertFalse(text.isEmpty(), "a streamed answer from " + model);
+          } else {
+            assertFalse(client.chat().completions().create(params).choices().get(0).message().content().orElse("")
+                .isEmpty(), "an answer from " + model);
+          }
+          assertEquals("loaded", status(magi, model));
+          assertEquals("unloaded", status(magi, model.equals("model-a") ? "model-b" : "model-a"),
+              "only one model fits the budget");
+        }
+      } finally {
+        client.close();
+      }
+    }
+  }
+
   @Test
   void aModelThatCannotFitBesidePinnedOnesIs503WithWhatIsLoaded() throws Exception {
     try (GatewayFixture magi = new GatewayFixture()) {
