@@ -25,7 +25,12 @@ import java.util.List;
  * <pre>java -cp ... dev.magi.bench.SlowLoris --url http://127.0.0.1:8000 --connections 15000 --deadline 30
  *     --model mock-c16-d0 --pid MAGI_PID [--rate CONNECTIONS_PER_SECOND]</pre>
  * Without {@code --rate} the connections are opened as fast as one thread can. {@code --warmup SECONDS}
- * (default 10) first runs the same code on the server, as the proxy benchmarks warm theirs up.
+ * (default 10) first sends the server ordinary traffic, as the proxy benchmarks warm theirs up, so that
+ * what is measured is a gateway in service and not its JIT compiler: connections like the attack's that
+ * the client closes, chat requests, and requests for an unknown path answered 404 on
+ * {@code Connection: close} (an error answer on a connection the server closes, which a gateway in
+ * service sends all the time). A gateway whose first server-side closes ever are the attack's spends
+ * close to half of its core compiling them during the burst; {@code --warmup 0} measures that.
  * {@code --dump FILE} writes when each attacking connection was sent and closed, one line each.
  * Prints one line of {@code key=value} pairs.
  */
@@ -172,6 +177,7 @@ public final class SlowLoris {
     String body = "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
     String chat = "POST /v1/chat/completions HTTP/1.1\r\nHost: " + url.getAuthority() + "\r\nConnection: close\r\n"
         + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
+    String unknown = "GET /v1/nothing-here HTTP/1.1\r\nHost: " + url.getAuthority() + "\r\nConnection: close\r\n\r\n";
     int[] ignored = {0};
     long until = System.nanoTime() + (long) (seconds * 1e9);
     while (System.nanoTime() < until) {
@@ -182,6 +188,9 @@ public final class SlowLoris {
         batch.add(channel);
       }
       time(url, chat, ignored);
+      for (int i = 0; i < 50; i++) {
+        time(url, unknown, ignored);
+      }
       for (SocketChannel channel : batch) {
         channel.close();
       }
