@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A GGUF file dropped into the models directory is untrusted input (Ollama and llama.cpp both had CVEs
@@ -24,6 +26,9 @@ class GgufReaderFuzzTest {
     }
   }
 
+  // A per-input limit (Jazzer passes it to libFuzzer as -timeout): an input that makes the parser hang
+  // is a finding. Longer than the whole run, for JUnit may still apply it to the run as a whole.
+  @Timeout(value = 20, unit = TimeUnit.SECONDS)
   @FuzzTest(maxDuration = "10s")
   void anyFileIsReadOrRefusedWithAGgufException(byte[] bytes) throws IOException {
     Files.write(FILE, bytes);

@@ -4,6 +4,8 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.magi.gateway.config.MagiConfig;
 import io.vertx.core.buffer.Buffer;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The request parser and validator take any bytes a stranger sends: the only failure allowed is a
@@ -14,6 +16,9 @@ class RequestParserFuzzTest {
 
   private static final RequestParser PARSER = new RequestParser(MagiConfig.defaults().limits());
 
+  // A per-input limit (Jazzer passes it to libFuzzer as -timeout): an input that makes the parser hang
+  // is a finding. Longer than the whole run, for JUnit may still apply it to the run as a whole.
+  @Timeout(value = 20, unit = TimeUnit.SECONDS)
   @FuzzTest(maxDuration = "10s")
   void anyBodyIsParsedOrRefusedWithA400(FuzzedDataProvider data) {
     Operation operation = data.pickValue(new Operation[] {Operation.CHAT, Operation.COMPLETION, Operation.EMBEDDING});

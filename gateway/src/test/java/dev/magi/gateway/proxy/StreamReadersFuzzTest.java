@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.magi.gateway.api.Operation;
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The readers of what a backend streams take any bytes, cut anywhere: the SSE splitter passes whole
@@ -16,6 +18,9 @@ class StreamReadersFuzzTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  // A per-input limit (Jazzer passes it to libFuzzer as -timeout): an input that makes the parser hang
+  // is a finding. Longer than the whole run, for JUnit may still apply it to the run as a whole.
+  @Timeout(value = 20, unit = TimeUnit.SECONDS)
   @FuzzTest(maxDuration = "10s")
   void sseSplitterPassesWholeEventsThroughUnchanged(FuzzedDataProvider data) {
     int maxEvent = data.consumeInt(16, 4096);
@@ -50,6 +55,9 @@ class StreamReadersFuzzTest {
     }
   }
 
+  // A per-input limit (Jazzer passes it to libFuzzer as -timeout): an input that makes the parser hang
+  // is a finding. Longer than the whole run, for JUnit may still apply it to the run as a whole.
+  @Timeout(value = 20, unit = TimeUnit.SECONDS)
   @FuzzTest(maxDuration = "10s")
   void ollamaLinesBecomeWellFormedEvents(FuzzedDataProvider data) throws Exception {
     OllamaStream reader = new OllamaStream(data.consumeBoolean() ? Operation.CHAT : Operation.COMPLETION, "m",
