@@ -3,6 +3,9 @@
 #   bench/run.sh SCENARIO [ROUNDS]
 # Scenarios: nonstream-1, nonstream-64, stream-throughput, stream-latency, hold-1000, hold-5000, hold-8000.
 # The proxies (nginx, Magi) are pinned to core 0; the mock backend and the load generator to core 1.
+# The rate scenarios (nonstream-*, stream-throughput) are driven by wrk (dev.magi.bench.WrkRun), which
+# leaves the proxies' core the bottleneck; the Java load generator (dev.magi.bench.LoadGen) drives the
+# scenarios wrk cannot measure: time to first event (stream-latency) and held streams (hold-*).
 # Rounds interleave direct, nginx and Magi (3 by default); the table shows the medians.
 # TARGETS="direct magi" runs only those targets (for profiling; the README's table uses all three).
 # MAGI_BASE=DIR adds the target "base": the Magi of another checkout (say, `git worktree add DIR COMMIT`),
@@ -15,7 +18,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scenario="${1:?usage: bench/run.sh SCENARIO [ROUNDS]}"
 rounds="${2:-3}"
-command -v nginx >/dev/null || { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
+install_missing() { # command package
+  command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ] || { apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }
+}
+install_missing nginx nginx-light
+install_missing wrk wrk
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 
@@ -81,10 +89,11 @@ if [ -n "${MAGI_BASE:-}" ]; then
   kill -0 "$base_pid" 2>/dev/null || { echo "the base Magi exited at startup; see $work/base.log" >&2; exit 1; }
 fi
 
+driver=LoadGen
 case "$scenario" in
-  nonstream-1)       args=(--mode closed --connections 1 --model mock-c16-d0 --stream false) ;;
-  nonstream-64)      args=(--mode closed --connections 64 --model mock-c16-d0 --stream false) ;;
-  stream-throughput) args=(--mode closed --connections 64 --model mock-c16-d0 --stream true) ;;
+  nonstream-1)       driver=WrkRun; args=(--connections 1 --model mock-c16-d0 --stream false) ;;
+  nonstream-64)      driver=WrkRun; args=(--connections 64 --model mock-c16-d0 --stream false) ;;
+  stream-throughput) driver=WrkRun; args=(--connections 64 --model mock-c16-d0 --stream true) ;;
   stream-latency)    args=(--mode closed --connections 64 --model mock-c16-d20 --stream true) ;;
   hold-*)            n="${scenario#hold-}"; args=(--mode open --streams "$n" --rate 500 --model mock-c20-d1000 --stream true
                        --warmup-model mock-c16-d0 --warmup-streams 3000) ;;
@@ -93,6 +102,11 @@ esac
 
 run() { # target url pid
   # 10 s of warmup: on one core the JIT needs that long before the numbers mean anything.
+  if [ "$driver" = WrkRun ]; then
+    taskset -c 1 java -XX:+UseSerialGC -Xmx64m -cp "$cp" dev.magi.bench.WrkRun --url "$2" --pid "$3" --warmup 10 \
+      --seconds 10 --proxy-core 0 --load-core 1 "${args[@]}" | sed "s/^/target=$1 /" | tee -a "$work/results.txt"
+    return
+  fi
   # shellcheck disable=SC2086
   taskset -c 1 java -XX:+UseSerialGC $gen_heap -cp "$cp" dev.magi.bench.LoadGen --url "$2" --pid "$3" --warmup 10 \
     --mock "http://127.0.0.1:$mock_port" --timeline "$work/timeline-$1-$round.txt" "${args[@]}" \
@@ -119,17 +133,23 @@ for line in open(sys.argv[1]):
     rows.setdefault(kv["target"], []).append(kv)
 def med(target, key):
     return statistics.median(float(r[key]) for r in rows[target])
-keys = ["rps", "p50_ms", "p99_ms", "ttfe_p99_ms", "worst_gap_ms", "failed", "cpu_us_per_req", "rss_mb", "steal_pct"]
-if sys.argv[2].startswith("hold-"):
-    keys.append("held_peak")
 first = next(iter(rows))
+keys = [k for k in ["rps", "p50_ms", "p99_ms", "ttfe_p99_ms", "worst_gap_ms", "failed", "cpu_us_per_req", "rss_mb",
+                    "steal_pct", "held_peak", "proxy_core_pct", "load_core_pct"] if k in rows[first][0]]
+if not sys.argv[2].startswith("hold-") and "held_peak" in keys:
+    keys.remove("held_peak")
 print(f"\nscenario {sys.argv[2]}: medians of {len(rows[first])} rounds")
 print(f"{'target':8}" + "".join(f"{k:>15}" for k in keys) + f"{'rps/direct':>12}{'rps/nginx':>11}")
 def ratio(t, base):
     return f"{med(t, 'rps') / med(base, 'rps'):.2f}" if base in rows else "-"
 for t in [t for t in ["direct", "nginx", "magi", "base"] if t in rows]:
     print(f"{t:8}" + "".join(f"{med(t, k):15.2f}" for k in keys) + f"{ratio(t, 'direct'):>12}{ratio(t, 'nginx'):>11}")
-if "direct" in rows:
+for t, target_rows in rows.items():
+    for r in target_rows:
+        if t != "direct" and float(r.get("load_core_pct", 0)) > 95 and float(r.get("proxy_core_pct", 100)) < 90:
+            print(f"warning: a round of {t} had the load core {r['load_core_pct']}% busy and the proxy's "
+                  f"{r['proxy_core_pct']}%: it measured the load side, not the proxy")
+if "ttfe_p99_ms" in keys and "direct" in rows:
     print("added ttfe p99 over direct: " + ", ".join(
         f"{t} {med(t, 'ttfe_p99_ms') - med('direct', 'ttfe_p99_ms'):.2f} ms" for t in ["nginx", "magi", "base"] if t in rows))
 PY
