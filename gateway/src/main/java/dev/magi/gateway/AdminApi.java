@@ -23,7 +23,6 @@ import dev.magi.servers.ServerException;
 import dev.magi.servers.ServerInfo;
 import dev.magi.servers.ServerState;
 import io.vertx.core.Future;
-import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
@@ -74,31 +73,33 @@ final class AdminApi {
     return models;
   }
 
-  /** Adds the admin routes to {@code router}. */
-  void routes(Router router) {
-    router.route("/api/*").handler(ctx -> {
-      guard.check(ctx.request());
-      ctx.next();
-    });
-    router.post("/api/config/reload").handler(this::reloadConfig);
-    router.get("/api/models/registry").handler(ctx -> json(ctx, CatalogJson.catalog(models.catalog().current())));
-    router.post("/api/models/registry/rescan").handler(ctx -> respond(ctx, models.catalog().rescan(),
-        CatalogJson::catalog));
-    router.get("/api/models/servers").handler(this::servers);
-    router.post("/api/models/start").handler(this::startAll);
-    router.post("/api/models/stop").handler(this::stopAll);
-    router.postWithRegex("/api/models/(?<name>[^/]+)/start").handler(ctx ->
-        respond(ctx, models.fleet().ensureReady(ctx.pathParam("name")), AdminApi::startedJson));
-    router.postWithRegex("/api/models/(?<name>[^/]+)/stop").handler(ctx ->
-        respond(ctx, models.fleet().stop(ctx.pathParam("name")), AdminApi::startedJson));
-    router.getWithRegex("/api/models/(?<name>[^/]+)/logs").handler(this::logs);
-    router.get("/api/router").handler(this::routerState);
-    router.get("/api/models/profiles").handler(this::profiles);
-    router.post("/api/models/profile/activate").handler(BodyHandler.create(false).setBodyLimit(64 * 1024))
-        .handler(this::activate);
+  /** {@code GET /api/models/registry}. */
+  void registry(RoutingContext ctx) {
+    json(ctx, CatalogJson.catalog(models.catalog().current()));
   }
 
-  private void profiles(RoutingContext ctx) {
+  /** {@code POST /api/models/registry/rescan}. */
+  void rescan(RoutingContext ctx) {
+    respond(ctx, models.catalog().rescan(), CatalogJson::catalog);
+  }
+
+  /** {@code POST /api/models/(name)/start}. */
+  void start(RoutingContext ctx) {
+    respond(ctx, models.fleet().ensureReady(ctx.pathParam("name")), AdminApi::startedJson);
+  }
+
+  /** {@code POST /api/models/(name)/stop}. */
+  void stop(RoutingContext ctx) {
+    respond(ctx, models.fleet().stop(ctx.pathParam("name")), AdminApi::startedJson);
+  }
+
+  /** What {@code POST /api/models/profile/activate} reads its small JSON body with. */
+  static BodyHandler activateBody() {
+    return BodyHandler.create(false).setBodyLimit(64 * 1024);
+  }
+
+  /** {@code GET /api/models/profiles}. */
+  void profiles(RoutingContext ctx) {
     ProfileSwitcher switcher = models.profiles();
     ObjectNode body = Json.object();
     ArrayNode list = body.putArray("profiles");
@@ -135,7 +136,7 @@ final class AdminApi {
   }
 
   /** {@code {"profile_name": "..."}}; waits for the switch unless {@code ?wait=false} (then 202). */
-  private void activate(RoutingContext ctx) {
+  void activate(RoutingContext ctx) {
     com.fasterxml.jackson.databind.JsonNode request = Json.parseOrNull(ctx.body().buffer() == null
         ? io.vertx.core.buffer.Buffer.buffer() : ctx.body().buffer());
     if (request == null || !request.path("profile_name").isTextual()) {
@@ -178,7 +179,7 @@ final class AdminApi {
   }
 
   /** Every model's pool: policy, queue, retry budget, and each backend's state. */
-  private void routerState(RoutingContext ctx) {
+  void routerState(RoutingContext ctx) {
     ObjectNode body = Json.object();
     ArrayNode list = body.putArray("models");
     for (BackendPool pool : directory.routes().pools()) {
@@ -212,7 +213,8 @@ final class AdminApi {
     json(ctx, body);
   }
 
-  private void servers(RoutingContext ctx) {
+  /** {@code GET /api/models/servers}: every model server, its state, port and process. */
+  void servers(RoutingContext ctx) {
     ObjectNode body = Json.object();
     ArrayNode list = body.putArray("servers");
     List<ServerInfo> servers = models.fleet().servers();
@@ -225,7 +227,7 @@ final class AdminApi {
    * Starts the models of the active profile (a reconcile of it); with no active profile, every valid
    * model of the registry.
    */
-  private void startAll(RoutingContext ctx) {
+  void startAll(RoutingContext ctx) {
     Optional<Profile> active = models.profiles().active();
     if (active.isPresent()) {
       respond(ctx, models.profiles().activate(active.get().name()), result -> {
@@ -257,7 +259,8 @@ final class AdminApi {
     });
   }
 
-  private void stopAll(RoutingContext ctx) {
+  /** {@code POST /api/models/stop}: stops every model server. */
+  void stopAll(RoutingContext ctx) {
     List<String> running = models.fleet().servers().stream()
         .filter(s -> s.state() == ServerState.READY || s.state() == ServerState.STARTING)
         .map(ServerInfo::name).toList();
@@ -269,7 +272,8 @@ final class AdminApi {
     });
   }
 
-  private void logs(RoutingContext ctx) {
+  /** {@code GET /api/models/(name)/logs}: the tail of a model server's log. */
+  void logs(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     int lines = 100;
     String asked = ctx.request().getParam("lines");
@@ -317,7 +321,7 @@ final class AdminApi {
   }
 
   /** Re-reads the configuration; 400 {@code invalid_configuration} with the field path when it does not load. */
-  private void reloadConfig(RoutingContext ctx) {
+  void reloadConfig(RoutingContext ctx) {
     ConfigReload current = reloader;
     if (current == null) {
       throw new ApiException(503, "server_error", null, "not_ready", "The gateway is still starting.");

@@ -42,23 +42,21 @@ import java.util.logging.Logger;
  * One HTTP server instance on one event loop, with its own upstream client. Several instances share
  * the listening port; everything they share ({@link BackendDirectory}, configuration) is thread-safe.
  *
- * <p>{@link #routes()} is the one table of every endpoint and its handler chain.
+ * <p>{@link #routes()} builds the router from {@link Routes}, the one table of every endpoint.
  */
-final class ApiVerticle extends AbstractVerticle {
+final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandlers {
 
   private static final Logger LOG = Logger.getLogger(ApiVerticle.class.getName());
   private static final String TAG = "magi.tag";
-  /** The proxied OpenAI paths and what each serves. */
-  private static final Map<String, Operation> PROXIED = Map.of(
-      "/v1/chat/completions", Operation.CHAT,
-      "/v1/completions", Operation.COMPLETION,
-      "/v1/embeddings", Operation.EMBEDDING);
 
   // Replaced, on this verticle's event loop, when the configuration is reloaded (see reconfigure).
   private MagiConfig config;
   private RequestParser parser;
   private ApiKeys apiKeys;
   private BodyHandler bodies;
+  /** The proxied routes of {@link Routes}, by exact path: what {@link #dispatch} serves without the router. */
+  private Map<String, Operation> fastPath = Map.of();
+  private java.util.List<Routes.Route> table = java.util.List.of();
   private final int port;
   private final BackendDirectory directory;
   private final AdminApi admin;
@@ -248,7 +246,7 @@ final class ApiVerticle extends AbstractVerticle {
     }
     // A browser's request from a web page goes through the router, whose first handler applies CORS.
     Operation operation = request.method() == HttpMethod.POST && !request.headers().contains("Origin")
-        ? PROXIED.get(request.path()) : null;
+        ? fastPath.get(request.path()) : null;
     if (operation == null) {
       router.handle(request);
       return;
@@ -256,7 +254,7 @@ final class ApiVerticle extends AbstractVerticle {
     Tag tag = tag(request);
     Handler<Throwable> onFailure = failure -> ErrorResponses.send(request.response(), asApiError(failure, request, tag));
     try {
-      authenticate(request);
+      guard(Routes.access(request.path()), request);
       BoundedBody.read(request, config.limits().bodyBytes(),
           body -> forward(request, operation, body, tag, onFailure), onFailure);
     } catch (RuntimeException e) {
@@ -264,36 +262,32 @@ final class ApiVerticle extends AbstractVerticle {
     }
   }
 
-  /** Every endpoint, top to bottom; {@link #dispatch} takes the usual proxied requests before it. */
+  /** The router of every endpoint in {@link Routes}; {@link #dispatch} takes the usual proxied requests before it. */
   Router routes() {
     Router router = Router.router(vertx);
     // Sized from Content-Length: by default every body starts in a 1 KB buffer, which a held stream
     // would keep for its whole life.
-    BodyHandler body = BodyHandler.create(false).setBodyLimit(config.limits().bodyBytes())
-        .setPreallocateBodyBuffer(true);
-    bodies = body;
+    bodies = BodyHandler.create(false).setBodyLimit(config.limits().bodyBytes()).setPreallocateBodyBuffer(true);
+    table = Routes.table(this, retrieval.api(), retrieval.files(), admin);
+    fastPath = Routes.proxied(table);
     router.route().handler(ctx -> {
       ctx.put(TAG, tag(ctx.request()));
       ctx.next();
     });
-    router.get("/healthz").handler(this::healthz);
-    router.get("/readyz").handler(this::readyz);
-    // Before authentication: a browser's preflight carries no credentials.
     Handler<RoutingContext> crossOrigin = crossOrigin(shared.origins());
-    router.route("/v1/*").handler(crossOrigin);
-    router.route("/api/*").handler(crossOrigin);
-    router.route("/v1/*").handler(ctx -> {
-      authenticate(ctx.request());
-      ctx.next();
-    });
-    // The proxied routes come first: vertx-web tries routes in order and matches a route's path
-    // before its method, so every chat request would otherwise run the models regex below.
-    PROXIED.forEach((path, operation) -> router.post(path).handler(body).handler(ctx -> forward(ctx, operation)));
-    router.get("/v1/models").handler(this::listModels);
-    router.getWithRegex("/v1/models/(?<id>.+)").handler(this::getModel);
-    retrieval.api().routes(router);
-    retrieval.files().routes(router);
-    admin.routes(router);
+    for (Routes.Area area : Routes.AREAS) {
+      // Before the guard: a browser's preflight carries no credentials.
+      router.route(area.prefix() + "*").handler(crossOrigin);
+      router.route(area.prefix() + "*").handler(ctx -> {
+        guard(area.access(), ctx.request());
+        ctx.next();
+      });
+    }
+    for (Routes.Route route : table) {
+      io.vertx.ext.web.Route added = route.regex() ? router.routeWithRegex(route.method(), route.path())
+          : router.route(route.method(), route.path());
+      route.handlers().forEach(added::handler);
+    }
     router.route().failureHandler(this::failed);
     router.errorHandler(404, ctx -> ErrorResponses.send(ctx.response(), new ApiException(404,
         "invalid_request_error", null, "unknown_url", "Unknown request URL: " + ctx.request().method() + " "
@@ -416,12 +410,29 @@ final class ApiVerticle extends AbstractVerticle {
     return new Tag(id, accessLog.begin(request, id));
   }
 
-  private void authenticate(HttpServerRequest request) {
-    apiKeys.check(request.getHeader("Authorization"), request.getHeader("X-Api-Key"));
+  /** Lets {@code request} through when its caller has {@code access}; throws the 401 or 403 otherwise. */
+  private void guard(Routes.Access access, HttpServerRequest request) {
+    switch (access) {
+      case CLIENT -> apiKeys.check(request.getHeader("Authorization"), request.getHeader("X-Api-Key"));
+      case ADMIN -> admin.guard().check(request);
+      case OPEN -> {
+      }
+    }
+  }
+
+  /** The routes this verticle serves, once it has started. */
+  java.util.List<Routes.Route> table() {
+    return table;
+  }
+
+  @Override
+  public Handler<RoutingContext> proxiedBody() {
+    return bodies;
   }
 
   /** A proxied request that came through the router. */
-  private void forward(RoutingContext ctx, Operation operation) {
+  @Override
+  public void forward(RoutingContext ctx, Operation operation) {
     // The body has been read: the body handler's callbacks, and through them this routing context,
     // need not live as long as the request does (for a stream, minutes).
     BoundedBody.dropReader(ctx.request());
@@ -460,24 +471,28 @@ final class ApiVerticle extends AbstractVerticle {
     proxy.forward(request, response, tag.id(), tag.entry());
   }
 
-  private void listModels(RoutingContext ctx) {
+  @Override
+  public void listModels(RoutingContext ctx) {
     json(ctx, 200, ModelListing.list(directory.routes(), admin.models().lifecycle()));
   }
 
-  private void getModel(RoutingContext ctx) {
+  @Override
+  public void getModel(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     json(ctx, 200, ModelListing.one(id, directory.routes(), admin.models().lifecycle())
         .orElseThrow(() -> ApiException.modelNotFound(id)));
   }
 
-  private void healthz(RoutingContext ctx) {
+  @Override
+  public void healthz(RoutingContext ctx) {
     ObjectNode status = Json.object();
     status.put("status", "ok");
     json(ctx, 200, status);
   }
 
   /** Ready when at least one backend passed its last health check; answered from memory. */
-  private void readyz(RoutingContext ctx) {
+  @Override
+  public void readyz(RoutingContext ctx) {
     RouteTable routes = directory.routes();
     long healthy = routes.pools().stream().filter(BackendPool::hasHealthyBackend).count();
     ObjectNode status = Json.object();

@@ -292,6 +292,11 @@ public final class Gateway {
     });
   }
 
+  /** Every route the gateway serves ({@link Routes}). */
+  java.util.List<Routes.Route> routeTable() {
+    return verticles.get(0).table();
+  }
+
   /** Client connections open now, over every event loop. */
   public int openConnections() {
     return shared.connections().open();

@@ -9,7 +9,6 @@ import dev.magi.gateway.config.MagiConfig;
 import dev.magi.retrieval.StoredFile;
 import io.vertx.core.Future;
 import io.vertx.ext.web.FileUpload;
-import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.file.Path;
@@ -35,34 +34,46 @@ public final class FilesApi {
     this.uploads = uploads;
   }
 
-  /** Adds the routes under {@code /v1/files}. */
-  public void routes(Router router) {
-    BodyHandler multipart = BodyHandler.create(true)
+  /** What {@code POST /v1/files} reads its multipart body with: uploads go to a private directory. */
+  public BodyHandler uploadBody() {
+    return BodyHandler.create(true)
         .setUploadsDirectory(uploads.toString())
         .setDeleteUploadedFilesOnEnd(true)
         .setBodyLimit(config.maxDocumentBytes() + 64 * 1024);
-    router.post("/v1/files").handler(multipart).handler(this::upload);
-    router.get("/v1/files").handler(ctx -> VectorStoresApi.respond(ctx, service.listFiles(),
-        files -> Replies.page(files, FilesApi::fileJson, StoredFile::id)));
-    router.get("/v1/files/:id").handler(ctx ->
-        VectorStoresApi.respond(ctx, service.file(ctx.pathParam("id")), FilesApi::fileJson));
-    router.get("/v1/files/:id/content").handler(ctx ->
-        CallerContext.resume(service.file(ctx.pathParam("id"))).onComplete(found -> {
+  }
+
+  /** {@code GET /v1/files}. */
+  public void list(RoutingContext ctx) {
+    VectorStoresApi.respond(ctx, service.listFiles(), files -> Replies.page(files, FilesApi::fileJson, StoredFile::id));
+  }
+
+  /** {@code GET /v1/files/:id}. */
+  public void get(RoutingContext ctx) {
+    VectorStoresApi.respond(ctx, service.file(ctx.pathParam("id")), FilesApi::fileJson);
+  }
+
+  /** {@code GET /v1/files/:id/content}. */
+  public void content(RoutingContext ctx) {
+    CallerContext.resume(service.file(ctx.pathParam("id"))).onComplete(found -> {
       if (found.failed()) {
         ctx.fail(VectorStoresApi.toApi(found.cause()));
       } else if (!ctx.response().closed()) {
         ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(found.result().text());
       }
-    }));
-    router.delete("/v1/files/:id").handler(ctx ->
-        VectorStoresApi.respond(ctx, service.deleteFile(ctx.pathParam("id")), v -> {
+    });
+  }
+
+  /** {@code DELETE /v1/files/:id}. */
+  public void delete(RoutingContext ctx) {
+    VectorStoresApi.respond(ctx, service.deleteFile(ctx.pathParam("id")), v -> {
       ObjectNode deleted = Json.object();
       deleted.put("id", ctx.pathParam("id")).put("object", "file").put("deleted", true);
       return deleted;
-    }));
+    });
   }
 
-  private void upload(RoutingContext ctx) {
+  /** {@code POST /v1/files}: one file in the multipart field {@code file}, and its {@code purpose}. */
+  public void upload(RoutingContext ctx) {
     String purpose = ctx.request().getFormAttribute("purpose");
     if (purpose == null || !PURPOSES.contains(purpose)) {
       throw ApiException.invalid("purpose", "'purpose' must be 'assistants' (or 'user_data') for files Magi stores.");

@@ -12,7 +12,6 @@ import dev.magi.retrieval.Filter;
 import dev.magi.retrieval.Match;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
@@ -49,35 +48,51 @@ public final class VectorStoresApi {
     this.config = config;
   }
 
-  /** Adds the routes under {@code /v1/vector_stores}. */
-  public void routes(Router router) {
-    BodyHandler body = BodyHandler.create(false).setBodyLimit(config.maxDocumentBytes() + (1 << 20));
-    router.post("/v1/vector_stores").handler(body).handler(this::create);
-    router.get("/v1/vector_stores").handler(ctx -> respond(ctx, service.list(),
-        stores -> Replies.page(stores, this::storeJson, CollectionInfo::id)));
-    router.get("/v1/vector_stores/:id").handler(ctx -> respond(ctx, service.get(ctx.pathParam("id")),
-        this::storeJson));
-    router.delete("/v1/vector_stores/:id").handler(ctx -> respond(ctx, service.delete(ctx.pathParam("id")), v -> {
-      ObjectNode deleted = Json.object();
-      deleted.put("id", ctx.pathParam("id")).put("object", "vector_store.deleted").put("deleted", true);
-      return deleted;
-    }));
-    router.post("/v1/vector_stores/:id/documents").handler(body).handler(this::documents);
-    router.post("/v1/vector_stores/:id/files").handler(body).handler(this::attach);
-    router.get("/v1/vector_stores/:id/files").handler(ctx -> respond(ctx, service.attachments(ctx.pathParam("id")),
-        list -> Replies.page(list, VectorStoresApi::attachmentJson, dev.magi.retrieval.Attachment::fileId)));
-    router.get("/v1/vector_stores/:id/files/:file").handler(ctx -> respond(ctx,
-        service.attachment(ctx.pathParam("id"), ctx.pathParam("file")), VectorStoresApi::attachmentJson));
-    router.delete("/v1/vector_stores/:id/files/:file").handler(ctx -> respond(ctx,
-        service.detach(ctx.pathParam("id"), ctx.pathParam("file")), v -> {
-          ObjectNode deleted = Json.object();
-          deleted.put("id", ctx.pathParam("file")).put("object", "vector_store.file.deleted").put("deleted", true);
-          return deleted;
-        }));
-    router.post("/v1/vector_stores/:id/search").handler(body).handler(this::search);
+  /** What the routes that take a JSON body read it with: a document, and some room for its JSON. */
+  public BodyHandler body() {
+    return BodyHandler.create(false).setBodyLimit(config.maxDocumentBytes() + (1 << 20));
   }
 
-  private void create(RoutingContext ctx) {
+  /** {@code GET /v1/vector_stores}. */
+  public void list(RoutingContext ctx) {
+    respond(ctx, service.list(), stores -> Replies.page(stores, this::storeJson, CollectionInfo::id));
+  }
+
+  /** {@code GET /v1/vector_stores/:id}. */
+  public void get(RoutingContext ctx) {
+    respond(ctx, service.get(ctx.pathParam("id")), this::storeJson);
+  }
+
+  /** {@code DELETE /v1/vector_stores/:id}. */
+  public void delete(RoutingContext ctx) {
+    respond(ctx, service.delete(ctx.pathParam("id")), v -> deleted(ctx.pathParam("id"), "vector_store.deleted"));
+  }
+
+  /** {@code GET /v1/vector_stores/:id/files}. */
+  public void attachments(RoutingContext ctx) {
+    respond(ctx, service.attachments(ctx.pathParam("id")),
+        list -> Replies.page(list, VectorStoresApi::attachmentJson, dev.magi.retrieval.Attachment::fileId));
+  }
+
+  /** {@code GET /v1/vector_stores/:id/files/:file}. */
+  public void attachment(RoutingContext ctx) {
+    respond(ctx, service.attachment(ctx.pathParam("id"), ctx.pathParam("file")), VectorStoresApi::attachmentJson);
+  }
+
+  /** {@code DELETE /v1/vector_stores/:id/files/:file}. */
+  public void detach(RoutingContext ctx) {
+    respond(ctx, service.detach(ctx.pathParam("id"), ctx.pathParam("file")),
+        v -> deleted(ctx.pathParam("file"), "vector_store.file.deleted"));
+  }
+
+  private static ObjectNode deleted(String id, String object) {
+    ObjectNode deleted = Json.object();
+    deleted.put("id", id).put("object", object).put("deleted", true);
+    return deleted;
+  }
+
+  /** {@code POST /v1/vector_stores}. */
+  public void create(RoutingContext ctx) {
     JsonNode request = object(ctx.body().buffer());
     String name = optionalText(request, "name", 256).orElse("");
     Optional<String> model = optionalText(request, "embedding_model", 256);
@@ -100,7 +115,8 @@ public final class VectorStoresApi {
     respond(ctx, created, this::storeJson);
   }
 
-  private void documents(RoutingContext ctx) {
+  /** {@code POST /v1/vector_stores/:id/documents}: texts chunked, embedded and stored. */
+  public void documents(RoutingContext ctx) {
     JsonNode request = object(ctx.body().buffer());
     JsonNode documents = request.get("documents");
     if (documents == null || !documents.isArray() || documents.isEmpty()) {
@@ -146,7 +162,8 @@ public final class VectorStoresApi {
     });
   }
 
-  private void search(RoutingContext ctx) {
+  /** {@code POST /v1/vector_stores/:id/search}. */
+  public void search(RoutingContext ctx) {
     JsonNode request = object(ctx.body().buffer());
     JsonNode queryNode = request.get("query");
     String query;
@@ -169,7 +186,8 @@ public final class VectorStoresApi {
     respond(ctx, service.search(ctx.pathParam("id"), query, limit, filter), matches -> searchPage(finalQuery, matches));
   }
 
-  private void attach(RoutingContext ctx) {
+  /** {@code POST /v1/vector_stores/:id/files}: a stored file attached, chunked and embedded. */
+  public void attach(RoutingContext ctx) {
     JsonNode request = object(ctx.body().buffer());
     JsonNode fileId = request.get("file_id");
     if (fileId == null || !fileId.isTextual() || fileId.asText().isEmpty() || fileId.asText().length() > 128) {

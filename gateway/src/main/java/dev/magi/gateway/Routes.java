@@ -1,0 +1,163 @@
+package dev.magi.gateway;
+
+import dev.magi.gateway.api.Operation;
+import dev.magi.gateway.rag.FilesApi;
+import dev.magi.gateway.rag.VectorStoresApi;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.RoutingContext;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every endpoint of Magi, in one table: its method, its path, and its handlers, in the order the
+ * router tries them; and the areas of the URL space, each with who may call what is in it. Nothing
+ * else declares a route: {@link ApiVerticle#routes()} builds the router from this table, and its fast
+ * path serves the table's {@linkplain #proxied proxied} routes.
+ */
+final class Routes {
+
+  /** Who may call a route. */
+  enum Access {
+    /** Anyone: health and readiness, for load balancers and orchestrators. */
+    OPEN,
+    /** A client of the API: with an API key when {@code auth.api_keys} is set. */
+    CLIENT,
+    /** An operator: what {@link AdminGuard} allows. */
+    ADMIN
+  }
+
+  /**
+   * A part of the URL space, and who may call what is in it. Web pages of other origins are checked
+   * for the whole area too (CORS): a browser's preflight has no route of its own.
+   *
+   * @param prefix the start of every path in it, such as {@code /v1/}
+   * @param access who may call its routes, and its unknown paths (which then answer 404)
+   */
+  record Area(String prefix, Access access) {
+  }
+
+  /**
+   * One endpoint.
+   *
+   * @param method the HTTP method
+   * @param path a vertx-web path ({@code /v1/files/:id}), or a regular expression with named groups
+   *     when {@code regex}
+   * @param regex whether {@code path} is a regular expression
+   * @param proxied for a request the proxy forwards, what it serves: such a route, spelled exactly and
+   *     not from a web page, is served by the fast path without the router
+   * @param handlers in order: the body handler when the route reads a body, then the handler
+   */
+  record Route(HttpMethod method, String path, boolean regex, Operation proxied,
+      List<Handler<RoutingContext>> handlers) {
+
+    /** Copies the handlers. */
+    Route {
+      handlers = List.copyOf(handlers);
+    }
+  }
+
+  /** The areas, by prefix; a path in none of them is open. */
+  static final List<Area> AREAS = List.of(new Area("/v1/", Access.CLIENT), new Area("/api/", Access.ADMIN));
+
+  /** The handlers {@link ApiVerticle} serves itself. */
+  interface GatewayHandlers {
+    void healthz(RoutingContext ctx);
+
+    void readyz(RoutingContext ctx);
+
+    /** A proxied request whose body {@link #proxiedBody()} has read. */
+    void forward(RoutingContext ctx, Operation operation);
+
+    /** What a proxied request's body is read with ({@code limits.body_bytes}). */
+    Handler<RoutingContext> proxiedBody();
+
+    void listModels(RoutingContext ctx);
+
+    void getModel(RoutingContext ctx);
+  }
+
+  private Routes() {
+  }
+
+  /** The table: every endpoint, top to bottom. */
+  static List<Route> table(GatewayHandlers gateway, VectorStoresApi stores, FilesApi files, AdminApi admin) {
+    Handler<RoutingContext> storeBody = stores.body();
+    return List.of(
+        get("/healthz", gateway::healthz),
+        get("/readyz", gateway::readyz),
+        // The proxied routes come before the others: vertx-web matches a route's path before its
+        // method, so every chat request would otherwise run the models regex below.
+        proxied("/v1/chat/completions", Operation.CHAT, gateway),
+        proxied("/v1/completions", Operation.COMPLETION, gateway),
+        proxied("/v1/embeddings", Operation.EMBEDDING, gateway),
+        get("/v1/models", gateway::listModels),
+        route(HttpMethod.GET, "/v1/models/(?<id>.+)", true, gateway::getModel),
+
+        route(HttpMethod.POST, "/v1/vector_stores", false, storeBody, stores::create),
+        get("/v1/vector_stores", stores::list),
+        get("/v1/vector_stores/:id", stores::get),
+        route(HttpMethod.DELETE, "/v1/vector_stores/:id", false, stores::delete),
+        route(HttpMethod.POST, "/v1/vector_stores/:id/documents", false, storeBody, stores::documents),
+        route(HttpMethod.POST, "/v1/vector_stores/:id/files", false, storeBody, stores::attach),
+        get("/v1/vector_stores/:id/files", stores::attachments),
+        get("/v1/vector_stores/:id/files/:file", stores::attachment),
+        route(HttpMethod.DELETE, "/v1/vector_stores/:id/files/:file", false, stores::detach),
+        route(HttpMethod.POST, "/v1/vector_stores/:id/search", false, storeBody, stores::search),
+
+        route(HttpMethod.POST, "/v1/files", false, files.uploadBody(), files::upload),
+        get("/v1/files", files::list),
+        get("/v1/files/:id", files::get),
+        get("/v1/files/:id/content", files::content),
+        route(HttpMethod.DELETE, "/v1/files/:id", false, files::delete),
+
+        route(HttpMethod.POST, "/api/config/reload", false, admin::reloadConfig),
+        get("/api/models/registry", admin::registry),
+        route(HttpMethod.POST, "/api/models/registry/rescan", false, admin::rescan),
+        get("/api/models/servers", admin::servers),
+        route(HttpMethod.POST, "/api/models/start", false, admin::startAll),
+        route(HttpMethod.POST, "/api/models/stop", false, admin::stopAll),
+        route(HttpMethod.POST, "/api/models/(?<name>[^/]+)/start", true, admin::start),
+        route(HttpMethod.POST, "/api/models/(?<name>[^/]+)/stop", true, admin::stop),
+        route(HttpMethod.GET, "/api/models/(?<name>[^/]+)/logs", true, admin::logs),
+        get("/api/router", admin::routerState),
+        get("/api/models/profiles", admin::profiles),
+        route(HttpMethod.POST, "/api/models/profile/activate", false, AdminApi.activateBody(), admin::activate));
+  }
+
+  /** The proxied routes of {@code table}, by exact path: what the fast path serves. */
+  static Map<String, Operation> proxied(List<Route> table) {
+    Map<String, Operation> proxied = new LinkedHashMap<>();
+    table.stream().filter(route -> route.proxied() != null).forEach(route -> proxied.put(route.path(), route.proxied()));
+    return Map.copyOf(proxied);
+  }
+
+  /** Who may call {@code path}. */
+  static Access access(String path) {
+    for (Area area : AREAS) {
+      if (path.startsWith(area.prefix())) {
+        return area.access();
+      }
+    }
+    return Access.OPEN;
+  }
+
+  private static Route get(String path, Handler<RoutingContext> handler) {
+    return route(HttpMethod.GET, path, false, handler);
+  }
+
+  private static Route route(HttpMethod method, String path, boolean regex, Handler<RoutingContext> handler) {
+    return new Route(method, path, regex, null, List.of(handler));
+  }
+
+  private static Route route(HttpMethod method, String path, boolean regex, Handler<RoutingContext> body,
+      Handler<RoutingContext> handler) {
+    return new Route(method, path, regex, null, List.of(body, handler));
+  }
+
+  private static Route proxied(String path, Operation operation, GatewayHandlers gateway) {
+    return new Route(HttpMethod.POST, path, false, operation,
+        List.of(gateway.proxiedBody(), ctx -> gateway.forward(ctx, operation)));
+  }
+}
