@@ -136,8 +136,12 @@ class ConfigReloadTest {
 
         magi.signal("HUP");
 
-        Await.until(() -> GatewayFixture.send(HttpRequest.newBuilder(URI.create(url + "/v1/models/second")).build())
-            .statusCode() == 200, "SIGHUP to add the second backend");
+        try {
+          Await.until(() -> GatewayFixture.send(HttpRequest.newBuilder(URI.create(url + "/v1/models/second")).build())
+              .statusCode() == 200, "SIGHUP to add the second backend");
+        } catch (AssertionError e) {
+          throw new AssertionError(e.getMessage() + "; Magi's output:\n" + magi.output(), e);
+        }
         Await.until(() -> magi.output().contains("configuration reloaded (SIGHUP): applied: backends (added second)"),
             "the log to say what changed");
       }

@@ -45,7 +45,6 @@ final class Exchange extends Watchdog.Watched {
 
   /** Largest error body read from a backend; the rest is dropped. */
   static final int MAX_ERROR_BYTES = 64 * 1024;
-  private static final int MAX_ATTEMPTS = 2;
 
   private final Vertx vertx;
   private final Context context;
@@ -67,7 +66,7 @@ final class Exchange extends Watchdog.Watched {
   private final String requestId;
   /** Told of each backend tried; null when nobody listens. */
   private final AttemptListener attempts;
-  /** Backends this exchange has sent to, in order; at most {@link #MAX_ATTEMPTS}. */
+  /** Backends this exchange has sent to, in order; at most {@link AttemptPolicy#MAX_ATTEMPTS}. */
   private List<Backend> tried = List.of();
 
   private Backend.Lease lease;
@@ -128,12 +127,36 @@ final class Exchange extends Watchdog.Watched {
     }
   }
 
-  private void attempt(ApiException previous) {
+  /**
+   * An attempt ended before anything reached the client: its backend learns the outcome, and the
+   * exchange tries another backend or answers with {@code error}, as {@link AttemptPolicy} decides.
+   */
+  private void attemptEnded(Backend backend, AttemptPolicy.Outcome outcome, ApiException error) {
+    learn(backend, outcome);
     if (finished) {
       return;
     }
-    if (tried.size() >= MAX_ATTEMPTS) {
-      fail(previous);
+    if (AttemptPolicy.after(outcome, tried.size()) == AttemptPolicy.Decision.RETRY) {
+      attempt(error);
+    } else {
+      fail(error);
+    }
+  }
+
+  /** Tells {@code backend}'s outlier detection what {@code outcome} says of its health. */
+  private static void learn(Backend backend, AttemptPolicy.Outcome outcome) {
+    switch (outcome.verdict()) {
+      case SUCCESS -> backend.endpoint().outliers().success();
+      case FAILURE -> backend.endpoint().outliers().failure();
+      case GONE -> backend.endpoint().outliers().gone();
+      case NONE -> {
+      }
+    }
+  }
+
+  /** Sends to a backend not tried yet; after the first, only within the model's retry budget. */
+  private void attempt(ApiException previous) {
+    if (finished) {
       return;
     }
     if (!tried.isEmpty()) {
@@ -256,21 +279,13 @@ final class Exchange extends Watchdog.Watched {
     if (finished) {
       return;
     }
-    boolean timedOut = failure instanceof TimeoutException;
-    if (timedOut) {
-      backend.endpoint().outliers().failure();
+    if (failure instanceof TimeoutException) {
+      attemptEnded(backend, AttemptPolicy.Outcome.TIMED_OUT, ApiException.timeout("The backend for model '"
+          + model + "' did not answer within " + config.timeouts().nonStreaming().toSeconds() + " s."));
     } else {
-      backend.endpoint().outliers().gone();
+      attemptEnded(backend, AttemptPolicy.Outcome.UNREACHABLE, ApiException.badGateway("The backend for model '"
+          + model + "' is unreachable (" + describe(failure) + ")."));
     }
-    if (timedOut) {
-      // The backend took the request and then went quiet: it may have done the work, so no retry.
-      fail(ApiException.timeout("The backend for model '" + model + "' did not answer within "
-          + config.timeouts().nonStreaming().toSeconds() + " s."));
-      return;
-    }
-    // Nothing reached the client yet: another replica may serve it.
-    attempt(ApiException.badGateway("The backend for model '" + model + "' is unreachable ("
-        + describe(failure) + ")."));
   }
 
   private void onResponse(Backend backend, BackendProtocol protocol, UpstreamCall answer) {
@@ -280,24 +295,16 @@ final class Exchange extends Watchdog.Watched {
       return;
     }
     int status = answer.statusCode();
-    if (status >= 500 && status != 503) {
-      backend.endpoint().outliers().failure();
-    } else if (status < 500 && status != 429) {
-      backend.endpoint().outliers().success();
-    }
-    if (status >= 400) {
+    AttemptPolicy.Outcome outcome = AttemptPolicy.ofStatus(status);
+    if (outcome != AttemptPolicy.Outcome.ANSWERED) {
       readAtMost(answer, MAX_ERROR_BYTES).onComplete(body -> {
         lease.release();
-        ApiException error = UpstreamErrors.normalise(status, body.succeeded() ? body.result() : Buffer.buffer(),
-            model);
-        if (status == 503 && !finished) {
-          attempt(error);
-        } else {
-          fail(error);
-        }
+        attemptEnded(backend, outcome, UpstreamErrors.normalise(status,
+            body.succeeded() ? body.result() : Buffer.buffer(), model));
       });
       return;
     }
+    learn(backend, outcome);
     String contentType = answer.contentType();
     if (!streaming) {
       backend.recordFirstEvent((System.nanoTime() - sentAtNanos) / 1e6);
@@ -469,8 +476,8 @@ final class Exchange extends Watchdog.Watched {
     Buffer tail = translator.finish();
     if (!committed && !translator.sawEvent()) {
       lease.release();
-      attempt(ApiException.badGateway("The backend for model '" + model
-          + "' ended the stream without sending any event."));
+      attemptEnded(lease.backend(), AttemptPolicy.Outcome.ENDED_WITHOUT_EVENT, ApiException.badGateway(
+          "The backend for model '" + model + "' ended the stream without sending any event."));
       return;
     }
     if (!committed) {
@@ -486,14 +493,14 @@ final class Exchange extends Watchdog.Watched {
     if (finished) {
       return;
     }
-    lease.backend().endpoint().outliers().gone();
     resetUpstream();
     lease.release();
     if (!committed) {
-      attempt(ApiException.badGateway("The backend for model '" + model
-          + "' failed before its first event (" + describe(failure) + ")."));
+      attemptEnded(lease.backend(), AttemptPolicy.Outcome.BROKE_BEFORE_FIRST_EVENT, ApiException.badGateway(
+          "The backend for model '" + model + "' failed before its first event (" + describe(failure) + ")."));
       return;
     }
+    learn(lease.backend(), AttemptPolicy.Outcome.BROKE_MID_STREAM);
     endStreamWithError("upstream_failed", "The backend for model '" + model
         + "' failed during the stream (" + describe(failure) + ").");
   }
@@ -543,7 +550,7 @@ final class Exchange extends Watchdog.Watched {
   }
 
   private void firstEventTimedOut() {
-    lease.backend().endpoint().outliers().failure();
+    learn(lease.backend(), AttemptPolicy.Outcome.FIRST_EVENT_TIMED_OUT);
     // Answer first (before a keep-alive commit an HTTP 504, after it an error event), then reset:
     // a reset fails the pending send at once, and that failure must find the exchange decided.
     fail(ApiException.timeout("The backend for model '" + model + "' sent no first event within "
