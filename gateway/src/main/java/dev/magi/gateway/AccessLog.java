@@ -1,6 +1,6 @@
 package dev.magi.gateway;
 
-import dev.magi.gateway.proxy.AttemptListener;
+import dev.magi.gateway.proxy.ExchangeObserver;
 import dev.magi.router.Backend;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
@@ -89,7 +89,7 @@ final class AccessLog {
    * router hands out is a wrapper that holds the whole routing context (body included), which a held
    * stream would otherwise keep for its whole life.
    */
-  final class Entry implements Handler<Void>, AttemptListener {
+  final class Entry implements Handler<Void>, ExchangeObserver {
 
     private final Sampler sampler;
     private final HttpServerResponse response;
@@ -103,6 +103,10 @@ final class AccessLog {
     /** The endpoint of the last backend tried; null until one is. */
     private String backend;
     private int attempts;
+    /** From sending to the backend to its first event (a whole answer's head), in ms; -1 until then. */
+    private double firstEventMillis = -1;
+    /** Why the exchange ended without its answer; null when it did not. */
+    private String error;
 
     private Entry(Sampler sampler, HttpServerRequest request, String requestId, boolean sampled) {
       this.sampler = sampler;
@@ -121,9 +125,19 @@ final class AccessLog {
 
     /** Notes the backend the request is being sent to (its endpoint, not the object). */
     @Override
-    public void attempted(Backend tried, int attempt) {
+    public void sent(Backend tried, int attempt) {
       backend = tried.endpoint().name();
       attempts = attempt;
+    }
+
+    @Override
+    public void firstEvent(Backend from, long nanos) {
+      firstEventMillis = nanos / 1e6;
+    }
+
+    @Override
+    public void failed(String code) {
+      error = code;
     }
 
     @Override
@@ -148,11 +162,17 @@ final class AccessLog {
           line.append(" attempts=").append(attempts);
         }
       }
+      if (firstEventMillis >= 0) {
+        line.append(" ttfe_ms=").append(Math.round(firstEventMillis * 10) / 10.0);
+      }
       line.append(" ms=").append(Math.round((now - startNanos) / 100_000.0) / 10.0)
           .append(" bytes=").append(response.bytesWritten())
           .append(" client=").append(client());
       if (cut) {
         line.append(" outcome=cut");
+      }
+      if (error != null) {
+        line.append(" error=").append(error);
       }
       if (failed && sampler.failuresNotLogged > 0) {
         line.append(" failures_not_logged=").append(sampler.failuresNotLogged);

@@ -129,7 +129,8 @@ final class Routes {
   /** The proxied routes of {@code table}, by exact path: what the fast path serves. */
   static Map<String, Operation> proxied(List<Route> table) {
     Map<String, Operation> proxied = new LinkedHashMap<>();
-    table.stream().filter(route -> route.proxied() != null).forEach(route -> proxied.put(route.path(), route.proxied()));
+    table.stream().filter(route -> route.proxied() != null)
+        .forEach(route -> proxied.put(route.path(), route.proxied()));
     return Map.copyOf(proxied);
   }
 

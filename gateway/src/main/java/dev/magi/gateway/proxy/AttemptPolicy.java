@@ -33,6 +33,8 @@ final class AttemptPolicy {
     BROKE_MID_STREAM(Verdict.GONE, false),
     /** A stream ended without any event. */
     ENDED_WITHOUT_EVENT(Verdict.NONE, true),
+    /** A 2xx whose body could not be read or translated. */
+    BROKEN_ANSWER(Verdict.FAILURE, false),
     /** A 2xx: the backend answers. */
     ANSWERED(Verdict.SUCCESS, false);
 

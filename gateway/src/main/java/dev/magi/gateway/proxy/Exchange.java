@@ -64,8 +64,8 @@ final class Exchange extends Watchdog.Watched {
   private final MagiConfig config;
   private final Proxy.Loader loader;
   private final String requestId;
-  /** Told of each backend tried; null when nobody listens. */
-  private final AttemptListener attempts;
+  /** Hears what happens: the router's feedback, and whoever else listens (the access log). */
+  private final ExchangeObserver observer;
   /** Backends this exchange has sent to, in order; at most {@link AttemptPolicy#MAX_ATTEMPTS}. */
   private List<Backend> tried = List.of();
 
@@ -88,7 +88,7 @@ final class Exchange extends Watchdog.Watched {
   private boolean firstEventRecorded;
 
   Exchange(Vertx vertx, UpstreamClient client, HttpServerResponse response, ApiRequest request, BackendPool pool,
-      MagiConfig config, String requestId, Watchdog watchdog, AttemptListener attempts, Proxy.Loader loader) {
+      MagiConfig config, String requestId, Watchdog watchdog, ExchangeObserver observer, Proxy.Loader loader) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.watchdog = watchdog;
@@ -100,7 +100,7 @@ final class Exchange extends Watchdog.Watched {
     this.pool = pool;
     this.config = config;
     this.requestId = requestId;
-    this.attempts = attempts;
+    this.observer = ExchangeObserver.both(RouterFeedback.INSTANCE, observer == null ? ExchangeObserver.NONE : observer);
     this.loader = loader;
   }
 
@@ -132,7 +132,7 @@ final class Exchange extends Watchdog.Watched {
    * exchange tries another backend or answers with {@code error}, as {@link AttemptPolicy} decides.
    */
   private void attemptEnded(Backend backend, AttemptPolicy.Outcome outcome, ApiException error) {
-    learn(backend, outcome);
+    observer.outcome(backend, outcome);
     if (finished) {
       return;
     }
@@ -140,17 +140,6 @@ final class Exchange extends Watchdog.Watched {
       attempt(error);
     } else {
       fail(error);
-    }
-  }
-
-  /** Tells {@code backend}'s outlier detection what {@code outcome} says of its health. */
-  private static void learn(Backend backend, AttemptPolicy.Outcome outcome) {
-    switch (outcome.verdict()) {
-      case SUCCESS -> backend.endpoint().outliers().success();
-      case FAILURE -> backend.endpoint().outliers().failure();
-      case GONE -> backend.endpoint().outliers().gone();
-      case NONE -> {
-      }
     }
   }
 
@@ -245,9 +234,7 @@ final class Exchange extends Watchdog.Watched {
     lease = granted;
     Backend backend = granted.backend();
     tried = appended(tried, backend);
-    if (attempts != null) {
-      attempts.attempted(backend, tried.size());
-    }
+    observer.sent(backend, tried.size());
     BackendProtocol protocol = BackendProtocol.of(backend.endpoint().type());
     UpstreamRequest outgoing;
     try {
@@ -304,10 +291,12 @@ final class Exchange extends Watchdog.Watched {
       });
       return;
     }
-    learn(backend, outcome);
+    long sinceSent = System.nanoTime() - sentAtNanos;
+    observer.outcome(backend, outcome);
+    observer.firstByte(backend, sinceSent);
     String contentType = answer.contentType();
     if (!streaming) {
-      backend.recordFirstEvent((System.nanoTime() - sentAtNanos) / 1e6);
+      observer.firstEvent(backend, sinceSent);
     }
     if (protocol.streams(request, contentType)) {
       relay(answer, protocol.streamTranslator(request, pool.modelId()));
@@ -315,7 +304,7 @@ final class Exchange extends Watchdog.Watched {
       readAtMost(answer, config.limits().upstreamResponseBytes()).onComplete(body -> {
         lease.release();
         if (body.failed()) {
-          backend.endpoint().outliers().failure();
+          observer.outcome(backend, AttemptPolicy.Outcome.BROKEN_ANSWER);
           fail(ApiException.badGateway("The backend for model '" + model + "' sent a broken answer ("
               + describe(body.cause()) + ")."));
           return;
@@ -324,6 +313,7 @@ final class Exchange extends Watchdog.Watched {
           Buffer translated = protocol.translateBody(request, pool.modelId(), body.result());
           commitHeaders(status, "application/json");
           markFinished();
+          observer.ended();
           response.end(translated);
         } catch (ApiException e) {
           fail(e);
@@ -348,6 +338,7 @@ final class Exchange extends Watchdog.Watched {
     answer.exceptionHandler(failure -> {
       if (!finished) {
         markFinished();
+        observer.failed("upstream_failed");
         lease.release();
         // A cut body must not look complete: drop the client connection.
         response.reset();
@@ -364,6 +355,7 @@ final class Exchange extends Watchdog.Watched {
       return;
     }
     markFinished();
+    observer.ended();
     lease.release();
     if (last == null) {
       response.end();
@@ -402,10 +394,11 @@ final class Exchange extends Watchdog.Watched {
     }
     if (!firstEventRecorded && translator.sawEvent()) {
       firstEventRecorded = true;
-      lease.backend().recordFirstEvent((System.nanoTime() - sentAtNanos) / 1e6);
+      observer.firstEvent(lease.backend(), System.nanoTime() - sentAtNanos);
       forgetRequest();
     }
     if (out.length() > 0) {
+      observer.relayed(out.length());
       emit(out);
     }
   }
@@ -485,6 +478,7 @@ final class Exchange extends Watchdog.Watched {
       tail = held == null ? tail : concat(held, tail);
     }
     markFinished();
+    observer.ended();
     lease.release();
     endStream(tail);
   }
@@ -500,13 +494,14 @@ final class Exchange extends Watchdog.Watched {
           "The backend for model '" + model + "' failed before its first event (" + describe(failure) + ")."));
       return;
     }
-    learn(lease.backend(), AttemptPolicy.Outcome.BROKE_MID_STREAM);
+    observer.outcome(lease.backend(), AttemptPolicy.Outcome.BROKE_MID_STREAM);
     endStreamWithError("upstream_failed", "The backend for model '" + model
         + "' failed during the stream (" + describe(failure) + ").");
   }
 
   private void endStreamWithError(String code, String message) {
     markFinished();
+    observer.failed(code);
     endStream(SseEvents.error(code, message));
   }
 
@@ -550,7 +545,7 @@ final class Exchange extends Watchdog.Watched {
   }
 
   private void firstEventTimedOut() {
-    learn(lease.backend(), AttemptPolicy.Outcome.FIRST_EVENT_TIMED_OUT);
+    observer.outcome(lease.backend(), AttemptPolicy.Outcome.FIRST_EVENT_TIMED_OUT);
     // Answer first (before a keep-alive commit an HTTP 504, after it an error event), then reset:
     // a reset fails the pending send at once, and that failure must find the exchange decided.
     fail(ApiException.timeout("The backend for model '" + model + "' sent no first event within "
@@ -586,6 +581,7 @@ final class Exchange extends Watchdog.Watched {
     if (committed && !streaming) {
       // A body half relayed cannot carry an error: dropping the connection tells the client it is cut.
       markFinished();
+      observer.failed(error.code());
       response.reset();
     } else {
       fail(error);
@@ -605,6 +601,7 @@ final class Exchange extends Watchdog.Watched {
       return;
     }
     markFinished();
+    observer.failed("client_closed");
     unsent = null;
     if (ticket != null) {
       ticket.cancel();
@@ -621,6 +618,7 @@ final class Exchange extends Watchdog.Watched {
       return;
     }
     markFinished();
+    observer.failed(error.code());
     if (committed) {
       endStream(SseEvents.error(error));
     } else {

@@ -84,15 +84,15 @@ public final class Proxy {
    * model that is not routable now (not loaded, loading, restarting) is waited for, loaded first if it
    * must be (a client that leaves meanwhile is simply not answered).
    *
-   * @param attempts told of each backend the request is sent to; may be null
+   * @param observer hears what happens to the request (the access log's entry); may be null
    * @throws ApiException 404 {@code model_not_found} when no backend serves the model and none can be loaded
    */
   public void forward(ApiRequest request, HttpServerResponse response, String requestId,
-      AttemptListener attempts) {
+      ExchangeObserver observer) {
     loader.used(request.model());
     Optional<BackendPool> pool = directory.routes().resolve(request.model());
     if (pool.isPresent()) {
-      new Exchange(vertx, client, response, request, pool.get(), config, requestId, watchdog, attempts, loader).start();
+      new Exchange(vertx, client, response, request, pool.get(), config, requestId, watchdog, observer, loader).start();
       return;
     }
     Future<BackendPool> loading = loader.load(request.model())
@@ -108,7 +108,7 @@ public final class Proxy {
                 + loaded.cause().getMessage()));
         return;
       }
-      new Exchange(vertx, client, response, request, loaded.result(), config, requestId, watchdog, attempts, loader)
+      new Exchange(vertx, client, response, request, loaded.result(), config, requestId, watchdog, observer, loader)
           .start();
     });
   }
