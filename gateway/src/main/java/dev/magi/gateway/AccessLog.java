@@ -1,6 +1,6 @@
 package dev.magi.gateway;
 
-import dev.magi.gateway.proxy.ExchangeObserver;
+import dev.magi.proxy.ExchangeObserver;
 import dev.magi.router.Backend;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;

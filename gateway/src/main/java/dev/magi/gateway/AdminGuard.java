@@ -1,6 +1,6 @@
 package dev.magi.gateway;
 
-import dev.magi.gateway.api.ApiException;
+import dev.magi.proxy.api.ApiException;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;

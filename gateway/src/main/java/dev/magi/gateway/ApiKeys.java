@@ -1,6 +1,6 @@
 package dev.magi.gateway;
 
-import dev.magi.gateway.api.ApiException;
+import dev.magi.proxy.api.ApiException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

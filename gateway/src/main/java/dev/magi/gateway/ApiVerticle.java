@@ -2,18 +2,20 @@ package dev.magi.gateway;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.magi.gateway.api.ApiException;
-import dev.magi.gateway.api.ApiRequest;
-import dev.magi.gateway.api.Json;
-import dev.magi.gateway.api.Operation;
+import dev.magi.gateway.api.DomainErrors;
 import dev.magi.gateway.api.RequestParser;
 import dev.magi.gateway.config.MagiConfig;
-import dev.magi.gateway.proxy.ErrorResponses;
-import dev.magi.gateway.proxy.Proxy;
-import dev.magi.gateway.proxy.UpstreamClient;
 import dev.magi.gateway.rag.ChatRetrieval;
 import dev.magi.gateway.rag.Retrieval;
 import dev.magi.models.ModelLifecycle;
+import dev.magi.proxy.ErrorResponses;
+import dev.magi.proxy.Proxy;
+import dev.magi.proxy.ProxySettings;
+import dev.magi.proxy.UpstreamClient;
+import dev.magi.proxy.api.ApiException;
+import dev.magi.proxy.api.ApiRequest;
+import dev.magi.proxy.api.Json;
+import dev.magi.proxy.api.Operation;
 import dev.magi.router.BackendDirectory;
 import dev.magi.router.BackendPool;
 import dev.magi.router.RouteTable;
@@ -114,11 +116,18 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
         bodies.setBodyLimit(next.limits().bodyBytes());
       }
       if (proxy != null) {
-        proxy.config(next);
+        proxy.settings(proxySettings(next));
       }
       done.complete();
     });
     return done.future();
+  }
+
+  /** What the proxy keeps to, from the configuration's timeouts and limits. */
+  static ProxySettings proxySettings(MagiConfig config) {
+    MagiConfig.Timeouts timeouts = config.timeouts();
+    return new ProxySettings(timeouts.firstToken(), timeouts.betweenChunks(), timeouts.nonStreaming(),
+        timeouts.commitDelay(), timeouts.pingInterval(), config.limits().upstreamResponseBytes());
   }
 
   /** llama-server closes idle keep-alive connections after 5 s; ours are given up first. */
@@ -130,7 +139,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     // gets, and a second, smaller limit would make a request wait behind whole streams.
     upstream = new UpstreamClient(vertx, config.timeouts().connect(), UPSTREAM_KEEP_ALIVE);
     ModelLifecycle lifecycle = admin.models().lifecycle();
-    proxy = new Proxy(vertx, upstream, directory, config,
+    proxy = new Proxy(vertx, upstream, directory, proxySettings(config),
         new Proxy.Loader() {
           @Override
           public void used(String model) {
@@ -139,7 +148,10 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
 
           @Override
           public java.util.Optional<io.vertx.core.Future<BackendPool>> load(String model) {
-            return lifecycle.load(model);
+            // The proxy answers with an ApiException: the models room's reasons become HTTP here.
+            return lifecycle.load(model).map(loading -> loading.recover(failure -> Future.failedFuture(
+                failure instanceof dev.magi.models.ModelUnavailableException unavailable
+                    ? DomainErrors.of(unavailable) : failure)));
           }
 
           @Override

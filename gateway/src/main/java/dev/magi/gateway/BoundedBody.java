@@ -1,6 +1,6 @@
 package dev.magi.gateway;
 
-import dev.magi.gateway.api.ApiException;
+import dev.magi.proxy.api.ApiException;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;

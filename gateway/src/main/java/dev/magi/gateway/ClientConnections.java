@@ -1,7 +1,7 @@
 package dev.magi.gateway;
 
-import dev.magi.gateway.api.ApiException;
-import dev.magi.gateway.proxy.ErrorResponses;
+import dev.magi.proxy.ErrorResponses;
+import dev.magi.proxy.api.ApiException;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;

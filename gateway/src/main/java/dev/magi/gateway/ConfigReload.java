@@ -58,9 +58,16 @@ final class ConfigReload {
         .onSuccess(changes -> LOG.info(() -> "configuration reloaded (" + trigger + "): " + changes.describe()));
   }
 
-  /** Reloads on {@code SIGHUP}. */
+  /**
+   * Reloads on {@code SIGHUP}. A process started with SIGHUP ignored ({@code nohup}) keeps ignoring
+   * it: the JVM installs no handler then, so this says so, and the other ways to reload remain.
+   */
   void installSignal() {
-    sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> reload("SIGHUP"));
+    sun.misc.SignalHandler before = sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> reload("SIGHUP"));
+    if (before == sun.misc.SignalHandler.SIG_IGN) {
+      LOG.warning("SIGHUP is ignored by this process (started under nohup?), so it does not reload the "
+          + "configuration; use POST /api/config/reload or config.watch: true");
+    }
   }
 
   /**

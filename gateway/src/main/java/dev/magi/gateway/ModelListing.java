@@ -2,8 +2,8 @@ package dev.magi.gateway;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.magi.gateway.api.Json;
 import dev.magi.models.ModelLifecycle;
+import dev.magi.proxy.api.Json;
 import dev.magi.router.BackendPool;
 import dev.magi.router.RouteTable;
 import java.util.HashSet;

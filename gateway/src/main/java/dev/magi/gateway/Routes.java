@@ -1,8 +1,8 @@
 package dev.magi.gateway;
 
-import dev.magi.gateway.api.Operation;
 import dev.magi.gateway.rag.FilesApi;
 import dev.magi.gateway.rag.VectorStoresApi;
+import dev.magi.proxy.api.Operation;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;

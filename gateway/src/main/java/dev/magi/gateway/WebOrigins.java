@@ -1,6 +1,6 @@
 package dev.magi.gateway;
 
-import dev.magi.gateway.api.ApiException;
+import dev.magi.proxy.api.ApiException;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.List;
 import java.util.Locale;

@@ -1,4 +1,5 @@
 package dev.magi.gateway.api;
+import dev.magi.proxy.api.ApiException;
 
 import dev.magi.models.ModelUnavailableException;
 import dev.magi.models.ProfileException;
@@ -54,7 +55,7 @@ public final class DomainErrors {
 
   /** A 503 for a model that is loading or restarting: the client may try again in a few seconds. */
   public static ApiException retryable(String code, String message) {
-    return new ApiException(503, "server_error", null, code, message, java.util.Map.of("Retry-After", "5"));
+    return ApiException.retryable(code, message);
   }
 
   private static ApiException client(int status, String code, RuntimeException failure) {

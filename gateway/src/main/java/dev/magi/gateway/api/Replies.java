@@ -1,4 +1,7 @@
 package dev.magi.gateway.api;
+import dev.magi.proxy.api.ApiException;
+import dev.magi.proxy.api.CallerContext;
+import dev.magi.proxy.api.Json;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,11 +1,11 @@
 package dev.magi.gateway.rag;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.magi.gateway.api.ApiException;
-import dev.magi.gateway.api.CallerContext;
-import dev.magi.gateway.api.Json;
 import dev.magi.gateway.api.Replies;
 import dev.magi.gateway.config.MagiConfig;
+import dev.magi.proxy.api.ApiException;
+import dev.magi.proxy.api.CallerContext;
+import dev.magi.proxy.api.Json;
 import dev.magi.retrieval.StoredFile;
 import io.vertx.core.Future;
 import io.vertx.ext.web.FileUpload;

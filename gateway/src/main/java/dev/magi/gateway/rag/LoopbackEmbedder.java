@@ -3,7 +3,7 @@ package dev.magi.gateway.rag;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.magi.gateway.api.Json;
+import dev.magi.proxy.api.Json;
 import dev.magi.retrieval.Embedder;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpClient;

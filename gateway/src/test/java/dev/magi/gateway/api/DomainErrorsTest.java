@@ -1,4 +1,5 @@
 package dev.magi.gateway.api;
+import dev.magi.proxy.api.ApiException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

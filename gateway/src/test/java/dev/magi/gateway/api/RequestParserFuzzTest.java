@@ -1,4 +1,7 @@
 package dev.magi.gateway.api;
+import dev.magi.proxy.api.ApiException;
+import dev.magi.proxy.api.ApiRequest;
+import dev.magi.proxy.api.Operation;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;

@@ -1,0 +1,42 @@
+package dev.magi.proxy;
+
+import dev.magi.proxy.api.ApiException;
+import dev.magi.proxy.api.Json;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+
+/** Writes an {@link ApiException} as an HTTP response: its status, its headers, its JSON body. */
+public final class ErrorResponses {
+
+  private ErrorResponses() {
+  }
+
+  /**
+   * Sends {@code error} unless the response has already ended or its connection is gone.
+   * Errors close nothing: the connection stays usable for the next request.
+   */
+  public static void send(HttpServerResponse response, ApiException error) {
+    if (response.ended() || response.closed()) {
+      return;
+    }
+    if (response.headWritten()) {
+      response.end(SseEvents.error(error));
+      return;
+    }
+    response.setStatusCode(error.status());
+    response.putHeader("Content-Type", "application/json");
+    error.headers().forEach(response::putHeader);
+    response.end(Json.buffer(error.toJson()));
+  }
+
+  /**
+   * Sends {@code error} with {@code Connection: close}, then closes the request's connection: for a
+   * request after which nothing more on that connection can be read safely (it was malformed, or its
+   * client stalled).
+   */
+  public static void sendAndClose(HttpServerRequest request, ApiException error) {
+    request.response().putHeader("Connection", "close");
+    send(request.response(), error);
+    request.connection().close();
+  }
+}

@@ -1,0 +1,669 @@
+package dev.magi.proxy;
+
+import dev.magi.proxy.api.ApiException;
+import dev.magi.proxy.api.ApiRequest;
+import dev.magi.router.AdmissionException;
+import dev.magi.router.AdmissionQueue;
+import dev.magi.router.Backend;
+import dev.magi.router.BackendPool;
+import dev.magi.router.Endpoint;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import java.net.ConnectException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The life of one client request on its way to a backend and back. Runs entirely on the context of
+ * the client's connection, so its fields need no locks.
+ *
+ * <ul>
+ *   <li>Before anything is sent to the client, a backend that cannot be reached (or is loading, or
+ *       breaks before its first event) is replaced by another replica, once.</li>
+ *   <li>A stream's 200 goes out only when the first upstream event has arrived. After that, a failure
+ *       becomes one {@code data: {"error":...}} event and the stream ends without {@code [DONE]}.</li>
+ *   <li>The client's departure resets the upstream request at once, so the backend frees its slot.</li>
+ *   <li>Each backend lease is released exactly once, whatever ends the exchange.</li>
+ *   <li>Stream bytes are coalesced: every event that arrives while the event loop is busy goes out in
+ *       one write and one flush at the end of its turn, not one system call per event.</li>
+ * </ul>
+ */
+final class Exchange extends Watchdog.Watched {
+
+  private static final Buffer PING = Buffer.buffer(": ping\n\n");
+
+  /** Largest error body read from a backend; the rest is dropped. */
+  static final int MAX_ERROR_BYTES = 64 * 1024;
+
+  private final Vertx vertx;
+  private final Context context;
+  private final Handler<Void> flushTask = ignored -> flushUnsent();
+  private final Watchdog watchdog;
+  private final UpstreamClient client;
+  private final HttpServerResponse response;
+  /**
+   * The client's request, while a retry may still need it; null once an event or a body has gone out
+   * (see {@link #forgetRequest()}).
+   */
+  private ApiRequest request;
+  private final String model;
+  private final boolean streaming;
+  /** The model's pool; replaced by a newer one when the model's servers came back after a crash. */
+  private BackendPool pool;
+  private final ProxySettings settings;
+  private final Proxy.Loader loader;
+  private final String requestId;
+  /** Hears what happens: the router's feedback, and whoever else listens (the access log). */
+  private final ExchangeObserver observer;
+  /** Backends this exchange has sent to, in order; at most {@link AttemptPolicy#MAX_ATTEMPTS}. */
+  private List<Backend> tried = List.of();
+
+  private Backend.Lease lease;
+  private AdmissionQueue.Ticket ticket;
+  /** The call to the backend now being tried, or whose answer is being relayed. */
+  private UpstreamCall upstream;
+  private StreamTranslator translator;
+  private Buffer held;
+  /** Stream bytes for the client, written at the end of this event-loop turn; null when none. */
+  private Buffer unsent;
+  private boolean flushScheduled;
+  private boolean committed;
+  private boolean finished;
+  private long lastPingNanos;
+  private long lastActivityNanos;
+  private long sentAtNanos;
+  private boolean retrying;
+  private boolean recovering;
+  private boolean firstEventRecorded;
+
+  Exchange(Vertx vertx, UpstreamClient client, HttpServerResponse response, ApiRequest request, BackendPool pool,
+      ProxySettings settings, String requestId, Watchdog watchdog, ExchangeObserver observer, Proxy.Loader loader) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.watchdog = watchdog;
+    this.client = client;
+    this.response = response;
+    this.request = request;
+    this.model = request.model();
+    this.streaming = request.stream();
+    this.pool = pool;
+    this.settings = settings;
+    this.requestId = requestId;
+    this.observer = ExchangeObserver.both(RouterFeedback.INSTANCE, observer == null ? ExchangeObserver.NONE : observer);
+    this.loader = loader;
+  }
+
+  /** Sends the request to the first chosen backend. */
+  void start() {
+    pool.retries().requestStarted();
+    response.closeHandler(ignored -> clientLeft());
+    // Watched from the start, streams and not: a stopping gateway finds every exchange in the watchdog.
+    watchdog.watch(this);
+    attempt(null);
+  }
+
+  /** The exchange is decided; the model's retry budget learns it, once. */
+  private void markFinished() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    unwatch();
+    pool.retries().requestEnded();
+    if (retrying) {
+      retrying = false;
+      pool.retries().retryEnded();
+    }
+  }
+
+  /**
+   * An attempt ended before anything reached the client: its backend learns the outcome, and the
+   * exchange tries another backend or answers with {@code error}, as {@link AttemptPolicy} decides.
+   */
+  private void attemptEnded(Backend backend, AttemptPolicy.Outcome outcome, ApiException error) {
+    observer.outcome(backend, outcome);
+    if (finished) {
+      return;
+    }
+    if (AttemptPolicy.after(outcome, tried.size()) == AttemptPolicy.Decision.RETRY) {
+      attempt(error);
+    } else {
+      fail(error);
+    }
+  }
+
+  /** Sends to a backend not tried yet; after the first, only within the model's retry budget. */
+  private void attempt(ApiException previous) {
+    if (finished) {
+      return;
+    }
+    if (!tried.isEmpty()) {
+      if (retrying || !pool.retries().tryRetry()) {
+        // The budget is spent: a failing backend must not multiply the load on the others.
+        fail(previous);
+        return;
+      }
+      retrying = true;
+    }
+    admit(previous);
+  }
+
+  /** Asks the model's queue for a backend not tried yet. */
+  private void admit(ApiException previous) {
+    AdmissionQueue.Ticket waiting = pool.queue().acquire(tried, vertx);
+    ticket = waiting;
+    waiting.future().onComplete(granted -> {
+      ticket = null;
+      if (finished) {
+        if (granted.succeeded()) {
+          granted.result().release();
+        }
+        return;
+      }
+      if (granted.failed()) {
+        AdmissionException failure = (AdmissionException) granted.cause();
+        if (failure.reason() == AdmissionException.Reason.NO_BACKEND && previous != null && recover(previous)) {
+          return;
+        }
+        fail(admissionFailure(failure, previous));
+        return;
+      }
+      send(granted.result());
+    });
+  }
+
+  /**
+   * Every backend tried failed before answering and none is left: a managed model's server may have
+   * just crashed, and the supervisor restarts it. Waits (once, within the model's wait) for a server
+   * not tried yet to join the pool, then tries it. Nothing has reached the client yet.
+   *
+   * @return false when there is nothing to wait for (not a managed model, or waited once already)
+   */
+  private boolean recover(ApiException previous) {
+    if (recovering) {
+      return false;
+    }
+    java.util.Optional<io.vertx.core.Future<BackendPool>> back = loader.recover(model, tried);
+    if (back.isEmpty()) {
+      return false;
+    }
+    recovering = true;
+    back.get().onComplete(returned -> {
+      if (finished) {
+        return;
+      }
+      if (returned.failed()) {
+        fail(previous);
+        return;
+      }
+      pool = returned.result();
+      admit(previous);
+    });
+    return true;
+  }
+
+  private ApiException admissionFailure(AdmissionException failure, ApiException previous) {
+    return switch (failure.reason()) {
+      case NO_BACKEND -> previous != null ? previous : new ApiException(503, "server_error", null,
+          "no_backend_available", failure.getMessage());
+      case QUEUE_FULL -> busy(failure.getMessage(), 2);
+      case WAIT_EXPIRED -> busy(failure.getMessage(), 1);
+      case NOT_BACK_IN_TIME -> ApiException.retryable("model_unavailable", failure.getMessage());
+    };
+  }
+
+  /** 429 with the headers the OpenAI SDKs honour before retrying. */
+  private static ApiException busy(String message, int retryAfterSeconds) {
+    return new ApiException(429, "rate_limit_error", null, "rate_limit_exceeded", message, Map.of(
+        "Retry-After", Integer.toString(retryAfterSeconds), "retry-after-ms",
+        Integer.toString(retryAfterSeconds * 1000)));
+  }
+
+  private void send(Backend.Lease granted) {
+    lease = granted;
+    Backend backend = granted.backend();
+    tried = appended(tried, backend);
+    observer.sent(backend, tried.size());
+    BackendProtocol protocol = BackendProtocol.of(backend.endpoint().type());
+    UpstreamRequest outgoing;
+    try {
+      outgoing = protocol.upstreamRequest(request, backend);
+    } catch (ApiException e) {
+      lease.release();
+      fail(e);
+      return;
+    }
+    HttpHeaders headers = new DefaultHttpHeaders()
+        .set(HttpHeaderNames.CONTENT_TYPE, "application/json")
+        .set(HttpHeaderNames.ACCEPT, streaming ? "text/event-stream, application/x-ndjson" : "application/json")
+        .set("X-Request-Id", requestId);
+    backend.endpoint().apiKey().ifPresent(key -> headers.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + key));
+    sentAtNanos = System.nanoTime();
+    firstEventRecorded = false;
+    long idleTimeoutMillis = streaming ? 0 : settings.nonStreaming().toMillis();
+    Endpoint endpoint = backend.endpoint();
+    UpstreamCall call = client.post(new UpstreamClient.Origin(endpoint.host(), endpoint.port(), endpoint.ssl()),
+        outgoing.path(), headers, outgoing.body(), idleTimeoutMillis);
+    upstream = call;
+    call.response()
+        .onSuccess(answer -> onResponse(backend, protocol, answer))
+        .onFailure(failure -> onFailureBeforeResponse(backend, failure));
+  }
+
+  private void onFailureBeforeResponse(Backend backend, Throwable failure) {
+    lease.release();
+    if (finished) {
+      return;
+    }
+    if (failure instanceof TimeoutException) {
+      attemptEnded(backend, AttemptPolicy.Outcome.TIMED_OUT, ApiException.timeout("The backend for model '"
+          + model + "' did not answer within " + settings.nonStreaming().toSeconds() + " s."));
+    } else {
+      attemptEnded(backend, AttemptPolicy.Outcome.UNREACHABLE, ApiException.badGateway("The backend for model '"
+          + model + "' is unreachable (" + describe(failure) + ")."));
+    }
+  }
+
+  private void onResponse(Backend backend, BackendProtocol protocol, UpstreamCall answer) {
+    if (finished) {
+      answer.reset();
+      lease.release();
+      return;
+    }
+    int status = answer.statusCode();
+    AttemptPolicy.Outcome outcome = AttemptPolicy.ofStatus(status);
+    if (outcome != AttemptPolicy.Outcome.ANSWERED) {
+      readAtMost(answer, MAX_ERROR_BYTES).onComplete(body -> {
+        lease.release();
+        attemptEnded(backend, outcome, UpstreamErrors.normalise(status,
+            body.succeeded() ? body.result() : Buffer.buffer(), model));
+      });
+      return;
+    }
+    long sinceSent = System.nanoTime() - sentAtNanos;
+    observer.outcome(backend, outcome);
+    observer.firstByte(backend, sinceSent);
+    String contentType = answer.contentType();
+    if (!streaming) {
+      observer.firstEvent(backend, sinceSent);
+    }
+    if (protocol.streams(request, contentType)) {
+      relay(answer, protocol.streamTranslator(request, pool.modelId()));
+    } else if (protocol.translatesBody(request)) {
+      readAtMost(answer, settings.upstreamResponseBytes()).onComplete(body -> {
+        lease.release();
+        if (body.failed()) {
+          observer.outcome(backend, AttemptPolicy.Outcome.BROKEN_ANSWER);
+          fail(ApiException.badGateway("The backend for model '" + model + "' sent a broken answer ("
+              + describe(body.cause()) + ")."));
+          return;
+        }
+        try {
+          Buffer translated = protocol.translateBody(request, pool.modelId(), body.result());
+          commitHeaders(status, "application/json");
+          markFinished();
+          observer.ended();
+          response.end(translated);
+        } catch (ApiException e) {
+          fail(e);
+        }
+      });
+    } else {
+      pipe(answer, status, contentType);
+    }
+  }
+
+  /** Streams a whole non-streamed body through as it arrives, without holding it. */
+  private void pipe(UpstreamCall answer, int status, String contentType) {
+    commitHeaders(status, contentType == null ? "application/json" : contentType);
+    forgetRequest();
+    String length = answer.contentLength();
+    if (length != null) {
+      response.putHeader("Content-Length", length);
+    } else {
+      response.setChunked(true);
+    }
+    answer.handler(this::write);
+    answer.exceptionHandler(failure -> {
+      if (!finished) {
+        markFinished();
+        observer.failed("upstream_failed");
+        lease.release();
+        // A cut body must not look complete: drop the client connection.
+        response.reset();
+      }
+    });
+    answer.endHandler(ignored -> endPipe(null));
+    // A body that came whole goes out with the end in one write, head included.
+    answer.lastHandler(this::endPipe);
+  }
+
+  /** The piped body ended, with {@code last} its last piece when it came with the end (else null). */
+  private void endPipe(Buffer last) {
+    if (finished) {
+      return;
+    }
+    markFinished();
+    observer.ended();
+    lease.release();
+    if (last == null) {
+      response.end();
+    } else {
+      response.end(last);
+    }
+  }
+
+  private void relay(UpstreamCall answer, StreamTranslator streamTranslator) {
+    translator = streamTranslator;
+    answer.handler(this::onPiece);
+    answer.exceptionHandler(this::onStreamFailure);
+    answer.endHandler(ignored -> onStreamEnd());
+  }
+
+  private void onPiece(Buffer piece) {
+    if (finished) {
+      return;
+    }
+    lastActivityNanos = System.nanoTime();
+    Buffer out;
+    try {
+      out = translator.push(piece);
+    } catch (IllegalStateException e) {
+      onStreamFailure(e);
+      return;
+    }
+    if (!committed) {
+      held = held == null ? out : concat(held, out);
+      if (!translator.sawEvent()) {
+        return;
+      }
+      commitStream();
+      out = held;
+      held = null;
+    }
+    if (!firstEventRecorded && translator.sawEvent()) {
+      firstEventRecorded = true;
+      observer.firstEvent(lease.backend(), System.nanoTime() - sentAtNanos);
+      forgetRequest();
+    }
+    if (out.length() > 0) {
+      observer.relayed(out.length());
+      emit(out);
+    }
+  }
+
+  private void write(Buffer out) {
+    response.write(out);
+    if (response.writeQueueFull()) {
+      upstream.pause();
+      response.drainHandler(ignored -> upstream.resume());
+    }
+  }
+
+  /**
+   * Queues stream bytes for the client. The first bytes of a turn schedule one flush after the event
+   * loop's current I/O: the events of one upstream read (llama-server writes one HTTP chunk per token)
+   * then leave in a single write.
+   */
+  private void emit(Buffer out) {
+    unsent = unsent == null ? out : concat(unsent, out);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      context.runOnContext(flushTask);
+    }
+  }
+
+  private void flushUnsent() {
+    flushScheduled = false;
+    if (unsent != null && !response.ended() && !response.closed()) {
+      Buffer out = unsent;
+      unsent = null;
+      write(out);
+    }
+  }
+
+  /** Ends the response with whatever is still queued, followed by {@code last}. */
+  private void endStream(Buffer last) {
+    Buffer out = unsent == null ? last : concat(unsent, last);
+    unsent = null;
+    response.end(out);
+  }
+
+  private void commitStream() {
+    commitHeaders(200, "text/event-stream");
+    response.putHeader("Cache-Control", "no-cache");
+    response.putHeader("X-Accel-Buffering", "no");
+    response.setChunked(true);
+  }
+
+  /**
+   * Called once an event or a body has gone out, after which no retry can happen: the request's body
+   * and parsed JSON need not live as long as the stream.
+   */
+  private void forgetRequest() {
+    request = null;
+    tried = List.of();
+  }
+
+  private void commitHeaders(int status, String contentType) {
+    committed = true;
+    response.setStatusCode(status);
+    response.putHeader("Content-Type", contentType);
+  }
+
+  private void onStreamEnd() {
+    if (finished) {
+      return;
+    }
+    Buffer tail = translator.finish();
+    if (!committed && !translator.sawEvent()) {
+      lease.release();
+      attemptEnded(lease.backend(), AttemptPolicy.Outcome.ENDED_WITHOUT_EVENT, ApiException.badGateway(
+          "The backend for model '" + model + "' ended the stream without sending any event."));
+      return;
+    }
+    if (!committed) {
+      commitStream();
+      tail = held == null ? tail : concat(held, tail);
+    }
+    markFinished();
+    observer.ended();
+    lease.release();
+    endStream(tail);
+  }
+
+  private void onStreamFailure(Throwable failure) {
+    if (finished) {
+      return;
+    }
+    resetUpstream();
+    lease.release();
+    if (!committed) {
+      attemptEnded(lease.backend(), AttemptPolicy.Outcome.BROKE_BEFORE_FIRST_EVENT, ApiException.badGateway(
+          "The backend for model '" + model + "' failed before its first event (" + describe(failure) + ")."));
+      return;
+    }
+    observer.outcome(lease.backend(), AttemptPolicy.Outcome.BROKE_MID_STREAM);
+    endStreamWithError("upstream_failed", "The backend for model '" + model
+        + "' failed during the stream (" + describe(failure) + ").");
+  }
+
+  private void endStreamWithError(String code, String message) {
+    markFinished();
+    observer.failed(code);
+    endStream(SseEvents.error(code, message));
+  }
+
+  /**
+   * The stream's deadlines, checked by the watchdog: no first event within {@code first_token} (an
+   * HTTP 504 before a keep-alive commit, an error event after it); no event yet after
+   * {@code commit_delay}, so the 200 goes out with {@code : ping} comments every {@code ping_interval};
+   * silence longer than {@code between_chunks} once events flow.
+   */
+  @Override
+  void tick(long now) {
+    // A finished exchange has left the watchdog (markFinished() unwatches it). A non-streamed answer's
+    // deadline is the upstream call's own; a stream's start once it has been sent.
+    if (!streaming || upstream == null) {
+      return;
+    }
+    boolean flowing = translator != null && translator.sawEvent();
+    if (!flowing) {
+      if (now - sentAtNanos >= settings.firstToken().toNanos()) {
+        firstEventTimedOut();
+      } else if (!committed && now - sentAtNanos >= settings.commitDelay().toNanos()) {
+        // A long prompt is being processed: commit now and keep proxies from timing the stream out.
+        commitStream();
+        if (held != null) {
+          emit(held);
+          held = null;
+        }
+        ping(now);
+      } else if (committed && now - lastPingNanos >= settings.pingInterval().toNanos()) {
+        ping(now);
+      }
+      return;
+    }
+    if (now - lastActivityNanos >= settings.betweenChunks().toNanos()) {
+      resetUpstream();
+      lease.release();
+      endStreamWithError("upstream_timeout", "The backend for model '" + model + "' sent nothing for "
+          + settings.betweenChunks().toSeconds() + " s.");
+    }
+  }
+
+  private void firstEventTimedOut() {
+    observer.outcome(lease.backend(), AttemptPolicy.Outcome.FIRST_EVENT_TIMED_OUT);
+    // Answer first (before a keep-alive commit an HTTP 504, after it an error event), then reset:
+    // a reset fails the pending send at once, and that failure must find the exchange decided.
+    fail(ApiException.timeout("The backend for model '" + model + "' sent no first event within "
+        + settings.firstToken().toSeconds() + " s."));
+    resetUpstream();
+    lease.release();
+  }
+
+  /** Sends an SSE comment, which clients ignore. */
+  private void ping(long now) {
+    lastPingNanos = now;
+    emit(PING);
+  }
+
+  /**
+   * Resets the upstream request after silencing its handlers: a reset fires them synchronously, and
+   * this exchange has already decided what happens next.
+   */
+  private void resetUpstream() {
+    if (upstream != null) {
+      upstream.handler(null).exceptionHandler(null).endHandler(null);
+      upstream.reset();
+    }
+  }
+
+  @Override
+  boolean cut(ApiException error) {
+    if (finished) {
+      return false;
+    }
+    // Decided first: resetting the upstream call fails its pending answer at once, and that failure
+    // must find the exchange over.
+    if (committed && !streaming) {
+      // A body half relayed cannot carry an error: dropping the connection tells the client it is cut.
+      markFinished();
+      observer.failed(error.code());
+      response.reset();
+    } else {
+      fail(error);
+    }
+    if (ticket != null) {
+      ticket.cancel();
+    }
+    resetUpstream();
+    if (lease != null) {
+      lease.release();
+    }
+    return true;
+  }
+
+  private void clientLeft() {
+    if (finished) {
+      return;
+    }
+    markFinished();
+    observer.failed("client_closed");
+    unsent = null;
+    if (ticket != null) {
+      ticket.cancel();
+    }
+    resetUpstream();
+    if (lease != null) {
+      lease.release();
+    }
+  }
+
+  /** Answers with {@code error}: an HTTP error before anything was sent, an error event after. */
+  private void fail(ApiException error) {
+    if (finished) {
+      return;
+    }
+    markFinished();
+    observer.failed(error.code());
+    if (committed) {
+      endStream(SseEvents.error(error));
+    } else {
+      ErrorResponses.send(response, error);
+    }
+  }
+
+  /**
+   * {@code first} followed by {@code second}, in a new buffer unless one is empty. Neither is changed:
+   * either may be a slice of an upstream read, which cannot grow.
+   */
+  private static Buffer concat(Buffer first, Buffer second) {
+    if (second.length() == 0) {
+      return first;
+    }
+    if (first.length() == 0) {
+      return second;
+    }
+    return Buffer.buffer(first.length() + second.length()).appendBuffer(first).appendBuffer(second);
+  }
+
+  private static List<Backend> appended(List<Backend> list, Backend added) {
+    Backend[] all = list.toArray(new Backend[list.size() + 1]);
+    all[list.size()] = added;
+    return List.of(all);
+  }
+
+  private static Future<Buffer> readAtMost(UpstreamCall answer, long max) {
+    Promise<Buffer> result = Promise.promise();
+    Buffer body = Buffer.buffer();
+    answer.handler(piece -> {
+      if (body.length() + piece.length() > max) {
+        answer.reset();
+        result.tryFail(new IllegalStateException("answer larger than " + max + " bytes"));
+      } else {
+        body.appendBuffer(piece);
+      }
+    });
+    answer.exceptionHandler(result::tryFail);
+    answer.endHandler(ignored -> result.tryComplete(body));
+    return result.future();
+  }
+
+  private static String describe(Throwable failure) {
+    if (failure instanceof ConnectException) {
+      return "connection refused";
+    }
+    String message = failure.getMessage();
+    return message == null || message.isBlank() ? failure.getClass().getSimpleName() : message;
+  }
+}

@@ -1,0 +1,72 @@
+package dev.magi.proxy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.magi.proxy.api.ApiException;
+import dev.magi.proxy.api.ApiRequest;
+import dev.magi.proxy.api.Json;
+import dev.magi.proxy.api.Operation;
+import dev.magi.router.Backend;
+import dev.magi.router.BackendType;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * Backends that speak OpenAI's API (llama-server, other OpenAI-compatible servers): the request body
+ * is forwarded as received unless a field must change, and response bytes pass through unchanged.
+ *
+ * <p>Fields that change: {@code model}, when the client used an alias or the backend knows the model
+ * by another name; for llama-server, {@code max_completion_tokens} is copied to {@code max_tokens}
+ * (older builds read only the latter, protocols.md §3.5).
+ */
+final class OpenAiPassthrough implements BackendProtocol {
+
+  static final OpenAiPassthrough INSTANCE = new OpenAiPassthrough();
+  private static final int MAX_EVENT_BYTES = 16 << 20;
+
+  private OpenAiPassthrough() {
+  }
+
+  @Override
+  public UpstreamRequest upstreamRequest(ApiRequest request, Backend backend) {
+    ObjectNode body = request.body();
+    ObjectNode changed = null;
+    if (!request.model().equals(backend.upstreamModel())) {
+      changed = Json.object().setAll(body);
+      changed.put("model", backend.upstreamModel());
+    }
+    JsonNode maxCompletion = body.get("max_completion_tokens");
+    if (backend.endpoint().type() == BackendType.LLAMA_SERVER && request.operation() != Operation.EMBEDDING
+        && maxCompletion != null && !maxCompletion.isNull() && !body.has("max_tokens")) {
+      changed = changed == null ? Json.object().setAll(body) : changed;
+      changed.set("max_tokens", maxCompletion);
+    }
+    Buffer bytes = changed == null ? request.raw() : Json.buffer(changed);
+    return new UpstreamRequest(backend.endpoint().basePath() + request.operation().path(), bytes);
+  }
+
+  @Override
+  public boolean streams(ApiRequest request, String contentType) {
+    return request.stream() && contentType != null && contentType.startsWith("text/event-stream");
+  }
+
+  @Override
+  public StreamTranslator streamTranslator(ApiRequest request, String modelId) {
+    return new SsePassthrough(MAX_EVENT_BYTES);
+  }
+
+  @Override
+  public boolean translatesBody(ApiRequest request) {
+    // Only when the client wants base64 embeddings: a backend that ignores encoding_format and
+    // answers with floats gets its vectors encoded here.
+    return request.operation() == Operation.EMBEDDING && request.base64();
+  }
+
+  @Override
+  public Buffer translateBody(ApiRequest request, String modelId, Buffer body) {
+    JsonNode json = Json.parseOrNull(body);
+    if (!(json instanceof ObjectNode response)) {
+      throw ApiException.badGateway("The backend for model '" + modelId + "' answered with a body that is not JSON.");
+    }
+    return EmbeddingVectors.encodeAll(response) ? Json.buffer(response) : body;
+  }
+}

@@ -1,0 +1,131 @@
+package dev.magi.proxy;
+
+import io.vertx.core.buffer.Buffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Passes an OpenAI-style SSE stream through without re-encoding: bytes go out as they came, cut only
+ * at event boundaries (a blank line), so the client never holds half an event when the backend fails.
+ * Also notes whether the stream ended properly ({@code data: [DONE]} or an error event).
+ */
+final class SsePassthrough implements StreamTranslator {
+
+  private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ERROR = "{\"error\"".getBytes(StandardCharsets.US_ASCII);
+
+  private final int maxEventBytes;
+  private Buffer pending;
+  private boolean sawEvent;
+  private boolean terminal;
+
+  /** @param maxEventBytes longest single event accepted; a longer one fails the stream */
+  SsePassthrough(int maxEventBytes) {
+    this.maxEventBytes = maxEventBytes;
+  }
+
+  @Override
+  public Buffer push(Buffer piece) {
+    Buffer data = pending == null ? piece : pending.appendBuffer(piece);
+    int end = lastBoundary(data);
+    if (end < 0) {
+      pending = data.copy();
+      checkPendingSize();
+      return Buffer.buffer();
+    }
+    Buffer out = end == data.length() ? data : data.slice(0, end);
+    pending = end == data.length() ? null : data.getBuffer(end, data.length());
+    checkPendingSize();
+    inspectLastEvent(out);
+    return out;
+  }
+
+  private void checkPendingSize() {
+    if (pending != null && pending.length() > maxEventBytes) {
+      throw new IllegalStateException("the backend sent an event longer than " + maxEventBytes + " bytes");
+    }
+  }
+
+  /** The index just past the last blank line ({@code \n\n} or {@code \r\n\r\n}), or -1. */
+  static int lastBoundary(Buffer data) {
+    for (int i = data.length() - 1; i >= 1; i--) {
+      if (data.getByte(i) != '\n') {
+        continue;
+      }
+      byte before = data.getByte(i - 1);
+      if (before == '\n' || before == '\r' && i >= 2 && data.getByte(i - 2) == '\n') {
+        return i + 1;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Looks at the last event of {@code out} only: was it data, and did it end the stream? Reads bytes
+   * in place: this runs for every piece of every stream.
+   */
+  private void inspectLastEvent(Buffer out) {
+    int lineEnd = out.length();
+    while (lineEnd > 0 && (out.getByte(lineEnd - 1) == '\n' || out.getByte(lineEnd - 1) == '\r')) {
+      lineEnd--;
+    }
+    // The last event's lines, last first, up to the blank line before it.
+    while (lineEnd > 0) {
+      int lineStart = lineEnd;
+      while (lineStart > 0 && out.getByte(lineStart - 1) != '\n') {
+        lineStart--;
+      }
+      int contentEnd = lineEnd > lineStart && out.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : lineEnd;
+      if (contentEnd == lineStart) {
+        break;
+      }
+      if (startsWith(out, lineStart, contentEnd, DATA)) {
+        sawEvent = true;
+        int payload = lineStart + DATA.length;
+        while (payload < contentEnd && (out.getByte(payload) == ' ' || out.getByte(payload) == '\t')) {
+          payload++;
+        }
+        terminal = startsWith(out, payload, contentEnd, DONE) || startsWith(out, payload, contentEnd, ERROR);
+        return;
+      }
+      lineEnd = lineStart - 1;
+    }
+    if (!sawEvent) {
+      sawEvent = hasDataLine(out);
+    }
+  }
+
+  /** Whether a line of {@code out} starts with {@code data:}. */
+  private static boolean hasDataLine(Buffer out) {
+    for (int i = 0; i < out.length(); i++) {
+      if ((i == 0 || out.getByte(i - 1) == '\n') && startsWith(out, i, out.length(), DATA)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether the bytes of {@code data} from {@code from} (and before {@code end}) start with {@code prefix}. */
+  private static boolean startsWith(Buffer data, int from, int end, byte[] prefix) {
+    if (end - from < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (data.getByte(from + i) != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public boolean sawEvent() {
+    return sawEvent;
+  }
+
+  @Override
+  public Buffer finish() {
+    return terminal ? Buffer.buffer()
+        : SseEvents.error("stream_incomplete", "The backend ended the stream before it was complete.");
+  }
+}
