@@ -12,7 +12,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -24,7 +23,10 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The life of one client request on its way to a backend and back. Runs entirely on the context of
- * the client's connection, so its fields need no locks.
+ * the client's connection, so its fields need no locks. Its parts: {@link AttemptPolicy} decides what
+ * an attempt's outcome means, {@link ClientSide} writes everything the client receives (the commit on
+ * the first event, coalescing, pings, errors in or out of band), and {@link ExchangeObserver} hears
+ * what happens (the router's feedback, the access log).
  *
  * <ul>
  *   <li>Before anything is sent to the client, a backend that cannot be reached (or is loading, or
@@ -33,23 +35,20 @@ import java.util.concurrent.TimeoutException;
  *       becomes one {@code data: {"error":...}} event and the stream ends without {@code [DONE]}.</li>
  *   <li>The client's departure resets the upstream request at once, so the backend frees its slot.</li>
  *   <li>Each backend lease is released exactly once, whatever ends the exchange.</li>
- *   <li>Stream bytes are coalesced: every event that arrives while the event loop is busy goes out in
- *       one write and one flush at the end of its turn, not one system call per event.</li>
  * </ul>
  */
 final class Exchange extends Watchdog.Watched {
-
-  private static final Buffer PING = Buffer.buffer(": ping\n\n");
 
   /** Largest error body read from a backend; the rest is dropped. */
   static final int MAX_ERROR_BYTES = 64 * 1024;
 
   private final Vertx vertx;
   private final Context context;
-  private final Handler<Void> flushTask = ignored -> flushUnsent();
   private final Watchdog watchdog;
   private final UpstreamClient client;
   private final HttpServerResponse response;
+  /** Everything the client receives goes through it. */
+  private final ClientSide clientSide;
   /**
    * The client's request, while a retry may still need it; null once an event or a body has gone out
    * (see {@link #forgetRequest()}).
@@ -72,13 +71,7 @@ final class Exchange extends Watchdog.Watched {
   /** The call to the backend now being tried, or whose answer is being relayed. */
   private UpstreamCall upstream;
   private StreamTranslator translator;
-  private Buffer held;
-  /** Stream bytes for the client, written at the end of this event-loop turn; null when none. */
-  private Buffer unsent;
-  private boolean flushScheduled;
-  private boolean committed;
   private boolean finished;
-  private long lastPingNanos;
   private long lastActivityNanos;
   private long sentAtNanos;
   private boolean retrying;
@@ -92,6 +85,7 @@ final class Exchange extends Watchdog.Watched {
     this.watchdog = watchdog;
     this.client = client;
     this.response = response;
+    this.clientSide = new ClientSide(context, response);
     this.request = request;
     this.model = request.model();
     this.streaming = request.stream();
@@ -309,10 +303,10 @@ final class Exchange extends Watchdog.Watched {
         }
         try {
           Buffer translated = protocol.translateBody(request, pool.modelId(), body.result());
-          commitHeaders(status, "application/json");
+          clientSide.head(status, "application/json");
           markFinished();
           observer.ended();
-          response.end(translated);
+          clientSide.end(translated);
         } catch (ApiException e) {
           fail(e);
         }
@@ -324,22 +318,17 @@ final class Exchange extends Watchdog.Watched {
 
   /** Streams a whole non-streamed body through as it arrives, without holding it. */
   private void pipe(UpstreamCall answer, int status, String contentType) {
-    commitHeaders(status, contentType == null ? "application/json" : contentType);
+    clientSide.head(status, contentType == null ? "application/json" : contentType);
     forgetRequest();
-    String length = answer.contentLength();
-    if (length != null) {
-      response.putHeader("Content-Length", length);
-    } else {
-      response.setChunked(true);
-    }
-    answer.handler(this::write);
+    clientSide.length(answer.contentLength());
+    answer.handler(piece -> clientSide.write(piece, answer));
     answer.exceptionHandler(failure -> {
       if (!finished) {
         markFinished();
         observer.failed("upstream_failed");
         lease.release();
         // A cut body must not look complete: drop the client connection.
-        response.reset();
+        clientSide.cut();
       }
     });
     answer.endHandler(ignored -> endPipe(null));
@@ -355,11 +344,7 @@ final class Exchange extends Watchdog.Watched {
     markFinished();
     observer.ended();
     lease.release();
-    if (last == null) {
-      response.end();
-    } else {
-      response.end(last);
-    }
+    clientSide.end(last);
   }
 
   private void relay(UpstreamCall answer, StreamTranslator streamTranslator) {
@@ -381,68 +366,22 @@ final class Exchange extends Watchdog.Watched {
       onStreamFailure(e);
       return;
     }
-    if (!committed) {
-      held = held == null ? out : concat(held, out);
-      if (!translator.sawEvent()) {
-        return;
-      }
-      commitStream();
-      out = held;
-      held = null;
-    }
     if (!firstEventRecorded && translator.sawEvent()) {
       firstEventRecorded = true;
       observer.firstEvent(lease.backend(), System.nanoTime() - sentAtNanos);
       forgetRequest();
     }
+    if (!clientSide.committed()) {
+      clientSide.hold(out);
+      if (translator.sawEvent()) {
+        observer.relayed(clientSide.commitStream(upstream));
+      }
+      return;
+    }
     if (out.length() > 0) {
       observer.relayed(out.length());
-      emit(out);
+      clientSide.emit(out);
     }
-  }
-
-  private void write(Buffer out) {
-    response.write(out);
-    if (response.writeQueueFull()) {
-      upstream.pause();
-      response.drainHandler(ignored -> upstream.resume());
-    }
-  }
-
-  /**
-   * Queues stream bytes for the client. The first bytes of a turn schedule one flush after the event
-   * loop's current I/O: the events of one upstream read (llama-server writes one HTTP chunk per token)
-   * then leave in a single write.
-   */
-  private void emit(Buffer out) {
-    unsent = unsent == null ? out : concat(unsent, out);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      context.runOnContext(flushTask);
-    }
-  }
-
-  private void flushUnsent() {
-    flushScheduled = false;
-    if (unsent != null && !response.ended() && !response.closed()) {
-      Buffer out = unsent;
-      unsent = null;
-      write(out);
-    }
-  }
-
-  /** Ends the response with whatever is still queued, followed by {@code last}. */
-  private void endStream(Buffer last) {
-    Buffer out = unsent == null ? last : concat(unsent, last);
-    unsent = null;
-    response.end(out);
-  }
-
-  private void commitStream() {
-    commitHeaders(200, "text/event-stream");
-    response.putHeader("Cache-Control", "no-cache");
-    response.putHeader("X-Accel-Buffering", "no");
-    response.setChunked(true);
   }
 
   /**
@@ -454,31 +393,24 @@ final class Exchange extends Watchdog.Watched {
     tried = List.of();
   }
 
-  private void commitHeaders(int status, String contentType) {
-    committed = true;
-    response.setStatusCode(status);
-    response.putHeader("Content-Type", contentType);
-  }
-
   private void onStreamEnd() {
     if (finished) {
       return;
     }
     Buffer tail = translator.finish();
-    if (!committed && !translator.sawEvent()) {
+    if (!clientSide.committed() && !translator.sawEvent()) {
       lease.release();
       attemptEnded(lease.backend(), AttemptPolicy.Outcome.ENDED_WITHOUT_EVENT, ApiException.badGateway(
           "The backend for model '" + model + "' ended the stream without sending any event."));
       return;
     }
-    if (!committed) {
-      commitStream();
-      tail = held == null ? tail : concat(held, tail);
+    if (!clientSide.committed()) {
+      observer.relayed(clientSide.commitStream(upstream));
     }
     markFinished();
     observer.ended();
     lease.release();
-    endStream(tail);
+    clientSide.endStream(tail);
   }
 
   private void onStreamFailure(Throwable failure) {
@@ -487,7 +419,7 @@ final class Exchange extends Watchdog.Watched {
     }
     resetUpstream();
     lease.release();
-    if (!committed) {
+    if (!clientSide.committed()) {
       attemptEnded(lease.backend(), AttemptPolicy.Outcome.BROKE_BEFORE_FIRST_EVENT, ApiException.badGateway(
           "The backend for model '" + model + "' failed before its first event (" + describe(failure) + ")."));
       return;
@@ -500,7 +432,7 @@ final class Exchange extends Watchdog.Watched {
   private void endStreamWithError(String code, String message) {
     markFinished();
     observer.failed(code);
-    endStream(SseEvents.error(code, message));
+    clientSide.failStream(code, message);
   }
 
   /**
@@ -520,16 +452,12 @@ final class Exchange extends Watchdog.Watched {
     if (!flowing) {
       if (now - sentAtNanos >= settings.firstToken().toNanos()) {
         firstEventTimedOut();
-      } else if (!committed && now - sentAtNanos >= settings.commitDelay().toNanos()) {
+      } else if (!clientSide.committed() && now - sentAtNanos >= settings.commitDelay().toNanos()) {
         // A long prompt is being processed: commit now and keep proxies from timing the stream out.
-        commitStream();
-        if (held != null) {
-          emit(held);
-          held = null;
-        }
-        ping(now);
-      } else if (committed && now - lastPingNanos >= settings.pingInterval().toNanos()) {
-        ping(now);
+        observer.relayed(clientSide.commitStream(upstream));
+        clientSide.ping(now);
+      } else if (clientSide.committed() && now - clientSide.lastPingNanos() >= settings.pingInterval().toNanos()) {
+        clientSide.ping(now);
       }
       return;
     }
@@ -551,12 +479,6 @@ final class Exchange extends Watchdog.Watched {
     lease.release();
   }
 
-  /** Sends an SSE comment, which clients ignore. */
-  private void ping(long now) {
-    lastPingNanos = now;
-    emit(PING);
-  }
-
   /**
    * Resets the upstream request after silencing its handlers: a reset fires them synchronously, and
    * this exchange has already decided what happens next.
@@ -575,11 +497,11 @@ final class Exchange extends Watchdog.Watched {
     }
     // Decided first: resetting the upstream call fails its pending answer at once, and that failure
     // must find the exchange over.
-    if (committed && !streaming) {
+    if (clientSide.committed() && !streaming) {
       // A body half relayed cannot carry an error: dropping the connection tells the client it is cut.
       markFinished();
       observer.failed(error.code());
-      response.reset();
+      clientSide.cut();
     } else {
       fail(error);
     }
@@ -599,7 +521,7 @@ final class Exchange extends Watchdog.Watched {
     }
     markFinished();
     observer.failed("client_closed");
-    unsent = null;
+    clientSide.drop();
     if (ticket != null) {
       ticket.cancel();
     }
@@ -616,25 +538,7 @@ final class Exchange extends Watchdog.Watched {
     }
     markFinished();
     observer.failed(error.code());
-    if (committed) {
-      endStream(SseEvents.error(error));
-    } else {
-      ErrorResponses.send(response, error);
-    }
-  }
-
-  /**
-   * {@code first} followed by {@code second}, in a new buffer unless one is empty. Neither is changed:
-   * either may be a slice of an upstream read, which cannot grow.
-   */
-  private static Buffer concat(Buffer first, Buffer second) {
-    if (second.length() == 0) {
-      return first;
-    }
-    if (first.length() == 0) {
-      return second;
-    }
-    return Buffer.buffer(first.length() + second.length()).appendBuffer(first).appendBuffer(second);
+    clientSide.fail(error);
   }
 
   private static List<Backend> appended(List<Backend> list, Backend added) {

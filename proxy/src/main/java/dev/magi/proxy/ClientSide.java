@@ -1,0 +1,201 @@
+package dev.magi.proxy;
+
+import dev.magi.proxy.api.ApiException;
+import io.vertx.core.Context;
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+
+/**
+ * What the client of one exchange receives: the one place an exchange writes to its response. Used on
+ * the response's event loop only.
+ * <ul>
+ *   <li>A whole answer, or a body piped through as it arrives ({@link #head}, {@link #write},
+ *       {@link #end}), with back-pressure: while the client's write queue is full, the upstream is
+ *       paused.</li>
+ *   <li>A stream: events that arrive before the first whole one are held ({@link #hold}); the 200 goes
+ *       out with them ({@link #commitStream}); after that, events are coalesced, every event that
+ *       arrives while the event loop is busy leaving in one write and one flush at the end of its turn
+ *       ({@link #emit}), not one system call per event; {@code : ping} comments fill silences.</li>
+ *   <li>A failure ({@link #fail}): an HTTP error in OpenAI's shape before anything was committed, one
+ *       {@code data: {"error":...}} event and a clean end after (a stream never ends with a bare cut,
+ *       which a client could take for a complete answer).</li>
+ * </ul>
+ */
+final class ClientSide {
+
+  private static final Buffer PING = Buffer.buffer(": ping\n\n");
+
+  private final Context context;
+  private final HttpServerResponse response;
+  private final Handler<Void> flushTask = ignored -> flushUnsent();
+  /** The upstream call whose bytes are being written, paused while the client cannot take more. */
+  private UpstreamCall source;
+  /** Stream bytes before the commit. */
+  private Buffer held;
+  /** Stream bytes for the client, written at the end of this event-loop turn; null when none. */
+  private Buffer unsent;
+  private boolean flushScheduled;
+  private boolean committed;
+  private long lastPingNanos;
+
+  ClientSide(Context context, HttpServerResponse response) {
+    this.context = context;
+    this.response = response;
+  }
+
+  /** Whether the status line has been decided: after this, a failure can only be an error event or a cut. */
+  boolean committed() {
+    return committed;
+  }
+
+  /** When the last {@code : ping} went out ({@link System#nanoTime()}), 0 before the first. */
+  long lastPingNanos() {
+    return lastPingNanos;
+  }
+
+  /** Decides the status line of a whole answer or a piped body. */
+  void head(int status, String contentType) {
+    committed = true;
+    response.setStatusCode(status);
+    response.putHeader("Content-Type", contentType);
+  }
+
+  /** The piped body's length, when the upstream declared one; else the body goes out chunked. */
+  void length(String contentLength) {
+    if (contentLength != null) {
+      response.putHeader("Content-Length", contentLength);
+    } else {
+      response.setChunked(true);
+    }
+  }
+
+  /** Writes a piece of a piped body from {@code upstream} at once, pausing {@code upstream} while the client lags. */
+  void write(Buffer piece, UpstreamCall upstream) {
+    source = upstream;
+    writeNow(piece);
+  }
+
+  /** Ends a whole answer or a piped body, with {@code last} when it came with the end (else null). */
+  void end(Buffer last) {
+    if (last == null) {
+      response.end();
+    } else {
+      response.end(last);
+    }
+  }
+
+  /** Drops the connection: a body cut halfway must not look complete. */
+  void cut() {
+    response.reset();
+  }
+
+  /** Stream bytes that came before the first whole event: kept until the commit. */
+  void hold(Buffer out) {
+    held = held == null ? out : concat(held, out);
+  }
+
+  /**
+   * Sends the stream's 200 and whatever was held; afterwards stream bytes go out through
+   * {@link #emit}. {@code upstream} is paused while the client lags.
+   *
+   * @return how many held bytes went out with it
+   */
+  int commitStream(UpstreamCall upstream) {
+    source = upstream;
+    head(200, "text/event-stream");
+    response.putHeader("Cache-Control", "no-cache");
+    response.putHeader("X-Accel-Buffering", "no");
+    response.setChunked(true);
+    if (held == null) {
+      return 0;
+    }
+    Buffer out = held;
+    held = null;
+    emit(out);
+    return out.length();
+  }
+
+  /**
+   * Queues stream bytes for the client. The first bytes of a turn schedule one flush after the event
+   * loop's current I/O: the events of one upstream read (llama-server writes one HTTP chunk per token)
+   * then leave in a single write.
+   */
+  void emit(Buffer out) {
+    if (out.length() == 0) {
+      return;
+    }
+    unsent = unsent == null ? out : concat(unsent, out);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      context.runOnContext(flushTask);
+    }
+  }
+
+  /** Sends an SSE comment, which clients ignore, to keep proxies from timing a silent stream out. */
+  void ping(long now) {
+    lastPingNanos = now;
+    emit(PING);
+  }
+
+  /** Ends the stream with whatever is still queued or held, followed by {@code last}. */
+  void endStream(Buffer last) {
+    Buffer out = held == null ? last : concat(held, last);
+    held = null;
+    out = unsent == null ? out : concat(unsent, out);
+    unsent = null;
+    response.end(out);
+  }
+
+  /** Answers with {@code error}: an HTTP error before anything was committed, an error event after. */
+  void fail(ApiException error) {
+    if (committed) {
+      endStream(SseEvents.error(error));
+    } else {
+      ErrorResponses.send(response, error);
+    }
+  }
+
+  /** Ends a committed stream with one error event. */
+  void failStream(String code, String message) {
+    endStream(SseEvents.error(code, message));
+  }
+
+  /** The client is gone: nothing queued is written. */
+  void drop() {
+    unsent = null;
+    held = null;
+  }
+
+  private void flushUnsent() {
+    flushScheduled = false;
+    if (unsent != null && !response.ended() && !response.closed()) {
+      Buffer out = unsent;
+      unsent = null;
+      writeNow(out);
+    }
+  }
+
+  private void writeNow(Buffer out) {
+    response.write(out);
+    if (response.writeQueueFull() && source != null) {
+      UpstreamCall paused = source;
+      paused.pause();
+      response.drainHandler(ignored -> paused.resume());
+    }
+  }
+
+  /**
+   * {@code first} followed by {@code second}, in a new buffer unless one is empty. Neither is changed:
+   * either may be a slice of an upstream read, which cannot grow.
+   */
+  static Buffer concat(Buffer first, Buffer second) {
+    if (second.length() == 0) {
+      return first;
+    }
+    if (first.length() == 0) {
+      return second;
+    }
+    return Buffer.buffer(first.length() + second.length()).appendBuffer(first).appendBuffer(second);
+  }
+}
