@@ -40,7 +40,13 @@ case "$scenario" in
   *)      mock_heap="-Xmx512m";      gen_heap="-Xmx2g" ;;
 esac
 # shellcheck disable=SC2086 # the heap options are words on purpose
-taskset -c 1 java -XX:+UseSerialGC $mock_heap -cp "$cp" dev.magi.bench.MockBackend "$mock_port" >"$work/mock.log" 2>&1 &
+# The rate scenarios get the mock that answers straight on Netty (WireMock): with the Vert.x one
+# (MockBackend) the load core saturated before nginx's core did.
+case "$scenario" in
+  nonstream-*|stream-throughput) mock=WireMock ;;
+  *) mock=MockBackend ;;
+esac
+taskset -c 1 java -XX:+UseSerialGC $mock_heap -cp "$cp" "dev.magi.bench.$mock" "$mock_port" >"$work/mock.log" 2>&1 &
 pids+=($!); wait_port "$mock_port"
 
 cat >"$work/nginx.conf" <<CONF
