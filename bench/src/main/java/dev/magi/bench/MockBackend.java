@@ -19,17 +19,24 @@ import java.util.regex.Pattern;
  */
 public final class MockBackend {
 
-  private static final Pattern KNOBS = Pattern.compile("\"model\"\\s*:\\s*\"mock-c(\\d+)-d(\\d+)\"");
-  private static final Buffer JSON = Buffer.buffer("{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion\","
+  /** The knobs in a request's model name: {@code mock-c<chunks>-d<delay ms>}. */
+  static final Pattern KNOBS = Pattern.compile("\"model\"\\s*:\\s*\"mock-c(\\d+)-d(\\d+)\"");
+  /** The body of a non-streamed answer. */
+  static final String JSON_BODY = "{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion\","
       + "\"created\":1795332954,\"model\":\"mock\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
       + "\"content\":\"Hello from the mock backend.\"},\"logprobs\":null,\"finish_reason\":\"stop\"}],\"usage\":"
-      + "{\"prompt_tokens\":9,\"completion_tokens\":7,\"total_tokens\":16}}");
-  private static final Buffer CHUNK = Buffer.buffer("data: {\"id\":\"chatcmpl-bench\",\"object\":"
+      + "{\"prompt_tokens\":9,\"completion_tokens\":7,\"total_tokens\":16}}";
+  /** One event of a stream. */
+  static final String CHUNK_EVENT = "data: {\"id\":\"chatcmpl-bench\",\"object\":"
       + "\"chat.completion.chunk\",\"created\":1795332954,\"model\":\"mock\",\"choices\":[{\"index\":0,\"delta\":"
-      + "{\"content\":\" token\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n");
-  private static final Buffer DONE = Buffer.buffer("data: {\"id\":\"chatcmpl-bench\",\"object\":"
+      + "{\"content\":\" token\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+  /** The last event of a stream, and its end. */
+  static final String DONE_EVENTS = "data: {\"id\":\"chatcmpl-bench\",\"object\":"
       + "\"chat.completion.chunk\",\"created\":1795332954,\"model\":\"mock\",\"choices\":[{\"index\":0,\"delta\":"
-      + "{},\"logprobs\":null,\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+      + "{},\"logprobs\":null,\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+  private static final Buffer JSON = Buffer.buffer(JSON_BODY);
+  private static final Buffer CHUNK = Buffer.buffer(CHUNK_EVENT);
+  private static final Buffer DONE = Buffer.buffer(DONE_EVENTS);
 
   private MockBackend() {
   }

@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The mock backend of {@link MockBackend}, byte for byte on the wire, at a fraction of its cost: a
@@ -31,17 +30,9 @@ import java.util.regex.Pattern;
  */
 public final class WireMock {
 
-  private static final Pattern KNOBS = Pattern.compile("\"model\"\\s*:\\s*\"mock-c(\\d+)-d(\\d+)\"");
-  private static final byte[] JSON = ("{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion\","
-      + "\"created\":1795332954,\"model\":\"mock\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
-      + "\"content\":\"Hello from the mock backend.\"},\"logprobs\":null,\"finish_reason\":\"stop\"}],\"usage\":"
-      + "{\"prompt_tokens\":9,\"completion_tokens\":7,\"total_tokens\":16}}").getBytes(StandardCharsets.US_ASCII);
-  private static final String CHUNK = "data: {\"id\":\"chatcmpl-bench\",\"object\":"
-      + "\"chat.completion.chunk\",\"created\":1795332954,\"model\":\"mock\",\"choices\":[{\"index\":0,\"delta\":"
-      + "{\"content\":\" token\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
-  private static final String DONE = "data: {\"id\":\"chatcmpl-bench\",\"object\":"
-      + "\"chat.completion.chunk\",\"created\":1795332954,\"model\":\"mock\",\"choices\":[{\"index\":0,\"delta\":"
-      + "{},\"logprobs\":null,\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+  private static final byte[] JSON = MockBackend.JSON_BODY.getBytes(StandardCharsets.US_ASCII);
+  private static final String CHUNK = MockBackend.CHUNK_EVENT;
+  private static final String DONE = MockBackend.DONE_EVENTS;
   private static final ByteBuf WHOLE = encoded(head("application/json", "content-length: " + JSON.length)
       + new String(JSON, StandardCharsets.US_ASCII));
   private static final ByteBuf STATUS = encoded(head("application/json", "content-length: 25")
@@ -193,7 +184,7 @@ public final class WireMock {
         ctx.write(WHOLE.duplicate());
         return;
       }
-      Matcher knobs = KNOBS.matcher(body);
+      Matcher knobs = MockBackend.KNOBS.matcher(body);
       int chunks = knobs.find() ? Integer.parseInt(knobs.group(1)) : 16;
       long delay = knobs.find(0) ? Long.parseLong(knobs.group(2)) : 0;
       if (delay == 0) {
