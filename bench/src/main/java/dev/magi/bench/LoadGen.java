@@ -119,7 +119,7 @@ public final class LoadGen {
     collectHarnessGarbage();
     long pid = Long.parseLong(options.get("--pid"));
     ProcessMeter meter = new ProcessMeter(pid);
-    StolenTime stolen = new StolenTime();
+    CpuShare stolen = CpuShare.stolen();
     runOnLoop(() -> {
       measureStart = System.nanoTime();
       measuring = true;
@@ -191,7 +191,7 @@ public final class LoadGen {
     double rate = Double.parseDouble(options.get("--rate"));
     long pid = Long.parseLong(options.get("--pid"));
     ProcessMeter meter = new ProcessMeter(pid);
-    StolenTime stolen = new StolenTime();
+    CpuShare stolen = CpuShare.stolen();
     long started = System.nanoTime();
     measureStart = started;
     measuring = true;
@@ -356,42 +356,6 @@ public final class LoadGen {
 
   private static double pct(long[] sorted, double q) {
     return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) (sorted.length * q))] / 1e6;
-  }
-
-  /**
-   * The share of the machine's CPU time that its hypervisor gave to others while this round ran (the
-   * {@code steal} column of /proc/stat, over all cores). On a shared virtual machine a vCPU that is
-   * descheduled stalls every process on it for milliseconds at a time; such a round's tail latencies
-   * are the host's, whatever the target. Zero where the kernel does not report it.
-   */
-  static final class StolenTime {
-    private final long[] start = ticks();
-
-    double percent() {
-      long[] now = ticks();
-      long total = now[0] - start[0];
-      return total <= 0 ? 0 : 100.0 * (now[1] - start[1]) / total;
-    }
-
-    /** {all ticks, stolen ticks} of the {@code cpu} line of /proc/stat. */
-    private static long[] ticks() {
-      try {
-        for (String line : Files.readAllLines(Path.of("/proc/stat"))) {
-          if (line.startsWith("cpu ")) {
-            String[] fields = line.trim().split("\\s+");
-            long total = 0;
-            // user nice system idle iowait irq softirq steal (guest time is already in user and nice)
-            for (int i = 1; i <= 8 && i < fields.length; i++) {
-              total += Long.parseLong(fields[i]);
-            }
-            return new long[] {total, fields.length > 8 ? Long.parseLong(fields[8]) : 0};
-          }
-        }
-      } catch (IOException | RuntimeException ignored) {
-        // not Linux, or no such field: no steal to report
-      }
-      return new long[] {0, 0};
-    }
   }
 
   /** CPU seconds and peak resident memory of a process and its descendants, read from /proc. */

@@ -1,6 +1,5 @@
 package dev.magi.bench;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,9 +60,9 @@ public final class WrkRun {
       }
       long pid = Long.parseLong(options.get("--pid"));
       LoadGen.ProcessMeter meter = new LoadGen.ProcessMeter(pid);
-      LoadGen.StolenTime stolen = new LoadGen.StolenTime();
-      CoreBusy proxyCore = new CoreBusy(Integer.parseInt(options.get("--proxy-core")));
-      CoreBusy loadCore = new CoreBusy(Integer.parseInt(options.get("--load-core")));
+      CpuShare stolen = CpuShare.stolen();
+      CpuShare proxyCore = CpuShare.busy(Integer.parseInt(options.get("--proxy-core")));
+      CpuShare loadCore = CpuShare.busy(Integer.parseInt(options.get("--load-core")));
       String output = wrk(script, url, connections, Integer.parseInt(options.get("--seconds")));
       double cpu = meter.cpuSeconds();
       System.out.println(report(output, cpu, meter.peakRssMb(), stolen.percent(), proxyCore.percent(),
@@ -132,42 +131,5 @@ public final class WrkRun {
       case "m" -> value * 60_000;
       default -> value;
     };
-  }
-
-  /** How busy one core was (everything but idle and iowait), in percent, since this object was made. */
-  static final class CoreBusy {
-    private final String name;
-    private final long[] start;
-
-    CoreBusy(int core) {
-      this.name = "cpu" + core + " ";
-      this.start = ticks();
-    }
-
-    double percent() {
-      long[] now = ticks();
-      long total = now[0] - start[0];
-      return total <= 0 ? 0 : 100.0 * (now[1] - start[1]) / total;
-    }
-
-    /** {all ticks, busy ticks} of this core's line of /proc/stat. */
-    private long[] ticks() {
-      try {
-        for (String line : Files.readAllLines(Path.of("/proc/stat"))) {
-          if (line.startsWith(name)) {
-            String[] fields = line.trim().split("\\s+");
-            long total = 0;
-            for (int i = 1; i <= 8 && i < fields.length; i++) {
-              total += Long.parseLong(fields[i]);
-            }
-            long idle = Long.parseLong(fields[4]) + Long.parseLong(fields[5]);
-            return new long[] {total, total - idle};
-          }
-        }
-      } catch (IOException | RuntimeException ignored) {
-        // not Linux: nothing to report
-      }
-      return new long[] {0, 0};
-    }
   }
 }

@@ -10,7 +10,6 @@ import dev.magi.router.Endpoint;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -43,7 +42,6 @@ final class Exchange extends Watchdog.Watched {
   static final int MAX_ERROR_BYTES = 64 * 1024;
 
   private final Vertx vertx;
-  private final Context context;
   private final Watchdog watchdog;
   private final UpstreamClient client;
   private final HttpServerResponse response;
@@ -81,11 +79,10 @@ final class Exchange extends Watchdog.Watched {
   Exchange(Vertx vertx, UpstreamClient client, HttpServerResponse response, ApiRequest request, BackendPool pool,
       ProxySettings settings, String requestId, Watchdog watchdog, ExchangeObserver observer, Proxy.Loader loader) {
     this.vertx = vertx;
-    this.context = vertx.getOrCreateContext();
     this.watchdog = watchdog;
     this.client = client;
     this.response = response;
-    this.clientSide = new ClientSide(context, response);
+    this.clientSide = new ClientSide(vertx.getOrCreateContext(), response);
     this.request = request;
     this.model = request.model();
     this.streaming = request.stream();

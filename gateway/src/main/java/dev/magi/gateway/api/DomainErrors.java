@@ -48,14 +48,9 @@ public final class DomainErrors {
     return switch (failure.reason()) {
       case NOT_LOADED -> server(503, "model_not_loaded", failure);
       case INSUFFICIENT_MEMORY -> server(503, "insufficient_memory", failure);
-      case LOAD_FAILED -> retryable("model_load_failed", failure.getMessage());
-      case NOT_READY_IN_TIME -> retryable("model_unavailable", failure.getMessage());
+      case LOAD_FAILED -> ApiException.retryable("model_load_failed", failure.getMessage());
+      case NOT_READY_IN_TIME -> ApiException.retryable("model_unavailable", failure.getMessage());
     };
-  }
-
-  /** A 503 for a model that is loading or restarting: the client may try again in a few seconds. */
-  public static ApiException retryable(String code, String message) {
-    return ApiException.retryable(code, message);
   }
 
   private static ApiException client(int status, String code, RuntimeException failure) {
