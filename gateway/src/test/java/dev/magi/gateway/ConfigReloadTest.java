@@ -147,4 +147,14 @@ class ConfigReloadTest {
       }
     }
   }
+
+  @Test
+  void aMagiThatCannotHearSighupSaysHowElseToReload() throws Exception {
+    Path file = write("server:\n  port: 0\nmodels:\n  data: " + dir.resolve("data") + "\n");
+    try (MagiProcess magi = MagiProcess.startIgnoringHangups(dir, Map.of(), "serve", "--config", file.toString())) {
+      magi.url();
+      assertTrue(magi.output().contains("SIGHUP is ignored by this process"), magi.output());
+      assertTrue(magi.output().contains("POST /api/config/reload"), magi.output());
+    }
+  }
 }

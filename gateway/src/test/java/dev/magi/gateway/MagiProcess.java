@@ -35,11 +35,22 @@ final class MagiProcess implements AutoCloseable {
 
   /** Starts {@code Main} with {@code args} in {@code workDir}, with {@code env} added to this environment. */
   static MagiProcess start(Path workDir, Map<String, String> env, String... args) throws IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     // As from a terminal, whatever ran the tests: a build started under nohup passes SIGHUP on ignored,
     // and the JVM then installs no handler for it (so the reload on SIGHUP could not be tested).
-    List<String> command = new ArrayList<>(List.of("env", "--default-signal=HUP", java, "-Xmx256m",
-        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+    return start(List.of("env", "--default-signal=HUP"), workDir, env, args);
+  }
+
+  /** Starts {@code Main} as {@link #start} does, but with SIGHUP ignored, as under {@code nohup}. */
+  static MagiProcess startIgnoringHangups(Path workDir, Map<String, String> env, String... args) throws IOException {
+    return start(List.of("nohup"), workDir, env, args);
+  }
+
+  private static MagiProcess start(List<String> launcher, Path workDir, Map<String, String> env, String... args)
+      throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = new ArrayList<>(launcher);
+    command.addAll(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+        Main.class.getName()));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
     builder.environment().putAll(env);
