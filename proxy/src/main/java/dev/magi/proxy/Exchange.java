@@ -7,9 +7,6 @@ import dev.magi.router.AdmissionQueue;
 import dev.magi.router.Backend;
 import dev.magi.router.BackendPool;
 import dev.magi.router.Endpoint;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -233,17 +230,27 @@ final class Exchange extends Watchdog.Watched {
       fail(e);
       return;
     }
-    HttpHeaders headers = new DefaultHttpHeaders()
-        .set(HttpHeaderNames.CONTENT_TYPE, "application/json")
-        .set(HttpHeaderNames.ACCEPT, streaming ? "text/event-stream, application/x-ndjson" : "application/json")
-        .set("X-Request-Id", requestId);
-    backend.endpoint().apiKey().ifPresent(key -> headers.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + key));
     sentAtNanos = System.nanoTime();
     firstEventRecorded = false;
     long idleTimeoutMillis = streaming ? 0 : settings.nonStreaming().toMillis();
     Endpoint endpoint = backend.endpoint();
-    UpstreamCall call = client.post(new UpstreamClient.Origin(endpoint.host(), endpoint.port(), endpoint.ssl()),
-        outgoing.path(), headers, outgoing.body(), idleTimeoutMillis);
+    UpstreamCall call;
+    try {
+      UpstreamHeaders headers = new UpstreamHeaders()
+          .add("Content-Type", "application/json")
+          .add("Accept", streaming ? "text/event-stream, application/x-ndjson" : "application/json")
+          .add("X-Request-Id", requestId);
+      if (endpoint.apiKey().isPresent()) {
+        headers.add("Authorization", "Bearer " + endpoint.apiKey().get());
+      }
+      call = client.post(new UpstreamClient.Origin(endpoint.host(), endpoint.port(), endpoint.ssl()),
+          outgoing.path(), headers, outgoing.body(), idleTimeoutMillis);
+    } catch (IllegalArgumentException e) {
+      // Configuration checks keep this from happening: a key or path that cannot go into a request head.
+      lease.release();
+      fail(ApiException.badGateway("The backend for model '" + model + "' is misconfigured: " + e.getMessage() + "."));
+      return;
+    }
     upstream = call;
     call.response()
         .onSuccess(answer -> onResponse(backend, protocol, answer))

@@ -1,17 +1,12 @@
 package dev.magi.proxy;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -109,13 +104,17 @@ public final class UpstreamClient {
    * Sends a POST with {@code body} to {@code path} at {@code origin}, on a pooled connection or a new
    * one.
    *
-   * @param headers the request's headers; {@code Host} and {@code Content-Length} are set here
+   * @param headers the request's headers; {@code Host} and {@code Content-Length} are added here
    * @param idleTimeoutMillis how long the backend may stay silent before the call fails with a
    *     {@link java.util.concurrent.TimeoutException} (checked every {@link Watchdog#TICK_MILLIS}); 0 for no
    *     limit
    * @return the call, whose {@link UpstreamCall#response()} completes with the answer's head
+   * @throws IllegalArgumentException when {@code path} is not a request target (printable ASCII, no spaces)
    */
-  UpstreamCall post(Origin origin, String path, HttpHeaders headers, Buffer body, long idleTimeoutMillis) {
+  UpstreamCall post(Origin origin, String path, UpstreamHeaders headers, Buffer body, long idleTimeoutMillis) {
+    if (path.isEmpty() || path.charAt(0) != '/' || path.indexOf(' ') >= 0 || !UpstreamHeaders.isPrintableAscii(path)) {
+      throw new IllegalArgumentException("not a request path: " + path);
+    }
     UpstreamCall call = new UpstreamCall(context, idleTimeoutMillis);
     if (closed) {
       call.fail(new IllegalStateException("the upstream client is closed"));
@@ -125,28 +124,25 @@ public final class UpstreamClient {
       watchdog.watch(call);
     }
     OriginPool pool = pools.computeIfAbsent(origin, OriginPool::new);
-    headers.set(HttpHeaderNames.HOST, pool.hostHeader);
-    headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length());
+    Request request = new Request(path, pool.hostHeader, headers, ((BufferInternal) body).getByteBuf());
     UpstreamConnection pooled = pool.takeIdle(System.nanoTime());
     if (pooled == null) {
-      sendOnNewConnection(pool, call, request(path, headers, body));
+      sendOnNewConnection(pool, call, request);
       return call;
     }
     // The backend may be closing this idle connection while the request goes out. If the connection
     // is lost before any byte of the answer, the request is sent once more, on a new connection
     // (as OkHttp does with a stale pooled connection); a new connection that fails is not retried.
-    call.resendWith(() -> sendOnNewConnection(pool, call, request(path, headers, body)));
-    pooled.send(call, request(path, headers, body));
+    call.resendWith(() -> sendOnNewConnection(pool, call, request));
+    pooled.send(call, request);
     return call;
   }
 
-  private void sendOnNewConnection(OriginPool pool, UpstreamCall call, FullHttpRequest request) {
+  private void sendOnNewConnection(OriginPool pool, UpstreamCall call, Request request) {
     pool.connect().onComplete(opened -> {
       if (opened.failed()) {
-        request.release();
         call.fail(opened.cause());
       } else if (call.isReset()) {
-        request.release();
         opened.result().close();
       } else {
         opened.result().pipeline().get(UpstreamConnection.class).send(call, request);
@@ -154,10 +150,34 @@ public final class UpstreamClient {
     });
   }
 
-  /** A request whose body is a view of {@code body}: nothing is copied before the socket write. */
-  private static FullHttpRequest request(String path, HttpHeaders headers, Buffer body) {
-    return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path,
-        ((BufferInternal) body).getByteBuf(), headers, HttpHeaders.EMPTY_HEADERS);
+  /**
+   * A request as it goes out: its head and body encoded into one buffer, written with one system call,
+   * as Netty's HTTP encoder does with a small body. The body is read, not consumed, so that the request
+   * can be encoded again for a second connection.
+   */
+  record Request(String path, String host, UpstreamHeaders headers, ByteBuf body) {
+
+    private static final byte[] POST = "POST ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] VERSION_HOST = " HTTP/1.1\r\nHost: ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] CONTENT_LENGTH = "Content-Length: ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    ByteBuf encode(io.netty.buffer.ByteBufAllocator allocator) {
+      String length = Integer.toString(body.readableBytes());
+      int size = POST.length + path.length() + VERSION_HOST.length + host.length() + 2 + headers.encodedLength()
+          + CONTENT_LENGTH.length + length.length() + 4 + body.readableBytes();
+      ByteBuf out = allocator.ioBuffer(size);
+      out.writeBytes(POST);
+      io.netty.buffer.ByteBufUtil.writeAscii(out, path);
+      out.writeBytes(VERSION_HOST);
+      io.netty.buffer.ByteBufUtil.writeAscii(out, host);
+      out.writeShort(UpstreamHeaders.CRLF);
+      headers.writeTo(out);
+      out.writeBytes(CONTENT_LENGTH);
+      io.netty.buffer.ByteBufUtil.writeAscii(out, length);
+      out.writeInt(UpstreamHeaders.CRLF << 16 | UpstreamHeaders.CRLF);
+      out.writeBytes(body, body.readerIndex(), body.readableBytes());
+      return out;
+    }
   }
 
   /** Closes every idle connection and stops pooling; calls in flight keep their connections. */
@@ -249,7 +269,8 @@ public final class UpstreamClient {
           if (security != null) {
             channel.pipeline().addLast(tlsHandler(security, channel, origin));
           }
-          channel.pipeline().addLast(new HttpClientCodec());
+          // Only answers are decoded: requests are encoded by Request itself.
+          channel.pipeline().addLast(new HttpResponseDecoder());
           channel.pipeline().addLast(new UpstreamConnection(UpstreamClient.this, context, origin));
         }
       });

@@ -3,7 +3,6 @@ package dev.magi.proxy;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
@@ -63,12 +62,12 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
   }
 
   /** Writes {@code request} for {@code call}, which this connection carries until its answer ends. */
-  void send(UpstreamCall call, FullHttpRequest request) {
+  void send(UpstreamCall call, UpstreamClient.Request request) {
     current = call;
     keepAlive = true;
     answering = false;
     call.attach(this);
-    channel.writeAndFlush(request, channel.voidPromise());
+    channel.writeAndFlush(request.encode(channel.alloc()), channel.voidPromise());
   }
 
   /** Stops or restarts reading from the backend (the client is slower than the backend). */

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.magi.testkit.Await;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -39,6 +38,8 @@ class UpstreamClientTest {
   private final AtomicInteger connections = new AtomicInteger();
   private final List<Promise<Void>> closedConnections = new CopyOnWriteArrayList<>();
   private Handler<HttpServerRequest> answer;
+  /** The body of the request the backend last received. */
+  private volatile Buffer lastBody;
   private HttpServer backend;
   private Context context;
   private UpstreamClient client;
@@ -52,7 +53,10 @@ class UpstreamClientTest {
           closedConnections.add(closed);
           connection.closeHandler(ignored -> closed.tryComplete());
         })
-        .requestHandler(request -> request.body().onSuccess(ignored -> answer.handle(request)))
+        .requestHandler(request -> request.body().onSuccess(body -> {
+          lastBody = body;
+          answer.handle(request);
+        }))
         .listen(0, "127.0.0.1"));
     context = clientVertx.getOrCreateContext();
     client = onContext(() -> new UpstreamClient(clientVertx, Duration.ofSeconds(5), Duration.ofSeconds(3)));
@@ -87,6 +91,31 @@ class UpstreamClientTest {
       assertEquals("end", events.get(events.size() - 1));
       assertEquals("all of it", String.join("", events.subList(0, events.size() - 1)).replace("piece:", ""));
     }
+  }
+
+  @Test
+  void theRequestHeadCarriesTheGivenHeadersTheHostAndTheBodyLength() throws Exception {
+    answer = request -> request.response().end(request.method() + " " + request.uri() + " " + request.version() + "|"
+        + request.getHeader("Host") + "|" + request.getHeader("Content-Type") + "|" + request.getHeader("X-Request-Id")
+        + "|" + request.getHeader("Content-Length") + "|" + lastBody);
+
+    UpstreamHeaders headers = new UpstreamHeaders().add("Content-Type", "application/json").add("X-Request-Id", "req_1");
+    String echoed = bodyOf(onContext(() -> client.post(new UpstreamClient.Origin("127.0.0.1", backend.actualPort(),
+        false), "/v1/chat/completions", headers, Buffer.buffer("{\"model\":\"m\"}"), 0)));
+
+    assertEquals("POST /v1/chat/completions HTTP_1_1|127.0.0.1:" + backend.actualPort()
+        + "|application/json|req_1|13|{\"model\":\"m\"}", echoed);
+  }
+
+  @Test
+  void aHeaderThatCouldEndTheHeadEarlyIsRefused() {
+    UpstreamHeaders headers = new UpstreamHeaders();
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> headers.add("X-Request-Id", "a\r\nX-Injected: 1"));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> headers.add("Bad Name", "v"));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> headers.add("X-Key", "caf\u00e9"));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> client.post(
+        new UpstreamClient.Origin("127.0.0.1", backend.actualPort(), false), "/a b", headers, Buffer.buffer("{}"), 0));
   }
 
   @Test
@@ -229,7 +258,7 @@ class UpstreamClientTest {
     }
     int port = closedPort;
     UpstreamCall call = onContext(() -> client.post(new UpstreamClient.Origin("127.0.0.1", port, false), "/",
-        new DefaultHttpHeaders(), Buffer.buffer("{}"), 0));
+        new UpstreamHeaders(), Buffer.buffer("{}"), 0));
 
     assertInstanceOf(ConnectException.class, failureOf(call));
   }
@@ -238,7 +267,7 @@ class UpstreamClientTest {
   void aTlsOriginSpeaksTlsAndRefusesAPlainHttpServer() throws Exception {
     answer = request -> request.response().end("plain");
     UpstreamCall call = onContext(() -> client.post(new UpstreamClient.Origin("127.0.0.1", backend.actualPort(), true),
-        "/", new DefaultHttpHeaders(), Buffer.buffer("{}"), 0));
+        "/", new UpstreamHeaders(), Buffer.buffer("{}"), 0));
 
     // Over plain HTTP this call would succeed; the TLS handshake must fail it instead.
     Throwable failure = failureOf(call);
@@ -316,7 +345,7 @@ class UpstreamClientTest {
     javax.net.ssl.TrustManagerFactory trust = trusting(keys);
     client = onContext(() -> new UpstreamClient(clientVertx, Duration.ofSeconds(5), Duration.ofSeconds(3), trust));
     return onContext(() -> client.post(new UpstreamClient.Origin("127.0.0.1", tlsBackend.actualPort(), true), "/",
-        new DefaultHttpHeaders(), Buffer.buffer("{}"), 0));
+        new UpstreamHeaders(), Buffer.buffer("{}"), 0));
   }
 
   private static javax.net.ssl.TrustManagerFactory trusting(Path keys) throws Exception {
@@ -339,8 +368,7 @@ class UpstreamClientTest {
   }
 
   private UpstreamCall post(long idleTimeoutMillis) {
-    DefaultHttpHeaders headers = new DefaultHttpHeaders();
-    headers.set("Content-Type", "application/json");
+    UpstreamHeaders headers = new UpstreamHeaders().add("Content-Type", "application/json");
     return client.post(new UpstreamClient.Origin("127.0.0.1", backend.actualPort(), false), "/v1/chat/completions",
         headers, Buffer.buffer("{\"model\":\"m\"}"), idleTimeoutMillis);
   }

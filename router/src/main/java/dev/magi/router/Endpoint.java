@@ -42,7 +42,8 @@ public final class Endpoint {
    * {@code /} of the URL is dropped: routes are appended to the base path.
    *
    * @param apiKey the key this endpoint expects, or null when it needs none
-   * @throws IllegalArgumentException when the URL is not an absolute http(s) URL with a host
+   * @throws IllegalArgumentException when the URL is not an absolute http(s) URL with a host and an
+   *     ASCII path, or the key is not printable ASCII (both go into request heads as they are)
    */
   public static Endpoint of(BackendType type, String url, String apiKey) {
     URI uri;
@@ -61,9 +62,16 @@ public final class Endpoint {
     if (uri.getQuery() != null || uri.getFragment() != null || uri.getUserInfo() != null) {
       throw new IllegalArgumentException("must not carry a query, fragment or user info: " + url);
     }
+    String rawPath = uri.getRawPath() == null ? "" : uri.getRawPath();
+    if (!rawPath.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw new IllegalArgumentException("the path must be ASCII (percent-encode the rest): " + url);
+    }
+    if (apiKey != null && !apiKey.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw new IllegalArgumentException("the API key must be printable ASCII without spaces");
+    }
     boolean ssl = scheme.equals("https");
     int port = uri.getPort() > 0 ? uri.getPort() : ssl ? 443 : 80;
-    String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+    String path = rawPath;
     while (path.endsWith("/")) {
       path = path.substring(0, path.length() - 1);
     }

@@ -122,6 +122,8 @@ class ConfigLoaderTest {
       "'timeouts:\n  connect: soon\n'                                  | timeouts.connect: must be a duration",
       "'backends:\n  - url: http://a:1\n'                              | backends[0].model: is required for a llama-server backend",
       "'backends:\n  - model: m\n    url: ftp://a\n'                   | backends[0].url: must start with http:// or https://",
+      "'backends:\n  - model: m\n    url: http://a/caf\u00e9\n'            | backends[0].url: the path must be ASCII",
+      "'backends:\n  - model: m\n    url: http://a\n    api_key: a b\n' | backends[0].api_key: must be printable ASCII",
       "'backends:\n  - model: m\n    url: http://a:1\n    type: vllm\n' | backends[0].type: must be llama-server, openai or ollama",
       "'backends:\n  - model: has space\n    url: http://a:1\n'        | backends[0].model: must be 1-256 printable ASCII",
       "'backends:\n  - model: a\n    url: http://a:1\n  - model: b\n    url: http://b:1\n    aliases: [a]\n' | backends[1].aliases: 'a' is already a model id",
