@@ -30,7 +30,8 @@ import java.util.concurrent.TimeoutException;
  *   <li>A stream's 200 goes out only when the first upstream event has arrived. After that, a failure
  *       becomes one {@code data: {"error":...}} event and the stream ends without {@code [DONE]}.</li>
  *   <li>The client's departure resets the upstream request at once, so the backend frees its slot.</li>
- *   <li>Each backend lease is released exactly once, whatever ends the exchange.</li>
+ *   <li>Each backend lease is held by an {@link Attempt}, and released exactly once, whatever ends
+ *       the exchange.</li>
  * </ul>
  */
 final class Exchange extends Watchdog.Watched {
@@ -61,17 +62,16 @@ final class Exchange extends Watchdog.Watched {
   /** Backends this exchange has sent to, in order; at most {@link AttemptPolicy#MAX_ATTEMPTS}. */
   private List<Backend> tried = List.of();
 
-  private Backend.Lease lease;
+  /** The attempt now being made, or whose answer is being relayed; null before the first. */
+  private Attempt attempt;
   private AdmissionQueue.Ticket ticket;
   /** The call to the backend now being tried, or whose answer is being relayed. */
   private UpstreamCall upstream;
   private StreamTranslator translator;
   private boolean finished;
   private long lastActivityNanos;
-  private long sentAtNanos;
   private boolean retrying;
   private boolean recovering;
-  private boolean firstEventRecorded;
 
   Exchange(Vertx vertx, UpstreamClient client, HttpServerResponse response, ApiRequest request, BackendPool pool,
       ProxySettings settings, String requestId, Watchdog watchdog, ExchangeObserver observer, Proxy.Loader loader) {
@@ -117,8 +117,8 @@ final class Exchange extends Watchdog.Watched {
    * An attempt ended before anything reached the client: its backend learns the outcome, and the
    * exchange tries another backend or answers with {@code error}, as {@link AttemptPolicy} decides.
    */
-  private void attemptEnded(Backend backend, AttemptPolicy.Outcome outcome, ApiException error) {
-    observer.outcome(backend, outcome);
+  private void attemptEnded(AttemptPolicy.Outcome outcome, ApiException error) {
+    attempt.end(outcome);
     if (finished) {
       return;
     }
@@ -217,25 +217,15 @@ final class Exchange extends Watchdog.Watched {
   }
 
   private void send(Backend.Lease granted) {
-    lease = granted;
     Backend backend = granted.backend();
     tried = appended(tried, backend);
-    observer.sent(backend, tried.size());
+    attempt = new Attempt(granted, tried.size(), observer);
     BackendProtocol protocol = BackendProtocol.of(backend.endpoint().type());
-    UpstreamRequest outgoing;
-    try {
-      outgoing = protocol.upstreamRequest(request, backend);
-    } catch (ApiException e) {
-      lease.release();
-      fail(e);
-      return;
-    }
-    sentAtNanos = System.nanoTime();
-    firstEventRecorded = false;
     long idleTimeoutMillis = streaming ? 0 : settings.nonStreaming().toMillis();
     Endpoint endpoint = backend.endpoint();
     UpstreamCall call;
     try {
+      UpstreamRequest outgoing = protocol.upstreamRequest(request, backend);
       UpstreamHeaders headers = new UpstreamHeaders()
           .add("Content-Type", "application/json")
           .add("Accept", streaming ? "text/event-stream, application/x-ndjson" : "application/json")
@@ -245,66 +235,65 @@ final class Exchange extends Watchdog.Watched {
       }
       call = client.post(new UpstreamClient.Origin(endpoint.host(), endpoint.port(), endpoint.ssl()),
           outgoing.path(), headers, outgoing.body(), idleTimeoutMillis);
+    } catch (ApiException e) {
+      // The request cannot be put in this backend's terms.
+      attempt.end(null);
+      fail(e);
+      return;
     } catch (IllegalArgumentException e) {
       // Configuration checks keep this from happening: a key or path that cannot go into a request head.
-      lease.release();
+      attempt.end(null);
       fail(ApiException.badGateway("The backend for model '" + model + "' is misconfigured: " + e.getMessage() + "."));
       return;
     }
     upstream = call;
     call.response()
-        .onSuccess(answer -> onResponse(backend, protocol, answer))
-        .onFailure(failure -> onFailureBeforeResponse(backend, failure));
+        .onSuccess(answer -> onResponse(protocol, answer))
+        .onFailure(this::onFailureBeforeResponse);
   }
 
-  private void onFailureBeforeResponse(Backend backend, Throwable failure) {
-    lease.release();
+  private void onFailureBeforeResponse(Throwable failure) {
     if (finished) {
+      attempt.end(null);
       return;
     }
     if (failure instanceof TimeoutException) {
-      attemptEnded(backend, AttemptPolicy.Outcome.TIMED_OUT, ApiException.timeout("The backend for model '"
+      attemptEnded(AttemptPolicy.Outcome.TIMED_OUT, ApiException.timeout("The backend for model '"
           + model + "' did not answer within " + settings.nonStreaming().toSeconds() + " s."));
     } else {
-      attemptEnded(backend, AttemptPolicy.Outcome.UNREACHABLE, ApiException.badGateway("The backend for model '"
+      attemptEnded(AttemptPolicy.Outcome.UNREACHABLE, ApiException.badGateway("The backend for model '"
           + model + "' is unreachable (" + describe(failure) + ")."));
     }
   }
 
-  private void onResponse(Backend backend, BackendProtocol protocol, UpstreamCall answer) {
+  private void onResponse(BackendProtocol protocol, UpstreamCall answer) {
     if (finished) {
       answer.reset();
-      lease.release();
+      attempt.end(null);
       return;
     }
     int status = answer.statusCode();
     AttemptPolicy.Outcome outcome = AttemptPolicy.ofStatus(status);
     if (outcome != AttemptPolicy.Outcome.ANSWERED) {
       readAtMost(answer, MAX_ERROR_BYTES).onComplete(body -> {
-        lease.release();
-        attemptEnded(backend, outcome, UpstreamErrors.normalise(status,
+        attemptEnded(outcome, UpstreamErrors.normalise(status,
             body.succeeded() ? body.result() : Buffer.buffer(), model));
       });
       return;
     }
-    long sinceSent = System.nanoTime() - sentAtNanos;
-    observer.outcome(backend, outcome);
-    observer.firstByte(backend, sinceSent);
+    attempt.answered(streaming);
     String contentType = answer.contentType();
-    if (!streaming) {
-      observer.firstEvent(backend, sinceSent);
-    }
     if (protocol.streams(request, contentType)) {
       relay(answer, protocol.streamTranslator(request, pool.modelId()));
     } else if (protocol.translatesBody(request)) {
       readAtMost(answer, settings.upstreamResponseBytes()).onComplete(body -> {
-        lease.release();
         if (body.failed()) {
-          observer.outcome(backend, AttemptPolicy.Outcome.BROKEN_ANSWER);
+          attempt.end(AttemptPolicy.Outcome.BROKEN_ANSWER);
           fail(ApiException.badGateway("The backend for model '" + model + "' sent a broken answer ("
               + describe(body.cause()) + ")."));
           return;
         }
+        attempt.end(null);
         try {
           Buffer translated = protocol.translateBody(request, pool.modelId(), body.result());
           clientSide.head(status, "application/json");
@@ -330,7 +319,7 @@ final class Exchange extends Watchdog.Watched {
       if (!finished) {
         markFinished();
         observer.failed("upstream_failed");
-        lease.release();
+        attempt.end(null);
         // A cut body must not look complete: drop the client connection.
         clientSide.cut();
       }
@@ -347,7 +336,7 @@ final class Exchange extends Watchdog.Watched {
     }
     markFinished();
     observer.ended();
-    lease.release();
+    attempt.end(null);
     clientSide.end(last);
   }
 
@@ -370,9 +359,8 @@ final class Exchange extends Watchdog.Watched {
       onStreamFailure(e);
       return;
     }
-    if (!firstEventRecorded && translator.sawEvent()) {
-      firstEventRecorded = true;
-      observer.firstEvent(lease.backend(), System.nanoTime() - sentAtNanos);
+    if (request != null && translator.sawEvent()) {
+      attempt.firstEvent();
       forgetRequest();
     }
     if (!clientSide.committed()) {
@@ -403,8 +391,7 @@ final class Exchange extends Watchdog.Watched {
     }
     Buffer tail = translator.finish();
     if (!clientSide.committed() && !translator.sawEvent()) {
-      lease.release();
-      attemptEnded(lease.backend(), AttemptPolicy.Outcome.ENDED_WITHOUT_EVENT, ApiException.badGateway(
+      attemptEnded(AttemptPolicy.Outcome.ENDED_WITHOUT_EVENT, ApiException.badGateway(
           "The backend for model '" + model + "' ended the stream without sending any event."));
       return;
     }
@@ -413,7 +400,7 @@ final class Exchange extends Watchdog.Watched {
     }
     markFinished();
     observer.ended();
-    lease.release();
+    attempt.end(null);
     clientSide.endStream(tail);
   }
 
@@ -422,13 +409,12 @@ final class Exchange extends Watchdog.Watched {
       return;
     }
     resetUpstream();
-    lease.release();
     if (!clientSide.committed()) {
-      attemptEnded(lease.backend(), AttemptPolicy.Outcome.BROKE_BEFORE_FIRST_EVENT, ApiException.badGateway(
+      attemptEnded(AttemptPolicy.Outcome.BROKE_BEFORE_FIRST_EVENT, ApiException.badGateway(
           "The backend for model '" + model + "' failed before its first event (" + describe(failure) + ")."));
       return;
     }
-    observer.outcome(lease.backend(), AttemptPolicy.Outcome.BROKE_MID_STREAM);
+    attempt.end(AttemptPolicy.Outcome.BROKE_MID_STREAM);
     endStreamWithError("upstream_failed", "The backend for model '" + model
         + "' failed during the stream (" + describe(failure) + ").");
   }
@@ -454,9 +440,10 @@ final class Exchange extends Watchdog.Watched {
     }
     boolean flowing = translator != null && translator.sawEvent();
     if (!flowing) {
-      if (now - sentAtNanos >= settings.firstToken().toNanos()) {
+      long sinceSent = now - attempt.sentAtNanos();
+      if (sinceSent >= settings.firstToken().toNanos()) {
         firstEventTimedOut();
-      } else if (!clientSide.committed() && now - sentAtNanos >= settings.commitDelay().toNanos()) {
+      } else if (!clientSide.committed() && sinceSent >= settings.commitDelay().toNanos()) {
         // A long prompt is being processed: commit now and keep proxies from timing the stream out.
         observer.relayed(clientSide.commitStream(upstream));
         clientSide.ping(now);
@@ -467,20 +454,21 @@ final class Exchange extends Watchdog.Watched {
     }
     if (now - lastActivityNanos >= settings.betweenChunks().toNanos()) {
       resetUpstream();
-      lease.release();
+      attempt.end(null);
       endStreamWithError("upstream_timeout", "The backend for model '" + model + "' sent nothing for "
           + settings.betweenChunks().toSeconds() + " s.");
     }
   }
 
   private void firstEventTimedOut() {
-    observer.outcome(lease.backend(), AttemptPolicy.Outcome.FIRST_EVENT_TIMED_OUT);
     // Answer first (before a keep-alive commit an HTTP 504, after it an error event), then reset:
     // a reset fails the pending send at once, and that failure must find the exchange decided.
     fail(ApiException.timeout("The backend for model '" + model + "' sent no first event within "
         + settings.firstToken().toSeconds() + " s."));
+    // Ended before the reset: resetting fails a pending answer at once, which would end the attempt
+    // without saying why.
+    attempt.end(AttemptPolicy.Outcome.FIRST_EVENT_TIMED_OUT);
     resetUpstream();
-    lease.release();
   }
 
   /**
@@ -513,8 +501,8 @@ final class Exchange extends Watchdog.Watched {
       ticket.cancel();
     }
     resetUpstream();
-    if (lease != null) {
-      lease.release();
+    if (attempt != null) {
+      attempt.end(null);
     }
     return true;
   }
@@ -530,8 +518,8 @@ final class Exchange extends Watchdog.Watched {
       ticket.cancel();
     }
     resetUpstream();
-    if (lease != null) {
-      lease.release();
+    if (attempt != null) {
+      attempt.end(null);
     }
   }
 
