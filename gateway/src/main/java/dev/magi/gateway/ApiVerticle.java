@@ -410,6 +410,9 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
   private record Tag(String id, AccessLog.Entry entry) {
   }
 
+  /** The response header that carries the request id, made once (Vert.x keeps its hash). */
+  private static final CharSequence REQUEST_ID = HttpHeaders.createOptimized("x-request-id");
+
   /**
    * Counts the request as begun (the idle collector watches that), and gives it an id for logs and
    * {@code x-request-id}: unique enough, and no secret, so no SecureRandom here.
@@ -418,7 +421,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     arrivals.begin();
     java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
     String id = "req_" + HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextInt());
-    request.response().putHeader("x-request-id", id);
+    request.response().putHeader(REQUEST_ID, id);
     return new Tag(id, accessLog.begin(request, id));
   }
 

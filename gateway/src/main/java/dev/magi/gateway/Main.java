@@ -25,7 +25,10 @@ public final class Main {
 
   /** Starts the gateway and returns; Vert.x threads keep the JVM alive until it is stopped. */
   public static void main(String[] args) {
-    System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT %4$s %3$s: %5$s%6$s%n");
+    System.setProperty("java.util.logging.SimpleFormatter.format", LogLineFormatter.FORMAT);
+    for (java.util.logging.Handler handler : java.util.logging.Logger.getLogger("").getHandlers()) {
+      handler.setFormatter(new LogLineFormatter());
+    }
     System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.JULLogDelegateFactory");
     int code = run(Arrays.asList(args), System.getenv(), System.out, System.err);
     if (code != 0) {

@@ -4,6 +4,7 @@ import dev.magi.proxy.api.ApiException;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 
 /**
@@ -25,6 +26,15 @@ import io.vertx.core.http.HttpServerResponse;
 final class ClientSide {
 
   private static final Buffer PING = Buffer.buffer(": ping\n\n");
+  // Header names and fixed values made once: Vert.x hashes a String name case-insensitively on every
+  // put, an optimized one keeps its hash.
+  private static final CharSequence CONTENT_TYPE = HttpHeaders.createOptimized("Content-Type");
+  private static final CharSequence CONTENT_LENGTH = HttpHeaders.createOptimized("Content-Length");
+  private static final CharSequence CACHE_CONTROL = HttpHeaders.createOptimized("Cache-Control");
+  private static final CharSequence ACCEL_BUFFERING = HttpHeaders.createOptimized("X-Accel-Buffering");
+  private static final CharSequence NO_CACHE = HttpHeaders.createOptimized("no-cache");
+  private static final CharSequence NO = HttpHeaders.createOptimized("no");
+  private static final CharSequence EVENT_STREAM = HttpHeaders.createOptimized("text/event-stream");
 
   private final Context context;
   private final HttpServerResponse response;
@@ -55,16 +65,16 @@ final class ClientSide {
   }
 
   /** Decides the status line of a whole answer or a piped body. */
-  void head(int status, String contentType) {
+  void head(int status, CharSequence contentType) {
     committed = true;
     response.setStatusCode(status);
-    response.putHeader("Content-Type", contentType);
+    response.putHeader(CONTENT_TYPE, contentType);
   }
 
   /** The piped body's length, when the upstream declared one; else the body goes out chunked. */
   void length(String contentLength) {
     if (contentLength != null) {
-      response.putHeader("Content-Length", contentLength);
+      response.putHeader(CONTENT_LENGTH, contentLength);
     } else {
       response.setChunked(true);
     }
@@ -103,9 +113,9 @@ final class ClientSide {
    */
   int commitStream(UpstreamCall upstream) {
     source = upstream;
-    head(200, "text/event-stream");
-    response.putHeader("Cache-Control", "no-cache");
-    response.putHeader("X-Accel-Buffering", "no");
+    head(200, EVENT_STREAM);
+    response.putHeader(CACHE_CONTROL, NO_CACHE);
+    response.putHeader(ACCEL_BUFFERING, NO);
     response.setChunked(true);
     if (held == null) {
       return 0;
