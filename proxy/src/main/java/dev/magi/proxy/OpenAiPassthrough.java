@@ -28,16 +28,16 @@ final class OpenAiPassthrough implements BackendProtocol {
 
   @Override
   public UpstreamRequest upstreamRequest(ApiRequest request, Backend backend) {
-    ObjectNode body = request.body();
+    // Read through field(): a request forwarded as it came is never parsed whole.
     ObjectNode changed = null;
     if (!request.model().equals(backend.upstreamModel())) {
-      changed = Json.object().setAll(body);
+      changed = Json.object().setAll(request.body());
       changed.put("model", backend.upstreamModel());
     }
-    JsonNode maxCompletion = body.get("max_completion_tokens");
+    JsonNode maxCompletion = request.field("max_completion_tokens");
     if (backend.endpoint().type() == BackendType.LLAMA_SERVER && request.operation() != Operation.EMBEDDING
-        && maxCompletion != null && !maxCompletion.isNull() && !body.has("max_tokens")) {
-      changed = changed == null ? Json.object().setAll(body) : changed;
+        && maxCompletion != null && !maxCompletion.isNull() && request.field("max_tokens") == null) {
+      changed = changed == null ? Json.object().setAll(request.body()) : changed;
       changed.set("max_tokens", maxCompletion);
     }
     Buffer bytes = changed == null ? request.raw() : Json.buffer(changed);

@@ -1,21 +1,29 @@
 package dev.magi.gateway.api;
 import dev.magi.proxy.api.ApiException;
 import dev.magi.proxy.api.ApiRequest;
+import dev.magi.proxy.api.Json;
 import dev.magi.proxy.api.Operation;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.gateway.config.MagiConfig;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.IOException;
+import java.util.List;
 import java.util.OptionalInt;
 import java.util.Set;
 
@@ -35,7 +43,18 @@ public final class RequestParser {
   /** Jackson's bounds on numbers, keys and strings (its defaults); nesting is {@code limits.json_depth}. */
   private static final StreamReadConstraints PARSER_LIMITS = StreamReadConstraints.builder().build();
 
+  /**
+   * The top-level fields the checks read that are kept as sent (small by nature); {@code messages},
+   * {@code tools}, {@code prompt} and {@code input}, which hold the bulk of a body, are read as
+   * summaries of their shape only (see {@link #readFields}).
+   */
+  static final Set<String> CAPTURED = Set.of("model", "stream", "stream_options", "max_tokens",
+      "max_completion_tokens", "n", "temperature", "top_p", "frequency_penalty", "presence_penalty", "seed", "stop",
+      "logprobs", "top_logprobs", "best_of", "echo", "encoding_format", "dimensions", "retrieval");
+
   private final ObjectMapper mapper;
+  /** Reads one value where a parser stands, with the rest of the document still to come. */
+  private final ObjectReader values;
   private final MagiConfig.Limits limits;
 
   /** @param limits the bounds to enforce */
@@ -48,6 +67,7 @@ public final class RequestParser {
         .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .build();
     this.mapper = new ObjectMapper(factory).enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    this.values = mapper.readerFor(JsonNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   }
 
   /**
@@ -56,7 +76,12 @@ public final class RequestParser {
    * @throws ApiException 400 when the body is not a JSON object or a field is wrong
    */
   public ApiRequest parse(Operation operation, Buffer raw) {
-    ObjectNode body = parseObject(raw);
+    ObjectNode whole = null;
+    ObjectNode body = readFields(raw);
+    if (body == null) {
+      whole = parseObject(raw);
+      body = whole;
+    }
     String model = requiredString(body, "model");
     if (model.length() > MAX_MODEL_LENGTH) {
       throw ApiException.invalid("model", "'model' must be at most " + MAX_MODEL_LENGTH + " characters.");
@@ -96,7 +121,137 @@ public final class RequestParser {
       }
       default -> throw new IllegalStateException("unknown operation " + operation);
     }
-    return new ApiRequest(operation, model, stream, includeUsage, base64, maxTokens, body, raw);
+    if (whole != null) {
+      return new ApiRequest(operation, model, stream, includeUsage, base64, maxTokens, whole, raw);
+    }
+    body.remove(SUMMARIZED);
+    return ApiRequest.ofFields(operation, model, stream, includeUsage, base64, maxTokens, body, CAPTURED, raw,
+        this::wholeObject);
+  }
+
+  /** The fields read as summaries of their shape, dropped before the request is made. */
+  private static final List<String> SUMMARIZED = List.of("messages", "tools", "prompt", "input");
+
+  /**
+   * Reads a body as the checks need it, without building a tree of the whole: the {@link #CAPTURED}
+   * fields as sent, and {@code messages}, {@code tools}, {@code prompt} and {@code input} as summaries
+   * of their shape, in which each string is empty (the content of a conversation is never decoded
+   * here). Every byte is still read by the same parser with the same limits and duplicate-key
+   * detection, so what is refused, and why, is what a whole parse would refuse.
+   *
+   * @return the fields; null when the body is not a JSON object or is larger than the longest string
+   *     the parser allows (it is then parsed whole, which reports such bodies precisely)
+   * @throws ApiException 400 for a syntax error, a parser limit exceeded, or content after the object
+   */
+  private ObjectNode readFields(Buffer raw) {
+    if (raw == null || raw.length() == 0 || raw.length() > PARSER_LIMITS.getMaxStringLength()) {
+      return null;
+    }
+    try (JsonParser parser = createParser(raw)) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      ObjectNode fields = mapper.getNodeFactory().objectNode();
+      String name;
+      while ((name = parser.nextFieldName()) != null) {
+        JsonToken value = parser.nextToken();
+        switch (name) {
+          case "messages" -> fields.set(name, messagesShape(parser, value));
+          case "tools" -> fields.set(name, value == JsonToken.START_ARRAY ? skipped(parser, Json.array()) : read(parser));
+          case "prompt", "input" -> fields.set(name, itemsShape(parser, value));
+          default -> {
+            if (CAPTURED.contains(name)) {
+              fields.set(name, read(parser));
+            } else {
+              parser.skipChildren();
+            }
+          }
+        }
+      }
+      if (parser.nextToken() != null) {
+        throw ApiException.invalid(null, "The request body is not valid JSON: there is more after the JSON value"
+            + where(parser.currentTokenLocation()) + ".");
+      }
+      return fields;
+    } catch (IOException e) {
+      throw invalidJson(e);
+    }
+  }
+
+  /** {@code messages} with each message's {@code role} as sent and its {@code content} as a shape. */
+  private JsonNode messagesShape(JsonParser parser, JsonToken value) throws IOException {
+    if (value != JsonToken.START_ARRAY) {
+      return read(parser);
+    }
+    ArrayNode messages = Json.array();
+    while (parser.nextToken() != JsonToken.END_ARRAY) {
+      if (parser.currentToken() != JsonToken.START_OBJECT) {
+        messages.add(read(parser));
+        continue;
+      }
+      ObjectNode message = messages.addObject();
+      String field;
+      while ((field = parser.nextFieldName()) != null) {
+        JsonToken token = parser.nextToken();
+        if (field.equals("role")) {
+          message.set(field, read(parser));
+        } else if (field.equals("content")) {
+          message.set(field, shape(parser, token));
+        } else {
+          parser.skipChildren();
+        }
+      }
+    }
+    return messages;
+  }
+
+  /** {@code prompt} or {@code input}: a string or an array, with every string in it empty. */
+  private JsonNode itemsShape(JsonParser parser, JsonToken value) throws IOException {
+    if (value != JsonToken.START_ARRAY) {
+      return shape(parser, value);
+    }
+    ArrayNode items = Json.array();
+    while (parser.nextToken() != JsonToken.END_ARRAY) {
+      items.add(shape(parser, parser.currentToken()));
+    }
+    return items;
+  }
+
+  /** A string as an empty one, an array of anything as an empty array (skipped), else the value as sent. */
+  private JsonNode shape(JsonParser parser, JsonToken token) throws IOException {
+    if (token == JsonToken.VALUE_STRING) {
+      return EMPTY_TEXT;
+    }
+    return token == JsonToken.START_ARRAY ? skipped(parser, Json.array()) : read(parser);
+  }
+
+  private static final JsonNode EMPTY_TEXT = com.fasterxml.jackson.databind.node.TextNode.valueOf("");
+
+  private static JsonNode skipped(JsonParser parser, JsonNode stand) throws IOException {
+    parser.skipChildren();
+    return stand;
+  }
+
+  /**
+   * The value where {@code parser} stands, as the tree a whole parse would give: scalars made here
+   * (a reader would make a deserialization context for each), containers by the reader.
+   */
+  private JsonNode read(JsonParser parser) throws IOException {
+    JsonNodeFactory nodes = mapper.getNodeFactory();
+    return switch (parser.currentToken()) {
+      case VALUE_STRING -> nodes.textNode(parser.getText());
+      case VALUE_NUMBER_INT -> switch (parser.getNumberType()) {
+        case INT -> nodes.numberNode(parser.getIntValue());
+        case LONG -> nodes.numberNode(parser.getLongValue());
+        default -> nodes.numberNode(parser.getBigIntegerValue());
+      };
+      case VALUE_NUMBER_FLOAT -> parser.getNumberType() == JsonParser.NumberType.BIG_DECIMAL
+          ? nodes.numberNode(parser.getDecimalValue()) : nodes.numberNode(parser.getDoubleValue());
+      case VALUE_TRUE -> nodes.booleanNode(true);
+      case VALUE_FALSE -> nodes.booleanNode(false);
+      case VALUE_NULL -> nodes.nullNode();
+      default -> values.readTree(parser);
+    };
   }
 
   private ObjectNode parseObject(Buffer raw) {
@@ -106,20 +261,29 @@ public final class RequestParser {
     JsonNode node;
     try {
       node = readTree(raw);
-    } catch (StreamConstraintsException e) {
-      throw ApiException.invalid(null, "The request body " + exceeded(e.getOriginalMessage()) + ".");
-    } catch (JsonProcessingException e) {
-      String where = e.getLocation() == null ? ""
-          : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
-      throw ApiException.invalid(null, "The request body is not valid JSON: " + problem(e.getOriginalMessage())
-          + where + ".");
     } catch (IOException e) {
-      throw ApiException.invalid(null, "The request body could not be read as JSON.");
+      throw invalidJson(e);
     }
     if (node == null || !node.isObject()) {
       throw ApiException.invalid(null, "The request body must be a JSON object.");
     }
     return (ObjectNode) node;
+  }
+
+  /** The 400 for a body the parser refused, in a client's terms. */
+  private ApiException invalidJson(IOException failure) {
+    if (failure instanceof StreamConstraintsException e) {
+      return ApiException.invalid(null, "The request body " + exceeded(e.getOriginalMessage()) + ".");
+    }
+    if (failure instanceof JsonProcessingException e) {
+      return ApiException.invalid(null, "The request body is not valid JSON: " + problem(e.getOriginalMessage())
+          + where(e.getLocation()) + ".");
+    }
+    return ApiException.invalid(null, "The request body could not be read as JSON.");
+  }
+
+  private static String where(JsonLocation location) {
+    return location == null ? "" : " (line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
   }
 
   /**
@@ -167,6 +331,15 @@ public final class RequestParser {
     return problem.length() > 200 ? problem.substring(0, 200) + "..." : problem;
   }
 
+  /** The whole body of a request whose bytes were checked, with the same parser. */
+  private ObjectNode wholeObject(Buffer raw) throws IOException {
+    JsonNode node = readTree(raw);
+    if (!(node instanceof ObjectNode object)) {
+      throw new IOException("not a JSON object");
+    }
+    return object;
+  }
+
   /** Reads the body in place when it is backed by an array (as received bodies are), else a copy of it. */
   private JsonNode readTree(Buffer raw) throws IOException {
     ByteBuf bytes = ((BufferInternal) raw).getByteBuf();
@@ -174,6 +347,16 @@ public final class RequestParser {
       return mapper.readTree(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes());
     }
     return mapper.readTree(raw.getBytes());
+  }
+
+  /** A parser over the body in place when it is backed by an array, else over a copy of it. */
+  private JsonParser createParser(Buffer raw) throws IOException {
+    ByteBuf bytes = ((BufferInternal) raw).getByteBuf();
+    if (bytes.hasArray()) {
+      return mapper.getFactory().createParser(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(),
+          bytes.readableBytes());
+    }
+    return mapper.getFactory().createParser(raw.getBytes());
   }
 
   private void checkMessages(ObjectNode body) {

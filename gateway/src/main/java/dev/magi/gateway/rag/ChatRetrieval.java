@@ -33,7 +33,7 @@ public final class ChatRetrieval {
 
   /** Whether the request asks for retrieval. */
   public static boolean wanted(ApiRequest request) {
-    JsonNode retrieval = request.body().get("retrieval");
+    JsonNode retrieval = request.field("retrieval");
     return retrieval != null && !retrieval.isNull();
   }
 
@@ -45,7 +45,7 @@ public final class ChatRetrieval {
    *     store, or an unavailable store when retrieval is required
    */
   public Future<ApiRequest> apply(ApiRequest request, HttpServerResponse response) {
-    JsonNode field = request.body().get("retrieval");
+    JsonNode field = request.field("retrieval");
     if (!field.isObject()) {
       return Future.failedFuture(ApiException.invalid("retrieval", "'retrieval' must be an object."));
     }

@@ -26,14 +26,29 @@ class RequestParserFuzzTest {
   void anyBodyIsParsedOrRefusedWithA400(FuzzedDataProvider data) {
     Operation operation = data.pickValue(new Operation[] {Operation.CHAT, Operation.COMPLETION, Operation.EMBEDDING});
     byte[] body = data.consumeRemainingAsBytes();
+    // The parser does not build a tree of the whole body; a whole parse with the same settings is the
+    // oracle for what is valid JSON.
+    boolean wholeParses;
+    try {
+      wholeParses = PARSER.mapper().readTree(body) instanceof com.fasterxml.jackson.databind.node.ObjectNode;
+    } catch (java.io.IOException e) {
+      wholeParses = false;
+    }
     try {
       ApiRequest request = PARSER.parse(operation, Buffer.buffer(body));
       if (request.model() == null || request.model().isEmpty()) {
         throw new AssertionError("a parsed request has a model");
       }
+      if (!wholeParses) {
+        throw new AssertionError("accepted a body that a whole parse refuses");
+      }
+      request.body();
     } catch (ApiException e) {
       if (e.status() != 400) {
         throw new AssertionError("status " + e.status() + " for bad input: " + e.getMessage());
+      }
+      if (wholeParses && e.param() == null) {
+        throw new AssertionError("refused as JSON a body that a whole parse accepts: " + e.getMessage());
       }
       // A message may quote the client's own bytes; anything else that names internals is a leak.
       String message = e.getMessage();
