@@ -42,9 +42,9 @@ final class ClientSide {
   /** The upstream call whose bytes are being written, paused while the client cannot take more. */
   private UpstreamCall source;
   /** Stream bytes before the commit. */
-  private Buffer held;
+  private final Gathered held = new Gathered();
   /** Stream bytes for the client, written at the end of this event-loop turn; null when none. */
-  private Buffer unsent;
+  private final Gathered unsent = new Gathered();
   private boolean flushScheduled;
   private boolean committed;
   private long lastPingNanos;
@@ -102,7 +102,7 @@ final class ClientSide {
 
   /** Stream bytes that came before the first whole event: kept until the commit. */
   void hold(Buffer out) {
-    held = held == null ? out : concat(held, out);
+    held.add(out);
   }
 
   /**
@@ -117,11 +117,10 @@ final class ClientSide {
     response.putHeader(CACHE_CONTROL, NO_CACHE);
     response.putHeader(ACCEL_BUFFERING, NO);
     response.setChunked(true);
-    if (held == null) {
+    if (held.isEmpty()) {
       return 0;
     }
-    Buffer out = held;
-    held = null;
+    Buffer out = held.take();
     emit(out);
     return out.length();
   }
@@ -135,7 +134,7 @@ final class ClientSide {
     if (out.length() == 0) {
       return;
     }
-    unsent = unsent == null ? out : concat(unsent, out);
+    unsent.add(out);
     if (!flushScheduled) {
       flushScheduled = true;
       context.runOnContext(flushTask);
@@ -150,11 +149,10 @@ final class ClientSide {
 
   /** Ends the stream with whatever is still queued or held, followed by {@code last}. */
   void endStream(Buffer last) {
-    Buffer out = held == null ? last : concat(held, last);
-    held = null;
-    out = unsent == null ? out : concat(unsent, out);
-    unsent = null;
-    response.end(out);
+    unsent.add(held.take());
+    unsent.add(last);
+    Buffer out = unsent.take();
+    response.end(out == null ? Buffer.buffer() : out);
   }
 
   /** Answers with {@code error}: an HTTP error before anything was committed, an error event after. */
@@ -173,16 +171,14 @@ final class ClientSide {
 
   /** The client is gone: nothing queued is written. */
   void drop() {
-    unsent = null;
-    held = null;
+    unsent.take();
+    held.take();
   }
 
   private void flushUnsent() {
     flushScheduled = false;
-    if (unsent != null && !response.ended() && !response.closed()) {
-      Buffer out = unsent;
-      unsent = null;
-      writeNow(out);
+    if (!unsent.isEmpty() && !response.ended() && !response.closed()) {
+      writeNow(unsent.take());
     }
   }
 
@@ -196,16 +192,42 @@ final class ClientSide {
   }
 
   /**
-   * {@code first} followed by {@code second}, in a new buffer unless one is empty. Neither is changed:
-   * either may be a slice of an upstream read, which cannot grow.
+   * Bytes gathered from several pieces, in order. The first piece is kept as it is (it may be a slice
+   * of an upstream read, which cannot grow); from the second on they are appended, in place, to a
+   * buffer of this gatherer's own that grows by doubling, so that gathering n pieces copies each once.
+   * (Copying everything gathered so far into a new buffer at each piece cost a stream of 16 events,
+   * read at once, 27 KB of copies.)
    */
-  static Buffer concat(Buffer first, Buffer second) {
-    if (second.length() == 0) {
-      return first;
+  static final class Gathered {
+
+    private Buffer bytes;
+    private boolean owned;
+
+    void add(Buffer piece) {
+      if (piece == null || piece.length() == 0) {
+        return;
+      }
+      if (bytes == null) {
+        bytes = piece;
+        return;
+      }
+      if (!owned) {
+        bytes = Buffer.buffer(Math.max(1024, 2 * (bytes.length() + piece.length()))).appendBuffer(bytes);
+        owned = true;
+      }
+      bytes.appendBuffer(piece);
     }
-    if (first.length() == 0) {
-      return second;
+
+    boolean isEmpty() {
+      return bytes == null;
     }
-    return Buffer.buffer(first.length() + second.length()).appendBuffer(first).appendBuffer(second);
+
+    /** What was gathered (null when nothing was), and a fresh start. */
+    Buffer take() {
+      Buffer taken = bytes;
+      bytes = null;
+      owned = false;
+      return taken;
+    }
   }
 }

@@ -121,4 +121,24 @@ class ClientSideTest {
 
     assertEquals(List.of(": ping\n\n", "data: [DONE]\n\n"), chunks(answer()));
   }
+
+  @Test
+  void gatheredPiecesComeOutInOrderAndThePiecesThemselvesAreNotChanged() {
+    ClientSide.Gathered gathered = new ClientSide.Gathered();
+    Buffer first = Buffer.buffer("data: 1\n\n");
+    gathered.add(first);
+    StringBuilder expected = new StringBuilder("data: 1\n\n");
+    for (int i = 2; i <= 200; i++) {
+      gathered.add(Buffer.buffer("data: " + i + "\n\n"));
+      gathered.add(Buffer.buffer());
+      expected.append("data: ").append(i).append("\n\n");
+    }
+
+    assertEquals(expected.toString(), gathered.take().toString());
+    assertEquals("data: 1\n\n", first.toString(), "the first piece, not this gatherer's own, is left as it was");
+    assertTrue(gathered.isEmpty());
+    org.junit.jupiter.api.Assertions.assertNull(gathered.take());
+    gathered.add(first);
+    assertTrue(first == gathered.take(), "a single piece goes out as it came, uncopied");
+  }
 }
