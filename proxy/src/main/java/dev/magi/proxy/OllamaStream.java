@@ -39,11 +39,12 @@ final class OllamaStream implements StreamTranslator {
   @Override
   public Buffer push(Buffer piece) {
     Buffer data = partial == null ? piece : partial.appendBuffer(piece);
+    ByteView bytes = ByteView.of(data);
     Buffer out = Buffer.buffer();
     int start = 0;
-    for (int i = 0; i < data.length(); i++) {
-      if (data.getByte(i) == '\n') {
-        line(data, start, i, out);
+    for (int i = 0; i < bytes.length(); i++) {
+      if (bytes.at(i) == '\n') {
+        line(bytes, start, i, out);
         start = i + 1;
       }
     }
@@ -63,7 +64,7 @@ final class OllamaStream implements StreamTranslator {
   public Buffer finish() {
     Buffer out = Buffer.buffer();
     if (partial != null) {
-      line(partial, 0, partial.length(), out);
+      line(ByteView.of(partial), 0, partial.length(), out);
       partial = null;
     }
     if (!terminal) {
@@ -74,12 +75,11 @@ final class OllamaStream implements StreamTranslator {
     return out;
   }
 
-  private void line(Buffer data, int start, int end, Buffer out) {
-    if (terminal || isBlank(data, start, end)) {
+  private void line(ByteView bytes, int start, int end, Buffer out) {
+    if (terminal || isBlank(bytes, start, end)) {
       return;
     }
-    byte[] bytes = data.getBytes(start, end);
-    JsonNode line = Json.parseOrNull(bytes, 0, bytes.length);
+    JsonNode line = Json.parseOrNull(bytes.array(), bytes.offset() + start, end - start);
     if (line == null || !line.isObject()) {
       emit(out, SseEvents.error("bad_upstream_response", "The backend sent a line that is not JSON."));
       terminal = true;
@@ -195,9 +195,9 @@ final class OllamaStream implements StreamTranslator {
     sawEvent = true;
   }
 
-  private static boolean isBlank(Buffer data, int start, int end) {
+  private static boolean isBlank(ByteView data, int start, int end) {
     for (int i = start; i < end; i++) {
-      byte b = data.getByte(i);
+      byte b = data.at(i);
       if (b != ' ' && b != '\r' && b != '\t') {
         return false;
       }
