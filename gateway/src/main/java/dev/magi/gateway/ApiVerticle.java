@@ -413,7 +413,6 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
   // Header names made once: Vert.x hashes a String name on every lookup, an optimized one keeps its hash.
   private static final CharSequence REQUEST_ID = HttpHeaders.createOptimized("x-request-id");
   private static final CharSequence ORIGIN = HttpHeaders.createOptimized("Origin");
-  private static final CharSequence API_KEY = HttpHeaders.createOptimized("X-Api-Key");
 
   /**
    * Counts the request as begun (the idle collector watches that), and gives it an id for logs and
@@ -430,11 +429,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
   /** Lets {@code request} through when its caller has {@code access}; throws the 401 or 403 otherwise. */
   private void guard(Routes.Access access, HttpServerRequest request) {
     switch (access) {
-      case CLIENT -> {
-        if (apiKeys.required()) {
-          apiKeys.check(request.getHeader(HttpHeaders.AUTHORIZATION), request.getHeader(API_KEY));
-        }
-      }
+      case CLIENT -> apiKeys.check(request);
       case ADMIN -> admin.guard().check(request);
       case OPEN -> {
       }

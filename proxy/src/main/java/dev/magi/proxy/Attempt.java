@@ -32,10 +32,6 @@ final class Attempt {
     observer.sent(lease.backend(), number);
   }
 
-  Backend backend() {
-    return lease.backend();
-  }
-
   /** When the request was sent ({@link System#nanoTime()}). */
   long sentAtNanos() {
     return sentAtNanos;

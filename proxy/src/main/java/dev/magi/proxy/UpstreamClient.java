@@ -2,6 +2,8 @@ package dev.magi.proxy;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -17,6 +19,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.internal.buffer.BufferInternal;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -157,23 +160,23 @@ public final class UpstreamClient {
    */
   record Request(String path, String host, UpstreamHeaders headers, ByteBuf body) {
 
-    private static final byte[] POST = "POST ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    private static final byte[] VERSION_HOST = " HTTP/1.1\r\nHost: ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    private static final byte[] CONTENT_LENGTH = "Content-Length: ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] POST = "POST ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] VERSION_HOST = " HTTP/1.1\r\nHost: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CONTENT_LENGTH = "Content-Length: ".getBytes(StandardCharsets.US_ASCII);
 
-    ByteBuf encode(io.netty.buffer.ByteBufAllocator allocator) {
+    ByteBuf encode(ByteBufAllocator allocator) {
       String length = Integer.toString(body.readableBytes());
       int size = POST.length + path.length() + VERSION_HOST.length + host.length() + 2 + headers.encodedLength()
           + CONTENT_LENGTH.length + length.length() + 4 + body.readableBytes();
       ByteBuf out = allocator.ioBuffer(size);
       out.writeBytes(POST);
-      io.netty.buffer.ByteBufUtil.writeAscii(out, path);
+      ByteBufUtil.writeAscii(out, path);
       out.writeBytes(VERSION_HOST);
-      io.netty.buffer.ByteBufUtil.writeAscii(out, host);
+      ByteBufUtil.writeAscii(out, host);
       out.writeShort(UpstreamHeaders.CRLF);
       headers.writeTo(out);
       out.writeBytes(CONTENT_LENGTH);
-      io.netty.buffer.ByteBufUtil.writeAscii(out, length);
+      ByteBufUtil.writeAscii(out, length);
       out.writeInt(UpstreamHeaders.CRLF << 16 | UpstreamHeaders.CRLF);
       out.writeBytes(body, body.readerIndex(), body.readableBytes());
       return out;

@@ -39,16 +39,6 @@ final class UpstreamHeaders {
     return this;
   }
 
-  /** The first value given for {@code name} (compared ignoring case), or null. */
-  String get(String name) {
-    for (int i = 0; i < size; i += 2) {
-      if (pairs[i].equalsIgnoreCase(name)) {
-        return pairs[i + 1];
-      }
-    }
-    return null;
-  }
-
   /** How many bytes {@link #writeTo} writes. */
   int encodedLength() {
     int length = 0;
@@ -67,7 +57,6 @@ final class UpstreamHeaders {
       out.writeShort(CRLF);
     }
   }
-
 
   private static boolean isToken(String name) {
     if (name == null || name.isEmpty()) {

@@ -63,10 +63,10 @@ public final class Endpoint {
       throw new IllegalArgumentException("must not carry a query, fragment or user info: " + url);
     }
     String rawPath = uri.getRawPath() == null ? "" : uri.getRawPath();
-    if (!rawPath.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+    if (!isVisibleAscii(rawPath)) {
       throw new IllegalArgumentException("the path must be ASCII (percent-encode the rest): " + url);
     }
-    if (apiKey != null && !apiKey.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+    if (apiKey != null && !isVisibleAscii(apiKey)) {
       throw new IllegalArgumentException("the API key must be printable ASCII without spaces");
     }
     boolean ssl = scheme.equals("https");
@@ -80,6 +80,14 @@ public final class Endpoint {
     }
     String name = scheme + "://" + uri.getHost() + ":" + port + path;
     return new Endpoint(name, type, uri.getHost(), port, ssl, path, apiKey);
+  }
+
+  /**
+   * Whether {@code text} is visible US-ASCII only (no spaces, no control characters): what a base path
+   * or an API key must be to go into a request head as it is.
+   */
+  public static boolean isVisibleAscii(String text) {
+    return text.chars().allMatch(c -> c > 0x20 && c < 0x7f);
   }
 
   /** A stable name for logs and the admin API: scheme, host, port and base path. */

@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.gateway.config.MagiConfig;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.IOException;
@@ -340,23 +341,21 @@ public final class RequestParser {
     return object;
   }
 
-  /** Reads the body in place when it is backed by an array (as received bodies are), else a copy of it. */
   private JsonNode readTree(Buffer raw) throws IOException {
-    ByteBuf bytes = ((BufferInternal) raw).getByteBuf();
-    if (bytes.hasArray()) {
-      return mapper.readTree(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes());
-    }
-    return mapper.readTree(raw.getBytes());
+    ByteBuf bytes = inArray(raw);
+    return mapper.readTree(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes());
   }
 
-  /** A parser over the body in place when it is backed by an array, else over a copy of it. */
   private JsonParser createParser(Buffer raw) throws IOException {
+    ByteBuf bytes = inArray(raw);
+    return mapper.getFactory().createParser(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(),
+        bytes.readableBytes());
+  }
+
+  /** The body's bytes in place when it is backed by an array (as received bodies are), else a copy. */
+  private static ByteBuf inArray(Buffer raw) {
     ByteBuf bytes = ((BufferInternal) raw).getByteBuf();
-    if (bytes.hasArray()) {
-      return mapper.getFactory().createParser(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(),
-          bytes.readableBytes());
-    }
-    return mapper.getFactory().createParser(raw.getBytes());
+    return bytes.hasArray() ? bytes : Unpooled.wrappedBuffer(raw.getBytes());
   }
 
   private void checkMessages(ObjectNode body) {

@@ -45,7 +45,7 @@ public record BackendSettings(Optional<String> model, Endpoint endpoint, List<St
     id.ifPresent(m -> ConfigValues.modelName("model", m));
     String address = ConfigValues.text(url).orElseThrow(() -> new ConfigException("url", "is required"));
     Optional<String> key = ConfigValues.text(apiKey);
-    if (key.isPresent() && !key.get().chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+    if (key.isPresent() && !Endpoint.isVisibleAscii(key.get())) {
       throw new ConfigException("api_key", "must be printable ASCII without spaces (it is sent as a header)");
     }
     Endpoint endpoint;
