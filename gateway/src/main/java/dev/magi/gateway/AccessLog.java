@@ -1,12 +1,5 @@
 package dev.magi.gateway;
 
-import dev.magi.proxy.ExchangeObserver;
-import dev.magi.router.Backend;
-import io.vertx.core.Handler;
-import io.vertx.core.http.HttpConnection;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,11 +9,13 @@ import java.util.logging.Logger;
 /**
  * The sampled access log: one line, in logfmt, for one request in {@code every}, and for every request
  * that failed (answered 5xx, or cut before its end), up to {@link #FAILURES_PER_SECOND} a second per
- * event loop. Lines go to the {@code dev.magi.access} logger from a thread of their own, through a
+ * event loop. Refusals (4xx) are sampled like successes, except the first of each reason in a minute,
+ * which is logged with the message the client got. Lines go to the {@code dev.magi.access} logger from a thread of their own, through a
  * bounded queue: an event loop never waits for the console, and when the queue is full a line is
  * dropped and counted rather than waited for.
  *
- * <p>A request that is not sampled costs a counter and one small handler; nothing is formatted.
+ * <p>A request that is not sampled costs a counter; nothing is formatted. What a line says is gathered by
+ * the request's {@link RequestRecord}.
  */
 final class AccessLog {
 
@@ -28,6 +23,9 @@ final class AccessLog {
   static final int FAILURES_PER_SECOND = 20;
   private static final int QUEUE_LINES = 4096;
   private static final int LONGEST_FIELD = 200;
+  private static final int LONGEST_MESSAGE = 400;
+  /** Most refusal reasons whose last full line is remembered, per event loop. */
+  static final int REASONS_REMEMBERED = 256;
   private static final Logger LOG = Logger.getLogger("dev.magi.access");
   private static final String SOURCE = AccessLog.class.getName();
 
@@ -41,9 +39,9 @@ final class AccessLog {
     this.every = every;
   }
 
-  /** The sampling state of one event loop; confined to it. */
+  /** The sampling state of one event loop, confined to it; null when the log is off. */
   Sampler sampler() {
-    return new Sampler();
+    return every == 0 ? null : new Sampler();
   }
 
   /** Decides, per request of one event loop, whether it is logged. */
@@ -53,24 +51,16 @@ final class AccessLog {
     private long failureWindowNanos;
     private int failuresInWindow;
     private long failuresNotLogged;
+    /** When a refusal of each reason was last logged in full ({@link System#nanoTime()}). */
+    private final java.util.Map<String, Long> refusalsLogged = new java.util.HashMap<>();
 
-    /**
-     * Starts following a request: its line is written when its response ends or its connection
-     * closes, if it is sampled or failed.
-     *
-     * @return the request's entry, on which the model may be noted; null when the log is off
-     */
-    Entry begin(HttpServerRequest request, String requestId) {
-      if (every == 0) {
-        return null;
-      }
-      Entry entry = new Entry(this, request, requestId, requests++ % every == 0);
-      entry.response.endHandler(entry);
-      return entry;
+    /** Whether the request now beginning is in the sample. */
+    boolean sample() {
+      return requests++ % every == 0;
     }
 
     /** Whether the sample admits a failed request now; counts those it turns away. */
-    private boolean admitFailure(long now) {
+    boolean admitFailure(long now) {
       if (now - failureWindowNanos >= 1_000_000_000L) {
         failureWindowNanos = now;
         failuresInWindow = 0;
@@ -82,108 +72,34 @@ final class AccessLog {
       failuresNotLogged++;
       return false;
     }
-  }
 
-  /**
-   * One request followed to its end. It keeps what the line needs, not the request: the request a
-   * router hands out is a wrapper that holds the whole routing context (body included), which a held
-   * stream would otherwise keep for its whole life.
-   */
-  final class Entry implements Handler<Void>, ExchangeObserver {
-
-    private final Sampler sampler;
-    private final HttpServerResponse response;
-    private final HttpConnection connection;
-    private final HttpMethod method;
-    private final String path;
-    private final String requestId;
-    private final boolean sampled;
-    private final long startNanos = System.nanoTime();
-    private String model;
-    /** The endpoint of the last backend tried; null until one is. */
-    private String backend;
-    private int attempts;
-    /** From sending to the backend to its first event (a whole answer's head), in ms; -1 until then. */
-    private double firstEventMillis = -1;
-    /** Why the exchange ended without its answer; null when it did not. */
-    private String error;
-
-    private Entry(Sampler sampler, HttpServerRequest request, String requestId, boolean sampled) {
-      this.sampler = sampler;
-      this.response = request.response();
-      this.connection = request.connection();
-      this.method = request.method();
-      this.path = request.path();
-      this.requestId = requestId;
-      this.sampled = sampled;
+    /**
+     * Whether a refusal for {@code reason} is the first of its kind in the last minute on this event
+     * loop. The reasons remembered are bounded: past {@link #REASONS_REMEMBERED}, all are forgotten.
+     */
+    boolean firstOfReason(String reason, long now) {
+      Long last = refusalsLogged.get(reason);
+      if (last != null && now - last < 60_000_000_000L) {
+        return false;
+      }
+      if (refusalsLogged.size() >= REASONS_REMEMBERED) {
+        refusalsLogged.clear();
+      }
+      refusalsLogged.put(reason, now);
+      return true;
     }
 
-    /** Notes the model the request asked for. */
-    void model(String name) {
-      model = name;
+    /** Adds to a failed request's line how many failures were turned away since the last one logged. */
+    void appendFailuresNotLogged(StringBuilder line) {
+      if (failuresNotLogged > 0) {
+        line.append(" failures_not_logged=").append(failuresNotLogged);
+        failuresNotLogged = 0;
+      }
     }
 
-    /** Notes the backend the request is being sent to (its endpoint, not the object). */
-    @Override
-    public void sent(Backend tried, int attempt) {
-      backend = tried.endpoint().name();
-      attempts = attempt;
-    }
-
-    @Override
-    public void firstEvent(Backend from, long nanos) {
-      firstEventMillis = nanos / 1e6;
-    }
-
-    @Override
-    public void failed(String code) {
-      error = code;
-    }
-
-    @Override
-    public void handle(Void ended) {
-      long now = System.nanoTime();
-      boolean cut = !response.ended();
-      boolean failed = cut || response.getStatusCode() >= 500;
-      if (!sampled && !(failed && sampler.admitFailure(now))) {
-        return;
-      }
-      StringBuilder line = new StringBuilder(200)
-          .append("id=").append(requestId)
-          .append(" method=").append(method.name())
-          .append(" path=").append(field(path))
-          .append(" status=").append(response.getStatusCode());
-      if (model != null) {
-        line.append(" model=").append(field(model));
-      }
-      if (backend != null) {
-        line.append(" backend=").append(field(backend));
-        if (attempts > 1) {
-          line.append(" attempts=").append(attempts);
-        }
-      }
-      if (firstEventMillis >= 0) {
-        line.append(" ttfe_ms=").append(Math.round(firstEventMillis * 10) / 10.0);
-      }
-      line.append(" ms=").append(Math.round((now - startNanos) / 100_000.0) / 10.0)
-          .append(" bytes=").append(response.bytesWritten())
-          .append(" client=").append(client());
-      if (cut) {
-        line.append(" outcome=cut");
-      }
-      if (error != null) {
-        line.append(" error=").append(error);
-      }
-      if (failed && sampler.failuresNotLogged > 0) {
-        line.append(" failures_not_logged=").append(sampler.failuresNotLogged);
-        sampler.failuresNotLogged = 0;
-      }
-      write(line.toString());
-    }
-
-    private String client() {
-      io.vertx.core.net.SocketAddress remote = connection.remoteAddress();
-      return remote == null || remote.hostAddress() == null ? "-" : remote.hostAddress();
+    /** Writes {@code line} to the log, from the writer thread. */
+    void write(String line) {
+      AccessLog.this.write(line);
     }
   }
 
@@ -221,6 +137,27 @@ final class AccessLog {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * A message (which may quote what a client sent) as one quoted logfmt value: quotes and backslashes
+   * escaped, control characters replaced, and bounded in length.
+   */
+  static String quoted(String message) {
+    int length = Math.min(message.length(), LONGEST_MESSAGE);
+    StringBuilder safe = new StringBuilder(length + 8).append('"');
+    for (int i = 0; i < length; i++) {
+      char c = message.charAt(i);
+      if (c == '"' || c == '\\') {
+        safe.append('\\').append(c);
+      } else {
+        safe.append(c < ' ' || c == 0x7f ? ' ' : c);
+      }
+    }
+    if (message.length() > LONGEST_MESSAGE) {
+      safe.append("...");
+    }
+    return safe.append('"').toString();
   }
 
   /**

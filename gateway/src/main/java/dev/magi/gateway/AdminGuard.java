@@ -117,7 +117,7 @@ final class AdminGuard {
         || host.matches("127(\\.\\d{1,3}){3}");
   }
 
-  private static boolean isLoopbackAddress(String address) {
+  static boolean isLoopbackAddress(String address) {
     return address.startsWith("127.") || address.equals("0:0:0:0:0:0:0:1") || address.equals("::1");
   }
 

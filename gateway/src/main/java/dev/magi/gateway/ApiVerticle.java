@@ -64,6 +64,8 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
   private final AdminApi admin;
   private final Retrieval retrieval;
   private final AccessLog.Sampler accessLog;
+  /** Where requests to models are measured; null when metrics are off. */
+  private final dev.magi.gateway.metrics.RequestMeters meters;
   private final IdleCollector.Arrivals arrivals;
   private final Shared shared;
   private Proxy proxy;
@@ -79,9 +81,12 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
    * @param connections client connections open, against {@code server.max_connections}
    * @param draining set once the gateway has begun to stop: {@code /readyz} answers 503
    * @param origins which web pages may call the API from a browser
+   * @param metrics the meters and {@code /metrics}; null when {@code metrics.enabled} is false
+   * @param metricsGuard who may read {@code /metrics}
    */
   record Shared(AccessLog accessLog, IdleCollector.Arrivals arrivals, ClientConnections.Count connections,
-      java.util.concurrent.atomic.AtomicBoolean draining, WebOrigins origins) {
+      java.util.concurrent.atomic.AtomicBoolean draining, WebOrigins origins,
+      dev.magi.gateway.metrics.GatewayMetrics metrics, MetricsGuard metricsGuard) {
   }
 
   /** @param port the port to listen on; -1 shares one random port among all instances */
@@ -91,6 +96,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     this.shared = shared;
     this.arrivals = shared.arrivals();
     this.accessLog = shared.accessLog().sampler();
+    this.meters = shared.metrics() == null ? null : shared.metrics().requests();
     this.admin = admin;
     this.retrieval = retrieval;
     this.port = port;
@@ -263,8 +269,12 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
       router.handle(request);
       return;
     }
-    Tag tag = tag(request);
-    Handler<Throwable> onFailure = failure -> ErrorResponses.send(request.response(), asApiError(failure, request, tag));
+    RequestRecord tag = tag(request, request.path());
+    Handler<Throwable> onFailure = failure -> {
+      ApiException error = asApiError(failure, request, tag);
+      tag.answeredWith(error);
+      ErrorResponses.send(request.response(), error);
+    };
     try {
       guard(Routes.access(request.path()), request);
       BoundedBody.read(request, config.limits().bodyBytes(),
@@ -280,10 +290,12 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     // Sized from Content-Length: by default every body starts in a 1 KB buffer, which a held stream
     // would keep for its whole life.
     bodies = BodyHandler.create(false).setBodyLimit(config.limits().bodyBytes()).setPreallocateBodyBuffer(true);
-    table = Routes.table(this, retrieval.api(), retrieval.files(), admin);
+    table = Routes.table(this, retrieval.api(), retrieval.files(), admin,
+        shared.metrics() == null ? java.util.Optional.empty() : java.util.Optional.of(config.metrics().path()));
     fastPath = Routes.proxied(table);
     router.route().handler(ctx -> {
-      ctx.put(TAG, tag(ctx.request()));
+      String path = ctx.request().path();
+      ctx.put(TAG, tag(ctx.request(), fastPath.containsKey(path) ? path : null));
       ctx.next();
     });
     Handler<RoutingContext> crossOrigin = crossOrigin(shared.origins());
@@ -301,10 +313,10 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
       route.handlers().forEach(added::handler);
     }
     router.route().failureHandler(this::failed);
-    router.errorHandler(404, ctx -> ErrorResponses.send(ctx.response(), new ApiException(404,
+    router.errorHandler(404, ctx -> answered(ctx, new ApiException(404,
         "invalid_request_error", null, "unknown_url", "Unknown request URL: " + ctx.request().method() + " "
         + ctx.request().path() + ".")));
-    router.errorHandler(405, ctx -> ErrorResponses.send(ctx.response(), new ApiException(405,
+    router.errorHandler(405, ctx -> answered(ctx, new ApiException(405,
         "invalid_request_error", null, "method_not_allowed", "Method " + ctx.request().method()
         + " is not allowed on " + ctx.request().path() + ".")));
     return router;
@@ -406,24 +418,51 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     return "malformed request line or headers";
   }
 
-  /** A request's id, and its access-log entry (null when the log is off). */
-  private record Tag(String id, AccessLog.Entry entry) {
-  }
-
   // Header names made once: Vert.x hashes a String name on every lookup, an optimized one keeps its hash.
   private static final CharSequence REQUEST_ID = HttpHeaders.createOptimized("x-request-id");
   private static final CharSequence ORIGIN = HttpHeaders.createOptimized("Origin");
+  private static final CharSequence TRACEPARENT = HttpHeaders.createOptimized("traceparent");
+  private static final CharSequence TRACESTATE = HttpHeaders.createOptimized("tracestate");
 
   /**
-   * Counts the request as begun (the idle collector watches that), and gives it an id for logs and
-   * {@code x-request-id}: unique enough, and no secret, so no SecureRandom here.
+   * Counts the request as begun (the idle collector watches that), and gives it an id for logs,
+   * {@code x-request-id} and the backend: the client's own when it is a sane token
+   * ({@link #isSaneRequestId}), else a new one (unique enough, and no secret, so no SecureRandom here).
+   *
+   * @param endpoint the proxied route the request is for, null when it is for none
+   * @return what follows the request to its end
    */
-  private Tag tag(HttpServerRequest request) {
+  private RequestRecord tag(HttpServerRequest request, String endpoint) {
     arrivals.begin();
-    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
-    String id = "req_" + HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextInt());
+    String id = request.getHeader(REQUEST_ID);
+    if (id == null || !isSaneRequestId(id)) {
+      java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+      id = "req_" + HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextInt());
+    }
     request.response().putHeader(REQUEST_ID, id);
-    return new Tag(id, accessLog.begin(request, id));
+    return RequestRecord.begin(request, id, accessLog, meters, endpoint);
+  }
+
+  /** Longest request id taken from a client. */
+  static final int MAX_REQUEST_ID_LENGTH = 128;
+
+  /**
+   * Whether a client's {@code X-Request-Id} may be used as the request's id: 1 to 128 letters, digits
+   * and {@code - _ . : / + = @}, nothing that could break a log line or a header.
+   */
+  static boolean isSaneRequestId(String id) {
+    if (id.isEmpty() || id.length() > MAX_REQUEST_ID_LENGTH) {
+      return false;
+    }
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      boolean sane = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+          || c == '-' || c == '_' || c == '.' || c == ':' || c == '/' || c == '+' || c == '=' || c == '@';
+      if (!sane) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Lets {@code request} through when its caller has {@code access}; throws the 401 or 403 otherwise. */
@@ -431,6 +470,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     switch (access) {
       case CLIENT -> apiKeys.check(request);
       case ADMIN -> admin.guard().check(request);
+      case METRICS -> shared.metricsGuard().check(request);
       case OPEN -> {
       }
     }
@@ -452,7 +492,9 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     // The body has been read: the body handler's callbacks, and through them this routing context,
     // need not live as long as the request does (for a stream, minutes).
     BoundedBody.dropReader(ctx.request());
-    forward(ctx.request(), operation, ctx.body().buffer(), ctx.get(TAG), ctx::fail);
+    RequestRecord tag = ctx.get(TAG);
+    tag.endpoint(ctx.currentRoute().getPath());
+    forward(ctx.request(), operation, ctx.body().buffer(), tag, ctx::fail);
   }
 
   /**
@@ -460,13 +502,13 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
    * chat asks for it). Throws an {@link ApiException} when the request is wrong; later failures go to
    * {@code onFailure}.
    */
-  private void forward(HttpServerRequest http, Operation operation, Buffer body, Tag tag,
+  private void forward(HttpServerRequest http, Operation operation, Buffer body, RequestRecord tag,
       Handler<Throwable> onFailure) {
     ApiRequest request = parser.parse(operation, body);
-    if (tag.entry() != null) {
-      tag.entry().model(request.model());
-    }
+    tag.bodyRead(request.model());
     HttpServerResponse response = http.response();
+    dev.magi.proxy.TraceContext trace = dev.magi.proxy.TraceContext.parse(http.getHeader(TRACEPARENT),
+        http.getHeader(TRACESTATE));
     if (operation == Operation.CHAT && ChatRetrieval.wanted(request)) {
       retrieval.chat().apply(request, response).onComplete(prepared -> {
         if (response.closed()) {
@@ -477,14 +519,14 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
           return;
         }
         try {
-          proxy.forward(prepared.result(), response, tag.id(), tag.entry());
+          proxy.forward(prepared.result(), response, tag.requestId(), trace, tag);
         } catch (ApiException e) {
           onFailure.handle(e);
         }
       });
       return;
     }
-    proxy.forward(request, response, tag.id(), tag.entry());
+    proxy.forward(request, response, tag.requestId(), trace, tag);
   }
 
   @Override
@@ -497,6 +539,19 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     String id = ctx.pathParam("id");
     json(ctx, 200, ModelListing.one(id, directory.routes(), admin.models().lifecycle())
         .orElseThrow(() -> ApiException.modelNotFound(id)));
+  }
+
+  /** The Prometheus text, formatted on a worker: a scrape walks every series. */
+  @Override
+  public void metrics(RoutingContext ctx) {
+    guard(Routes.Access.METRICS, ctx.request());
+    vertx.executeBlocking(() -> shared.metrics().scrape(), false).onComplete(scraped -> {
+      if (scraped.failed()) {
+        ctx.fail(scraped.cause());
+        return;
+      }
+      ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(scraped.result());
+    });
   }
 
   @Override
@@ -544,17 +599,27 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
         : ctx.statusCode() == 413 ? BoundedBody.tooLarge(config.limits().bodyBytes())
         : ctx.statusCode() == 400 ? BoundedBody.unreadable()
         : asApiError(failure, ctx.request(), ctx.get(TAG));
+    answered(ctx, error);
+  }
+
+  /** Answers with {@code error}, and notes it on the request's record for the access log. */
+  private static void answered(RoutingContext ctx, ApiException error) {
+    RequestRecord tag = ctx.get(TAG);
+    if (tag != null) {
+      tag.answeredWith(error);
+    }
     ErrorResponses.send(ctx.response(), error);
   }
 
   /** The error a failure is answered with: itself when it is an API error, else a logged 500. */
-  private static ApiException asApiError(Throwable failure, HttpServerRequest request, Tag tag) {
+  private static ApiException asApiError(Throwable failure, HttpServerRequest request, RequestRecord tag) {
     if (failure instanceof ApiException api) {
       return api;
     }
-    LOG.log(Level.SEVERE, "unexpected failure on " + request.method() + " " + request.path(), failure);
+    LOG.log(Level.SEVERE, "unexpected failure on " + request.method() + " " + AccessLog.field(request.path())
+        + " request_id=" + (tag == null ? "-" : tag.requestId()), failure);
     return new ApiException(500, "server_error", null, "internal_error",
-        "The gateway failed while handling this request (request id " + (tag == null ? "-" : tag.id()) + ").");
+        "The gateway failed while handling this request (request id " + (tag == null ? "-" : tag.requestId()) + ").");
   }
 
   private static void json(RoutingContext ctx, int status, ObjectNode body) {

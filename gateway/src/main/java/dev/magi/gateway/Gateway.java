@@ -4,6 +4,8 @@ import dev.magi.gateway.api.RequestParser;
 import dev.magi.gateway.config.BackendSettings;
 import dev.magi.gateway.config.ConfigChanges;
 import dev.magi.gateway.config.MagiConfig;
+import dev.magi.gateway.metrics.GatewayMetrics;
+import dev.magi.gateway.metrics.StateGauges;
 import dev.magi.gateway.rag.Retrieval;
 import dev.magi.registry.OllamaModelName;
 import dev.magi.router.AdmissionQueue;
@@ -78,7 +80,8 @@ public final class Gateway {
    * @return the running gateway, or a failed future (e.g. the port is taken)
    */
   public static Future<Gateway> start(Vertx vertx, MagiConfig config) {
-    return start(vertx, config, () -> config, java.util.Optional.empty());
+    return start(vertx, config, () -> config, java.util.Optional.empty(),
+        config.metrics().enabled() ? new GatewayMetrics() : null);
   }
 
   /**
@@ -88,9 +91,11 @@ public final class Gateway {
    *
    * @param source reads and validates the configuration again (blocking; called on a worker)
    * @param file the file {@code source} reads, empty when there is none
+   * @param metrics where requests and state are measured, closed when the gateway stops; null when
+   *     {@code metrics.enabled} is false
    */
   public static Future<Gateway> start(Vertx vertx, MagiConfig config, java.util.concurrent.Callable<MagiConfig> source,
-      java.util.Optional<java.nio.file.Path> file) {
+      java.util.Optional<java.nio.file.Path> file, GatewayMetrics metrics) {
     java.util.random.RandomGenerator random = new java.util.SplittableRandom();
     BackendDirectory directory = new BackendDirectory(policies(config.routing(), random), queueLimits(config));
     directory.replace(CONFIG_SOURCE, staticDeclarations(config));
@@ -104,9 +109,13 @@ public final class Gateway {
     // Port 0 means "any free port": Vert.x shares one random port among instances that listen on -1.
     int port = config.server().port() == 0 ? -1 : config.server().port();
     IdleCollector.Arrivals arrivals = new IdleCollector.Arrivals();
+    ClientConnections.Count connections = new ClientConnections.Count(config.server().maxConnections());
     ApiVerticle.Shared shared = new ApiVerticle.Shared(new AccessLog(config.server().accessLogEvery()), arrivals,
-        new ClientConnections.Count(config.server().maxConnections()),
-        new java.util.concurrent.atomic.AtomicBoolean(), origins);
+        connections, new java.util.concurrent.atomic.AtomicBoolean(), origins, metrics, new MetricsGuard(config));
+    if (metrics != null) {
+      metrics.beforeScrape(new StateGauges(metrics.registry(), metrics.requests(), directory::routes, () -> models.lifecycle().views(),
+          () -> models.fleet().servers(), connections::open));
+    }
     List<ApiVerticle> verticles = new ArrayList<>();
     ApiVerticle first = new ApiVerticle(config, port, directory, parser, admin, retrieval, shared);
     verticles.add(first);
@@ -217,6 +226,7 @@ public final class Gateway {
         .map(OllamaDiscovery::sourceOf).filter(source -> !kept.contains(source))
         .forEach(source -> directory.replace(source, List.of()));
     admin.guard().reconfigure(next.adminToken(), next.admin().allowedHosts());
+    shared.metricsGuard().reconfigure(next);
     models.profiles().profiles(next.profiles());
     models.lifecycle().settings(LocalModels.lifecycleSettings(next));
     RequestParser parser = new RequestParser(next.limits());
@@ -311,6 +321,9 @@ public final class Gateway {
     return models.fleet().stopAll()
         .eventually(() -> {
           models.close();
+          if (shared.metrics() != null) {
+            shared.metrics().close();
+          }
           List<Future<Void>> undeploys = new ArrayList<>();
           deployments.forEach(id -> undeploys.add(vertx.undeploy(id)));
           undeploys.add(vertx.undeploy(controlDeployment));

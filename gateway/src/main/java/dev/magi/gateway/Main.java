@@ -106,10 +106,13 @@ public final class Main {
       java.util.Optional<java.nio.file.Path> file, PrintStream out, PrintStream err) {
     // Before any event loop runs: growing the table later pauses whichever loop accepts (see the class).
     DescriptorTable.reserve(DescriptorTable.DEFAULT_RESERVE);
-    Vertx vertx = Vertx.vertx(Gateway.vertxOptions());
+    dev.magi.gateway.metrics.GatewayMetrics metrics = config.metrics().enabled()
+        ? new dev.magi.gateway.metrics.GatewayMetrics() : null;
+    Vertx vertx = metrics == null ? Vertx.vertx(Gateway.vertxOptions()) : metrics.vertxBuilder(Gateway.vertxOptions()).build();
     Gateway gateway;
     try {
-      gateway = Gateway.start(vertx, config, source, file).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      gateway = Gateway.start(vertx, config, source, file, metrics).toCompletionStage().toCompletableFuture()
+          .get(60, TimeUnit.SECONDS);
     } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
       err.println("magi: cannot start on " + config.server().host() + ":" + config.server().port() + ": "

@@ -25,7 +25,9 @@ final class Routes {
     /** A client of the API: with an API key when {@code auth.api_keys} is set. */
     CLIENT,
     /** An operator: what {@link AdminGuard} allows. */
-    ADMIN
+    ADMIN,
+    /** A metrics scraper: what {@link MetricsGuard} allows (its route checks it itself). */
+    METRICS
   }
 
   /**
@@ -48,9 +50,10 @@ final class Routes {
    * @param proxied for a request the proxy forwards, what it serves: such a route, spelled exactly and
    *     not from a web page, is served by the fast path without the router
    * @param handlers in order: the body handler when the route reads a body, then the handler
+   * @param access who may call it: its area's access, but for the metrics
    */
   record Route(HttpMethod method, String path, boolean regex, Operation proxied,
-      List<Handler<RoutingContext>> handlers) {
+      List<Handler<RoutingContext>> handlers, Access access) {
 
     /** Copies the handlers. */
     Route {
@@ -76,13 +79,30 @@ final class Routes {
     void listModels(RoutingContext ctx);
 
     void getModel(RoutingContext ctx);
+
+    /** {@code GET /metrics}: guarded by the handler itself ({@link MetricsGuard}). */
+    void metrics(RoutingContext ctx);
   }
 
   private Routes() {
   }
 
-  /** The table: every endpoint, top to bottom. */
-  static List<Route> table(GatewayHandlers gateway, VectorStoresApi stores, FilesApi files, AdminApi admin) {
+  /**
+   * The table: every endpoint, top to bottom.
+   *
+   * @param metricsPath where the metrics are served ({@code metrics.path}); empty when they are off
+   */
+  static List<Route> table(GatewayHandlers gateway, VectorStoresApi stores, FilesApi files, AdminApi admin,
+      java.util.Optional<String> metricsPath) {
+    List<Route> table = new java.util.ArrayList<>();
+    metricsPath.ifPresent(path -> table.add(new Route(HttpMethod.GET, path, false, null, List.of(gateway::metrics),
+        Access.METRICS)));
+    table.addAll(endpoints(gateway, stores, files, admin));
+    return List.copyOf(table);
+  }
+
+  private static List<Route> endpoints(GatewayHandlers gateway, VectorStoresApi stores, FilesApi files,
+      AdminApi admin) {
     Handler<RoutingContext> storeBody = stores.body();
     return List.of(
         get("/healthz", gateway::healthz),
@@ -149,16 +169,16 @@ final class Routes {
   }
 
   private static Route route(HttpMethod method, String path, boolean regex, Handler<RoutingContext> handler) {
-    return new Route(method, path, regex, null, List.of(handler));
+    return new Route(method, path, regex, null, List.of(handler), access(path));
   }
 
   private static Route route(HttpMethod method, String path, boolean regex, Handler<RoutingContext> body,
       Handler<RoutingContext> handler) {
-    return new Route(method, path, regex, null, List.of(body, handler));
+    return new Route(method, path, regex, null, List.of(body, handler), access(path));
   }
 
   private static Route proxied(String path, Operation operation, GatewayHandlers gateway) {
     return new Route(HttpMethod.POST, path, false, operation,
-        List.of(gateway.proxiedBody(), ctx -> gateway.forward(ctx, operation)));
+        List.of(gateway.proxiedBody(), ctx -> gateway.forward(ctx, operation)), access(path));
   }
 }

@@ -39,9 +39,10 @@ class AccessLogTest {
 
       String line = next();
       String id = response.headers().firstValue("x-request-id").orElseThrow();
-      assertTrue(line.startsWith("id=" + id + " method=POST path=/v1/chat/completions status=200 model=tiny backend="
-          + llama.url() + " ttfe_ms="), line);
-      assertTrue(line.matches(".* ttfe_ms=\\d+\\.\\d ms=\\d+\\.\\d .*"), "time to first event, then in all: " + line);
+      assertTrue(line.startsWith("request_id=" + id + " method=POST path=/v1/chat/completions status=200 model=tiny"
+          + " backend=" + llama.url() + " ttft_ms="), line);
+      assertTrue(line.matches(".* ttft_ms=\\d+\\.\\d ms=\\d+\\.\\d prompt_tokens=\\d+ completion_tokens=4 .*"),
+          "time to first token, then in all, then the tokens: " + line);
       assertTrue(!line.contains(" error="), line);
       assertTrue(line.contains(" bytes=" + response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
           + " client=127.0.0.1"), line);
@@ -63,6 +64,10 @@ class AccessLogTest {
 
       int failed = magi.post("/v1/chat/completions", CHAT).statusCode();
       String failure = next();
+      // A refusal is sampled like a success, but the first of each reason in a minute is logged with
+      // the message the client got; the next one of the same reason is not.
+      magi.post("/v1/chat/completions", CHAT.replace("tiny", "unknown"));
+      String refusal = next();
       magi.post("/v1/chat/completions", CHAT.replace("tiny", "unknown"));
       magi.post("/v1/chat/completions", CHAT);
       String secondFailure = next();
@@ -70,8 +75,10 @@ class AccessLogTest {
       assertTrue(failed >= 500, "a backend that refuses connections fails the request: " + failed);
       assertTrue(failure.contains("status=" + failed + " model=tiny"), failure);
       assertTrue(failure.matches(".* error=[a-z_]+(\\s.*)?"), "the error code the exchange ended with: " + failure);
-      // One writer thread keeps the order: had the 404 been logged, its line would come first. (The
-      // backend is now known to be down, so this one may be a 503 where the first was a 502.)
+      assertTrue(refusal.contains(" status=404 model=unknown ") && refusal.contains(" error=model_not_found message=\""
+          + "The model `unknown` does not exist"), refusal);
+      // One writer thread keeps the order: had the second 404 been logged, its line would come first.
+      // (The backend is now known to be down, so this one may be a 503 where the first was a 502.)
       assertTrue(secondFailure.matches(".* status=5\\d\\d model=tiny .*"), secondFailure);
     }
   }
@@ -94,7 +101,7 @@ class AccessLogTest {
       String retried = logged[0].contains(" attempts=") ? logged[0] : logged[1];
       String direct = retried == logged[0] ? logged[1] : logged[0];
       assertTrue(retried.contains(" backend=" + second.url() + " attempts=2 "), retried);
-      assertTrue(direct.contains(" backend=" + second.url() + " ttfe_ms="), direct);
+      assertTrue(direct.contains(" backend=" + second.url() + " ttft_ms="), direct);
     }
   }
 

@@ -91,7 +91,7 @@ final class GatewayFixture implements AutoCloseable {
     Map<String, String> env = Map.of("MAGI_PORT", "0", "MAGI_CONFIG", file.toString());
     MagiConfig config = ConfigLoader.load(java.util.List.of(), env);
     gateway = Await.result(Gateway.start(vertx, config, () -> ConfigLoader.load(java.util.List.of(), env),
-        java.util.Optional.of(file)));
+        java.util.Optional.of(file), config.metrics().enabled() ? new dev.magi.gateway.metrics.GatewayMetrics() : null));
     return this;
   }
 

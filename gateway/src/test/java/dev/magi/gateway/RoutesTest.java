@@ -42,7 +42,7 @@ class RoutesTest {
         HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(URI.create(magi.url() + path))
             .method(route.method().name(), HttpRequest.BodyPublishers.ofString("{}"))
             .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
-        Routes.Access access = Routes.access(path);
+        Routes.Access access = route.access();
         boolean guarded = answer.statusCode() == 401;
         if (access == Routes.Access.OPEN ? guarded || answer.statusCode() == 404 : !guarded) {
           wrong.add(route.method() + " " + path + " (" + access + ") answered " + answer.statusCode());

@@ -29,7 +29,7 @@ final class Attempt {
     this.lease = lease;
     this.observer = observer;
     this.sentAtNanos = System.nanoTime();
-    observer.sent(lease.backend(), number);
+    observer.sent(lease.backend(), number, sentAtNanos);
   }
 
   /** When the request was sent ({@link System#nanoTime()}). */

@@ -24,4 +24,17 @@ record ByteView(byte[] array, int offset, int length) {
   byte at(int index) {
     return array[offset + index];
   }
+
+  /** Whether the bytes from {@code from} (and before {@code end}) start with {@code prefix}. */
+  boolean startsWith(int from, int end, byte[] prefix) {
+    if (end - from < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (array[offset + from + i] != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
 }

@@ -57,6 +57,8 @@ final class Exchange extends Watchdog.Watched {
   private final ProxySettings settings;
   private final Proxy.Loader loader;
   private final String requestId;
+  /** The client's trace context, carried on to each backend tried; null when it sent none. */
+  private final TraceContext trace;
   /** Hears what happens: the router's feedback, and whoever else listens (the access log). */
   private final ExchangeObserver observer;
   /** Backends this exchange has sent to, in order; at most {@link AttemptPolicy#MAX_ATTEMPTS}. */
@@ -68,13 +70,17 @@ final class Exchange extends Watchdog.Watched {
   /** The call to the backend now being tried, or whose answer is being relayed. */
   private UpstreamCall upstream;
   private StreamTranslator translator;
+  /** The last piece of a piped body, whose end is where the answer's token counts are. */
+  private Buffer lastPiece;
   private boolean finished;
   private long lastActivityNanos;
   private boolean retrying;
   private boolean recovering;
 
   Exchange(Vertx vertx, UpstreamClient client, HttpServerResponse response, ApiRequest request, BackendPool pool,
-      ProxySettings settings, String requestId, Watchdog watchdog, ExchangeObserver observer, Proxy.Loader loader) {
+      ProxySettings settings, String requestId, TraceContext trace, Watchdog watchdog, ExchangeObserver observer,
+      Proxy.Loader loader) {
+    this.trace = trace;
     this.vertx = vertx;
     this.watchdog = watchdog;
     this.client = client;
@@ -93,6 +99,7 @@ final class Exchange extends Watchdog.Watched {
   /** Sends the request to the first chosen backend. */
   void start() {
     pool.retries().requestStarted();
+    observer.routed(pool.modelId());
     response.closeHandler(ignored -> clientLeft());
     // Watched from the start, streams and not: a stopping gateway finds every exchange in the watchdog.
     watchdog.watch(this);
@@ -147,10 +154,12 @@ final class Exchange extends Watchdog.Watched {
 
   /** Asks the model's queue for a backend not tried yet. */
   private void admit(ApiException previous) {
+    long askedAtNanos = System.nanoTime();
     AdmissionQueue.Ticket waiting = pool.queue().acquire(tried, vertx);
     ticket = waiting;
     waiting.future().onComplete(granted -> {
       ticket = null;
+      observer.waited(System.nanoTime() - askedAtNanos);
       if (finished) {
         if (granted.succeeded()) {
           granted.result().release();
@@ -159,6 +168,7 @@ final class Exchange extends Watchdog.Watched {
       }
       if (granted.failed()) {
         AdmissionException failure = (AdmissionException) granted.cause();
+        observer.refused(failure.reason());
         if (failure.reason() == AdmissionException.Reason.NO_BACKEND && previous != null && recover(previous)) {
           return;
         }
@@ -230,6 +240,12 @@ final class Exchange extends Watchdog.Watched {
           .add("Content-Type", "application/json")
           .add("Accept", streaming ? "text/event-stream, application/x-ndjson" : "application/json")
           .add("X-Request-Id", requestId);
+      if (trace != null) {
+        headers.add("traceparent", trace.childHeader());
+        if (trace.state() != null) {
+          headers.add("tracestate", trace.state());
+        }
+      }
       if (endpoint.apiKey().isPresent()) {
         headers.add("Authorization", "Bearer " + endpoint.apiKey().get());
       }
@@ -296,6 +312,7 @@ final class Exchange extends Watchdog.Watched {
         attempt.end(null);
         try {
           Buffer translated = protocol.translateBody(request, pool.modelId(), body.result());
+          tellTokens(TokenCounts.inTail(translated));
           clientSide.head(status, "application/json");
           markFinished();
           observer.ended();
@@ -314,11 +331,14 @@ final class Exchange extends Watchdog.Watched {
     clientSide.head(status, contentType == null ? "application/json" : contentType);
     forgetRequest();
     clientSide.length(answer.contentLength());
-    answer.handler(piece -> clientSide.write(piece, answer));
+    answer.handler(piece -> {
+      lastPiece = piece;
+      clientSide.write(piece, answer);
+    });
     answer.exceptionHandler(failure -> {
       if (!finished) {
         markFinished();
-        observer.failed("upstream_failed");
+        observer.failed("upstream_failed", "The backend's answer broke off before its end.");
         attempt.end(null);
         // A cut body must not look complete: drop the client connection.
         clientSide.cut();
@@ -333,6 +353,11 @@ final class Exchange extends Watchdog.Watched {
   private void endPipe(Buffer last) {
     if (finished) {
       return;
+    }
+    Buffer tail = last != null ? last : lastPiece;
+    lastPiece = null;
+    if (tail != null) {
+      tellTokens(TokenCounts.inTail(tail));
     }
     markFinished();
     observer.ended();
@@ -351,7 +376,8 @@ final class Exchange extends Watchdog.Watched {
     if (finished) {
       return;
     }
-    lastActivityNanos = System.nanoTime();
+    long arrived = System.nanoTime();
+    lastActivityNanos = arrived;
     Buffer out;
     try {
       out = translator.push(piece);
@@ -366,13 +392,14 @@ final class Exchange extends Watchdog.Watched {
     if (!clientSide.committed()) {
       clientSide.hold(out);
       if (translator.sawEvent()) {
-        observer.relayed(clientSide.commitStream(upstream));
+        int bytes = clientSide.commitStream(upstream);
+        observer.relayed(bytes, arrived, System.nanoTime() - arrived);
       }
       return;
     }
     if (out.length() > 0) {
-      observer.relayed(out.length());
       clientSide.emit(out);
+      observer.relayed(out.length(), arrived, System.nanoTime() - arrived);
     }
   }
 
@@ -396,8 +423,10 @@ final class Exchange extends Watchdog.Watched {
       return;
     }
     if (!clientSide.committed()) {
-      observer.relayed(clientSide.commitStream(upstream));
+      long now = System.nanoTime();
+      observer.relayed(clientSide.commitStream(upstream), now, 0);
     }
+    tellTokens(translator.tokens());
     markFinished();
     observer.ended();
     attempt.end(null);
@@ -419,9 +448,15 @@ final class Exchange extends Watchdog.Watched {
         + "' failed during the stream (" + describe(failure) + ").");
   }
 
+  private void tellTokens(TokenCounts tokens) {
+    if (tokens != null) {
+      observer.usage(tokens.prompt(), tokens.completion());
+    }
+  }
+
   private void endStreamWithError(String code, String message) {
     markFinished();
-    observer.failed(code);
+    observer.failed(code, message);
     clientSide.failStream(code, message);
   }
 
@@ -445,7 +480,7 @@ final class Exchange extends Watchdog.Watched {
         firstEventTimedOut();
       } else if (!clientSide.committed() && sinceSent >= settings.commitDelay().toNanos()) {
         // A long prompt is being processed: commit now and keep proxies from timing the stream out.
-        observer.relayed(clientSide.commitStream(upstream));
+        observer.relayed(clientSide.commitStream(upstream), now, 0);
         clientSide.ping(now);
       } else if (clientSide.committed() && now - clientSide.lastPingNanos() >= settings.pingInterval().toNanos()) {
         clientSide.ping(now);
@@ -492,7 +527,7 @@ final class Exchange extends Watchdog.Watched {
     if (clientSide.committed() && !streaming) {
       // A body half relayed cannot carry an error: dropping the connection tells the client it is cut.
       markFinished();
-      observer.failed(error.code());
+      observer.failed(error.code(), error.getMessage());
       clientSide.cut();
     } else {
       fail(error);
@@ -512,7 +547,7 @@ final class Exchange extends Watchdog.Watched {
       return;
     }
     markFinished();
-    observer.failed("client_closed");
+    observer.failed("client_closed", null);
     clientSide.drop();
     if (ticket != null) {
       ticket.cancel();
@@ -529,7 +564,7 @@ final class Exchange extends Watchdog.Watched {
       return;
     }
     markFinished();
-    observer.failed(error.code());
+    observer.failed(error.code(), error.getMessage());
     clientSide.fail(error);
   }
 

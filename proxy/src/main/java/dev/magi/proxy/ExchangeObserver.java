@@ -1,5 +1,6 @@
 package dev.magi.proxy;
 
+import dev.magi.router.AdmissionException;
 import dev.magi.router.Backend;
 
 /**
@@ -16,11 +17,28 @@ public interface ExchangeObserver {
   };
 
   /**
+   * The request is served as {@code modelId}: the id of the model's pool, or the configured name of a
+   * model being loaded for it. Told before anything else, and not at all when no model serves the
+   * name the client asked for.
+   */
+  default void routed(String modelId) {
+  }
+
+  /** The request waited {@code nanos} for its model to load, or for a backend's slot. */
+  default void waited(long nanos) {
+  }
+
+  /** The model's admission queue refused the request, for {@code reason}. */
+  default void refused(AdmissionException.Reason reason) {
+  }
+
+  /**
    * The request was sent to {@code backend}.
    *
    * @param attempt 1 for the first backend tried, 2 for the retry
+   * @param atNanos when ({@link System#nanoTime()})
    */
-  default void sent(Backend backend, int attempt) {
+  default void sent(Backend backend, int attempt, long atNanos) {
   }
 
   /**
@@ -40,8 +58,20 @@ public interface ExchangeObserver {
   default void firstEvent(Backend backend, long nanos) {
   }
 
-  /** Stream bytes went out to the client: {@code bytes} of whole events. */
-  default void relayed(int bytes) {
+  /**
+   * Stream bytes went out to the client: {@code bytes} of whole events, from a piece of the backend's
+   * stream that arrived at {@code arrivedNanos} ({@link System#nanoTime()}), on which the gateway spent
+   * {@code spentNanos} before handing it to the client's connection.
+   */
+  default void relayed(int bytes, long arrivedNanos, long spentNanos) {
+  }
+
+  /**
+   * The backend's answer said how many tokens it used: from its {@code usage}, or from llama-server's
+   * {@code timings} when there is no {@code usage}. Told at most once, before the end; not at all when
+   * the answer said neither.
+   */
+  default void usage(long promptTokens, long completionTokens) {
   }
 
   /** The exchange ended with an answer (a whole body, or a stream that ran to its end). */
@@ -55,8 +85,9 @@ public interface ExchangeObserver {
    * @param code why, in the error codes of Magi's answers ({@code upstream_timeout},
    *     {@code rate_limit_exceeded}, ...), {@code upstream_failed} for a body broken off and
    *     {@code client_closed} for a client that left
+   * @param message what the client was told, null when it was told nothing (it left, or its connection was cut)
    */
-  default void failed(String code) {
+  default void failed(String code, String message) {
   }
 
   /** {@code first}, then {@code second}, for every hook. */
@@ -69,9 +100,27 @@ public interface ExchangeObserver {
     }
     return new ExchangeObserver() {
       @Override
-      public void sent(Backend backend, int attempt) {
-        first.sent(backend, attempt);
-        second.sent(backend, attempt);
+      public void routed(String modelId) {
+        first.routed(modelId);
+        second.routed(modelId);
+      }
+
+      @Override
+      public void waited(long nanos) {
+        first.waited(nanos);
+        second.waited(nanos);
+      }
+
+      @Override
+      public void refused(AdmissionException.Reason reason) {
+        first.refused(reason);
+        second.refused(reason);
+      }
+
+      @Override
+      public void sent(Backend backend, int attempt, long atNanos) {
+        first.sent(backend, attempt, atNanos);
+        second.sent(backend, attempt, atNanos);
       }
 
       @Override
@@ -93,9 +142,15 @@ public interface ExchangeObserver {
       }
 
       @Override
-      public void relayed(int bytes) {
-        first.relayed(bytes);
-        second.relayed(bytes);
+      public void relayed(int bytes, long arrivedNanos, long spentNanos) {
+        first.relayed(bytes, arrivedNanos, spentNanos);
+        second.relayed(bytes, arrivedNanos, spentNanos);
+      }
+
+      @Override
+      public void usage(long promptTokens, long completionTokens) {
+        first.usage(promptTokens, completionTokens);
+        second.usage(promptTokens, completionTokens);
       }
 
       @Override
@@ -105,9 +160,9 @@ public interface ExchangeObserver {
       }
 
       @Override
-      public void failed(String code) {
-        first.failed(code);
-        second.failed(code);
+      public void failed(String code, String message) {
+        first.failed(code, message);
+        second.failed(code, message);
       }
     };
   }

@@ -28,6 +28,7 @@ final class OllamaStream implements StreamTranslator {
   private boolean sawEvent;
   private boolean terminal;
   private int toolCalls;
+  private TokenCounts tokens;
 
   OllamaStream(Operation operation, String modelId, boolean includeUsage) {
     this.chat = operation == Operation.CHAT;
@@ -53,6 +54,11 @@ final class OllamaStream implements StreamTranslator {
       throw new IllegalStateException("the backend sent a line longer than " + MAX_LINE_BYTES + " bytes");
     }
     return out;
+  }
+
+  @Override
+  public TokenCounts tokens() {
+    return tokens;
   }
 
   @Override
@@ -146,6 +152,7 @@ final class OllamaStream implements StreamTranslator {
   }
 
   private void end(JsonNode line, String object, Buffer out) {
+    tokens = new TokenCounts(line.path("prompt_eval_count").asLong(0), line.path("eval_count").asLong(0));
     if (includeUsage) {
       ObjectNode usage = OllamaChunks.head(id, object, created, modelId);
       usage.putArray("choices");

@@ -82,20 +82,26 @@ public final class Proxy {
    * model that is not routable now (not loaded, loading, restarting) is waited for, loaded first if it
    * must be (a client that leaves meanwhile is simply not answered).
    *
+   * @param trace the client's trace context, carried on to the backend; null when it sent none
    * @param observer hears what happens to the request (the access log's entry); may be null
    * @throws ApiException 404 {@code model_not_found} when no backend serves the model and none can be loaded
    */
-  public void forward(ApiRequest request, HttpServerResponse response, String requestId,
+  public void forward(ApiRequest request, HttpServerResponse response, String requestId, TraceContext trace,
       ExchangeObserver observer) {
     loader.used(request.model());
     Optional<BackendPool> pool = directory.routes().resolve(request.model());
     if (pool.isPresent()) {
-      new Exchange(vertx, client, response, request, pool.get(), settings, requestId, watchdog, observer, loader).start();
+      new Exchange(vertx, client, response, request, pool.get(), settings, requestId, trace, watchdog, observer,
+          loader).start();
       return;
     }
     Future<BackendPool> loading = loader.load(request.model())
         .orElseThrow(() -> ApiException.modelNotFound(request.model()));
+    ExchangeObserver told = observer == null ? ExchangeObserver.NONE : observer;
+    told.routed(request.model());
+    long askedAtNanos = System.nanoTime();
     CallerContext.resume(loading).onComplete(loaded -> {
+      told.waited(System.nanoTime() - askedAtNanos);
       if (response.closed() || response.ended()) {
         return;
       }
@@ -105,7 +111,8 @@ public final class Proxy {
                 + loaded.cause().getMessage()));
         return;
       }
-      new Exchange(vertx, client, response, request, loaded.result(), settings, requestId, watchdog, observer, loader)
+      new Exchange(vertx, client, response, request, loaded.result(), settings, requestId, trace, watchdog, observer,
+          loader)
           .start();
     });
   }

@@ -18,6 +18,11 @@ final class SsePassthrough implements StreamTranslator {
   private Buffer pending;
   private boolean sawEvent;
   private boolean terminal;
+  /** The last data event of the last piece, where a stream's counts are when [DONE] comes alone. */
+  private ByteView lastData;
+  private int lastDataStart;
+  private int lastDataEnd;
+  private TokenCounts tokens;
 
   /** @param maxEventBytes longest single event accepted; a longer one fails the stream */
   SsePassthrough(int maxEventBytes) {
@@ -84,13 +89,21 @@ final class SsePassthrough implements StreamTranslator {
       if (contentEnd == lineStart) {
         break;
       }
-      if (startsWith(out, lineStart, contentEnd, DATA)) {
+      if (out.startsWith(lineStart, contentEnd, DATA)) {
         sawEvent = true;
         int payload = lineStart + DATA.length;
         while (payload < contentEnd && (out.at(payload) == ' ' || out.at(payload) == '\t')) {
           payload++;
         }
-        terminal = startsWith(out, payload, contentEnd, DONE) || startsWith(out, payload, contentEnd, ERROR);
+        boolean done = out.startsWith(payload, contentEnd, DONE);
+        terminal = done || out.startsWith(payload, contentEnd, ERROR);
+        if (done) {
+          countTokens(out, lineStart);
+        } else {
+          lastData = out;
+          lastDataStart = lineStart;
+          lastDataEnd = contentEnd;
+        }
         return;
       }
       lineEnd = lineStart - 1;
@@ -100,27 +113,41 @@ final class SsePassthrough implements StreamTranslator {
     }
   }
 
+  /**
+   * Reads the stream's token counts off the event before {@code [DONE]} (the usage chunk, or
+   * llama-server's last chunk with its {@code timings}): in this piece before {@code doneStart}, else the
+   * last data event of the piece before.
+   */
+  private void countTokens(ByteView out, int doneStart) {
+    int end = doneStart;
+    while (end > 0 && (out.at(end - 1) == '\n' || out.at(end - 1) == '\r')) {
+      end--;
+    }
+    if (end > 0) {
+      int start = end;
+      while (start > 1 && !(out.at(start - 1) == '\n' && (out.at(start - 2) == '\n' || out.at(start - 2) == '\r'))) {
+        start--;
+      }
+      tokens = TokenCounts.in(out, start, end);
+    } else if (lastData != null) {
+      tokens = TokenCounts.in(lastData, lastDataStart, lastDataEnd);
+    }
+    lastData = null;
+  }
+
   /** Whether a line of the first {@code length} bytes of {@code out} starts with {@code data:}. */
   private static boolean hasDataLine(ByteView out, int length) {
     for (int i = 0; i < length; i++) {
-      if ((i == 0 || out.at(i - 1) == '\n') && startsWith(out, i, length, DATA)) {
+      if ((i == 0 || out.at(i - 1) == '\n') && out.startsWith(i, length, DATA)) {
         return true;
       }
     }
     return false;
   }
 
-  /** Whether the bytes of {@code data} from {@code from} (and before {@code end}) start with {@code prefix}. */
-  private static boolean startsWith(ByteView data, int from, int end, byte[] prefix) {
-    if (end - from < prefix.length) {
-      return false;
-    }
-    for (int i = 0; i < prefix.length; i++) {
-      if (data.at(from + i) != prefix[i]) {
-        return false;
-      }
-    }
-    return true;
+  @Override
+  public TokenCounts tokens() {
+    return tokens;
   }
 
   @Override

@@ -20,6 +20,12 @@ interface StreamTranslator {
   boolean sawEvent();
 
   /**
+   * How many tokens the stream said it used (its usage chunk, or llama-server's {@code timings} on its
+   * last chunk), once it has ended; null when it said nothing of it.
+   */
+  TokenCounts tokens();
+
+  /**
    * The upstream body ended normally.
    *
    * @return the last bytes for the client: nothing when the stream was complete, an error event when

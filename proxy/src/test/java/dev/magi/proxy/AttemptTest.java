@@ -17,7 +17,7 @@ class AttemptTest {
   private final List<String> heard = new ArrayList<>();
   private final ExchangeObserver observer = new ExchangeObserver() {
     @Override
-    public void sent(Backend to, int attempt) {
+    public void sent(Backend to, int attempt, long atNanos) {
       heard.add("sent " + attempt);
     }
 

@@ -15,7 +15,7 @@ import java.util.Set;
  *
  * <p>Taking effect at once: {@code auth}, {@code limits}, {@code timeouts} (but {@code connect}),
  * {@code health}, {@code ollama}, {@code backends} (and their aliases), {@code router}, {@code profiles},
- * {@code admin}, {@code config.watch}, and {@code models.load_on_request}, {@code models.memory_budget},
+ * {@code admin}, {@code config.watch}, {@code metrics.token} and {@code metrics.allowed_from}, and {@code models.load_on_request}, {@code models.memory_budget},
  * {@code models.max_swap_wait} and {@code pinned}. Everything else (the listener, the models directory and how servers are
  * launched, retrieval) is read at startup only.
  *
@@ -88,6 +88,13 @@ public record ConfigChanges(List<String> applied, List<String> restartRequired) 
     }
     if (!before.retrieval().equals(after.retrieval())) {
       restart.add("retrieval");
+    }
+    MagiConfig.Metrics oldMetrics = before.metrics();
+    MagiConfig.Metrics newMetrics = after.metrics();
+    if (oldMetrics.enabled() != newMetrics.enabled() || !oldMetrics.path().equals(newMetrics.path())) {
+      restart.add("metrics");
+    } else if (!oldMetrics.equals(newMetrics)) {
+      applied.add("metrics");
     }
     if (before.watchFile() != after.watchFile()) {
       applied.add("config.watch");
@@ -171,7 +178,7 @@ public record ConfigChanges(List<String> applied, List<String> restartRequired) 
     }
     return new MagiConfig(after.server(), after.apiKeys(), after.limits(), after.timeouts(), after.health(),
         after.ollamaRefresh(), backends, after.models(), after.admin(), after.routing(), after.profiles(),
-        after.startupProfile(), after.retrieval(), after.watchFile());
+        after.startupProfile(), after.retrieval(), after.watchFile(), after.metrics());
   }
 
   private static String key(Endpoint endpoint) {

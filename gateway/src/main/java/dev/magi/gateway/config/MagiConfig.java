@@ -42,11 +42,12 @@ import java.util.Set;
  * @param startupProfile the profile to activate at startup ({@code MAGI_PROFILE}); else the last active one
  * @param retrieval vector stores and retrieval in chat
  * @param watchFile whether a change to the configuration file is picked up by itself ({@code config.watch})
+ * @param metrics the Prometheus endpoint
  */
 public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Timeouts timeouts, HealthChecks health,
     Duration ollamaRefresh, List<BackendSettings> backends, Models models, Admin admin,
     Routing routing, Map<String, Profile> profiles, Optional<String> startupProfile, Retrieval retrieval,
-    boolean watchFile) {
+    boolean watchFile, Metrics metrics) {
 
   /** Copies the lists and checks that no model name is claimed twice by aliases. */
   public MagiConfig {
@@ -72,18 +73,18 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
       @JsonProperty("backends") List<BackendSettings> backends, @JsonProperty("models") Models models,
       @JsonProperty("admin") Admin admin, @JsonProperty("router") Routing router,
       @JsonProperty("profiles") Map<String, ProfileSettings> profiles, @JsonProperty("retrieval") Retrieval retrieval,
-      @JsonProperty("config") Reload config) {
+      @JsonProperty("config") Reload config, @JsonProperty("metrics") Metrics metrics) {
     Map<String, Profile> byName = new LinkedHashMap<>();
     map(profiles).forEach((name, profile) -> byName.put(ConfigValues.modelName("profiles." + name, name),
         profile.toProfile(name)));
     return new MagiConfig(server, auth.apiKeys(), limits, timeouts, health, ollama.refresh(), list(backends), models,
-        admin, router, byName, Optional.empty(), retrieval, config.watch());
+        admin, router, byName, Optional.empty(), retrieval, config.watch(), metrics);
   }
 
   /** This configuration with {@code profile} to activate at startup. */
   MagiConfig withStartupProfile(Optional<String> profile) {
     return new MagiConfig(server, apiKeys, limits, timeouts, health, ollamaRefresh, backends, models, admin, routing,
-        profiles, profile, retrieval, watchFile);
+        profiles, profile, retrieval, watchFile, metrics);
   }
 
   /** The token {@code /api/} requires; empty means loopback clients only. */
@@ -111,6 +112,40 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
     /** Fills in the default (30 s) and checks bounds. */
     Ollama {
       refresh = between("refresh", or(refresh, Duration.ofSeconds(30)), Duration.ofMillis(100), Duration.ofDays(1));
+    }
+  }
+
+  /**
+   * The Prometheus endpoint.
+   *
+   * @param enabled whether requests are measured and {@code path} answers; default true
+   * @param path where the metrics are served, default {@code /metrics}
+   * @param token the token a scraper must present as {@code Authorization: Bearer} ({@code MAGI_METRICS_TOKEN});
+   *     when empty, the admin token is required if one is set, else the scraper must be on loopback or in
+   *     {@code allowedFrom}
+   * @param allowedFrom networks (CIDR, or single addresses) scrapers may connect from without a token
+   */
+  public record Metrics(boolean enabled, String path, Optional<String> token, List<Cidr> allowedFrom) {
+
+    /** Checks the path and copies the list. */
+    public Metrics {
+      if (!path.matches("/[A-Za-z0-9._~/-]{0,200}") || path.startsWith("/v1/") || path.startsWith("/api/")
+          || path.equals("/healthz") || path.equals("/readyz")) {
+        throw new ConfigException("path", "must be a plain absolute path outside /v1/ and /api/ (such as /metrics), got '"
+            + path + "'");
+      }
+      allowedFrom = List.copyOf(allowedFrom);
+    }
+
+    @JsonCreator
+    static Metrics bind(@JsonProperty("enabled") Boolean enabled, @JsonProperty("path") String path,
+        @JsonProperty("token") String token, @JsonProperty("allowed_from") List<String> allowedFrom) {
+      List<String> networks = ConfigValues.nonBlank("allowed_from", allowedFrom);
+      List<Cidr> parsed = new java.util.ArrayList<>();
+      for (int i = 0; i < networks.size(); i++) {
+        parsed.add(Cidr.parse("allowed_from[" + i + "]", networks.get(i)));
+      }
+      return new Metrics(or(enabled, true), or(path, "/metrics"), text(token), parsed);
     }
   }
 
