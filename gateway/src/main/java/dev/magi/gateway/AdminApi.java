@@ -143,7 +143,7 @@ final class AdminApi {
       throw ApiException.invalid("profile_name", "Send {\"profile_name\": \"<name>\"}.");
     }
     String name = request.get("profile_name").asText();
-    Future<SwitchResult> switched = models.profiles().activate(name);
+    Future<SwitchResult> switched = models.switchProfile(name);
     if ("false".equals(ctx.request().getParam("wait"))) {
       if (switched.failed()) {
         ctx.fail(toApi(switched.cause()));
@@ -230,7 +230,7 @@ final class AdminApi {
   void startAll(RoutingContext ctx) {
     Optional<Profile> active = models.profiles().active();
     if (active.isPresent()) {
-      respond(ctx, models.profiles().activate(active.get().name()), result -> {
+      respond(ctx, models.switchProfile(active.get().name()), result -> {
         ObjectNode body = switchJson(result);
         ArrayNode started = body.putArray("started");
         result.started().forEach(started::add);

@@ -50,9 +50,7 @@ final class AdminGuard {
   void check(HttpServerRequest request) {
     Optional<byte[]> expected = token;
     if (expected.isPresent()) {
-      String auth = request.getHeader("Authorization");
-      String presented = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).trim() : "";
-      if (!MessageDigest.isEqual(expected.get(), digest(presented))) {
+      if (!MessageDigest.isEqual(expected.get(), digest(ApiKeys.bearer(request)))) {
         throw new ApiException(401, "invalid_request_error", null, "invalid_admin_token",
             "The admin API needs 'Authorization: Bearer <MAGI_ADMIN_TOKEN>'.");
       }

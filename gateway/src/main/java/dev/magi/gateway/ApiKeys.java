@@ -39,10 +39,9 @@ final class ApiKeys {
     if (!required()) {
       return;
     }
-    String authorization = request.getHeader(HttpHeaders.AUTHORIZATION);
-    String presented = request.getHeader(API_KEY);
-    if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      presented = authorization.substring(7).trim();
+    String presented = bearer(request);
+    if (presented.isEmpty()) {
+      presented = request.getHeader(API_KEY);
     }
     if (presented == null || presented.isEmpty()) {
       throw new ApiException(401, "invalid_request_error", null, "missing_api_key",
@@ -56,6 +55,13 @@ final class ApiKeys {
     if (!match) {
       throw new ApiException(401, "invalid_request_error", null, "invalid_api_key", "Incorrect API key provided.");
     }
+  }
+
+  /** The token of a request's {@code Authorization: Bearer <token>}, trimmed; empty when there is none. */
+  static String bearer(HttpServerRequest request) {
+    String authorization = request.getHeader(HttpHeaders.AUTHORIZATION);
+    return authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+        ? authorization.substring(7).trim() : "";
   }
 
   /** The SHA-256 digest of a secret, the form in which secrets are compared. */

@@ -507,8 +507,9 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     ApiRequest request = parser.parse(operation, body);
     tag.bodyRead(request.model());
     HttpServerResponse response = http.response();
-    dev.magi.proxy.TraceContext trace = dev.magi.proxy.TraceContext.parse(http.getHeader(TRACEPARENT),
-        http.getHeader(TRACESTATE));
+    String traceparent = http.getHeader(TRACEPARENT);
+    dev.magi.proxy.TraceContext trace = traceparent == null ? null
+        : dev.magi.proxy.TraceContext.parse(traceparent, http.getHeader(TRACESTATE));
     if (operation == Operation.CHAT && ChatRetrieval.wanted(request)) {
       retrieval.chat().apply(request, response).onComplete(prepared -> {
         if (response.closed()) {

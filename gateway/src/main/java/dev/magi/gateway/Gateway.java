@@ -4,6 +4,7 @@ import dev.magi.gateway.api.RequestParser;
 import dev.magi.gateway.config.BackendSettings;
 import dev.magi.gateway.config.ConfigChanges;
 import dev.magi.gateway.config.MagiConfig;
+import dev.magi.gateway.metrics.EventMeters;
 import dev.magi.gateway.metrics.GatewayMetrics;
 import dev.magi.gateway.metrics.StateGauges;
 import dev.magi.gateway.rag.Retrieval;
@@ -100,11 +101,12 @@ public final class Gateway {
     BackendDirectory directory = new BackendDirectory(policies(config.routing(), random), queueLimits(config));
     directory.replace(CONFIG_SOURCE, staticDeclarations(config));
     RequestParser parser = new RequestParser(config.limits());
-    LocalModels models = new LocalModels(vertx, config, directory);
+    EventMeters events = metrics == null ? EventMeters.NONE : new EventMeters(metrics.registry());
+    LocalModels models = new LocalModels(vertx, config, directory, events);
     WebOrigins origins = new WebOrigins(config.server().corsOrigins());
     AdminApi admin = new AdminApi(models, new AdminGuard(config.adminToken(), config.admin().allowedHosts(), origins),
         directory, config.routing());
-    Retrieval retrieval = new Retrieval(vertx, config);
+    Retrieval retrieval = new Retrieval(vertx, config, events);
     List<String> deployments = new ArrayList<>();
     // Port 0 means "any free port": Vert.x shares one random port among instances that listen on -1.
     int port = config.server().port() == 0 ? -1 : config.server().port();

@@ -1,6 +1,7 @@
 package dev.magi.gateway;
 
 import dev.magi.gateway.config.MagiConfig;
+import dev.magi.gateway.metrics.EventMeters;
 import dev.magi.ports.PortPool;
 import dev.magi.ports.PortProbe;
 import dev.magi.registry.ModelCatalog;
@@ -8,6 +9,7 @@ import dev.magi.registry.ModelScanner;
 import dev.magi.router.BackendDirectory;
 import dev.magi.models.ModelLifecycle;
 import dev.magi.models.ProfileSwitcher;
+import dev.magi.models.SwitchResult;
 import dev.magi.servers.HttpHealthProbe;
 import dev.magi.servers.ServerInfo;
 import dev.magi.servers.ServerSpec;
@@ -46,10 +48,15 @@ final class LocalModels {
   private final Path activeProfileFile;
   private final String marker;
   private final Vertx vertx;
+  private final EventMeters events;
   private volatile boolean started;
 
-  LocalModels(Vertx vertx, MagiConfig config, BackendDirectory directory) {
+  /**
+   * @param events where model loads and profile switches are measured ({@link EventMeters#NONE}: nowhere)
+   */
+  LocalModels(Vertx vertx, MagiConfig config, BackendDirectory directory, EventMeters events) {
     this.vertx = vertx;
+    this.events = events;
     MagiConfig.Models models = config.models();
     Clock clock = Clock.systemUTC();
     this.catalog = new ModelCatalog(vertx, new ModelScanner(models.dir(), models.settings(), models.defaults()),
@@ -95,7 +102,7 @@ final class LocalModels {
         new PortPool(models.portRangeStart(), models.portRangeEnd(), PortProbe.BIND, clock), launcher,
         new HttpHealthProbe(UpstreamClients.create(vertx, new HttpClientOptions().setKeepAlive(false),
             new io.vertx.core.http.PoolOptions())),
-        new VertxScheduler(vertx), clock, settings, lifecycle.routing());
+        new VertxScheduler(vertx), clock, settings, timingLoads(lifecycle.routing(), events, clock));
     lifecycle.startSweeping(1000);
   }
 
@@ -137,7 +144,7 @@ final class LocalModels {
 
   private Future<Void> activate(String name) {
     LOG.info(() -> "activating profile " + name + " at startup");
-    return profiles.activate(name).onComplete(done -> {
+    return switchProfile(name).onComplete(done -> {
       if (done.failed()) {
         LOG.warning(() -> "cannot activate profile " + name + ": " + done.cause().getMessage());
       } else if (!done.result().failed().isEmpty()) {
@@ -146,6 +153,53 @@ final class LocalModels {
         LOG.info(() -> "profile " + name + " is active");
       }
     }).mapEmpty();
+  }
+
+  /**
+   * Activates the profile called {@code name} ({@link ProfileSwitcher#activate}), and measures the
+   * switch: how long it took, and how it ended.
+   */
+  Future<SwitchResult> switchProfile(String name) {
+    long began = System.nanoTime();
+    String label = profiles.profiles().containsKey(name) ? name : "unknown";
+    return profiles.activate(name).onComplete(done -> {
+      String result = done.succeeded()
+          ? done.result().failed().isEmpty() ? EventMeters.SWITCH_SUCCESS : EventMeters.SWITCH_PARTIAL
+          : done.cause() instanceof dev.magi.models.ProfileException ? EventMeters.SWITCH_REFUSED
+          : EventMeters.SWITCH_FAILED;
+      events.profileSwitched(label, result, java.time.Duration.ofNanos(System.nanoTime() - began));
+    });
+  }
+
+  /**
+   * The fleet's events as {@code next} hears them, with each server's load measured on the way: from
+   * spawning its process to its first healthy answer (restarts after a crash included).
+   */
+  private static dev.magi.servers.ServerEvents timingLoads(dev.magi.servers.ServerEvents next, EventMeters events,
+      Clock clock) {
+    return new dev.magi.servers.ServerEvents() {
+      @Override
+      public void ready(ServerInfo server) {
+        server.startedAt().ifPresent(spawned -> events.modelLoaded(server.model(),
+            java.time.Duration.between(spawned, clock.instant())));
+        next.ready(server);
+      }
+
+      @Override
+      public Future<Void> leaving(ServerInfo server) {
+        return next.leaving(server);
+      }
+
+      @Override
+      public void gone(ServerInfo server) {
+        next.gone(server);
+      }
+
+      @Override
+      public void failed(ServerInfo server) {
+        next.failed(server);
+      }
+    };
   }
 
   /** Whether the startup profile and the preloads are ready or failed. */

@@ -35,9 +35,7 @@ final class MetricsGuard {
   void check(HttpServerRequest request) {
     Optional<byte[]> expected = token;
     if (expected.isPresent()) {
-      String auth = request.getHeader("Authorization");
-      String presented = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).trim() : "";
-      if (!MessageDigest.isEqual(expected.get(), ApiKeys.sha256(presented))) {
+      if (!MessageDigest.isEqual(expected.get(), ApiKeys.sha256(ApiKeys.bearer(request)))) {
         throw new ApiException(401, "invalid_request_error", null, "invalid_metrics_token",
             "The metrics need 'Authorization: Bearer <token>' (metrics.token, or else the admin token).");
       }

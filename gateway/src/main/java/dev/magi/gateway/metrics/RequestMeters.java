@@ -1,5 +1,7 @@
 package dev.magi.gateway.metrics;
 
+import static dev.magi.gateway.metrics.EventMeters.seconds;
+
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -214,13 +216,5 @@ public final class RequestMeters {
   }
 
   private record RequestKey(String endpoint, String status, String backend) {
-  }
-
-  private static Duration[] seconds(double... bounds) {
-    Duration[] durations = new Duration[bounds.length];
-    for (int i = 0; i < bounds.length; i++) {
-      durations[i] = Duration.ofNanos(Math.round(bounds[i] * 1e9));
-    }
-    return durations;
   }
 }

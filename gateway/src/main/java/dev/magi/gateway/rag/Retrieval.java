@@ -31,10 +31,10 @@ public final class Retrieval {
   /** Where the store is, for the log. */
   private final String where;
 
-  public Retrieval(Vertx vertx, MagiConfig config) {
+  public Retrieval(Vertx vertx, MagiConfig config, dev.magi.gateway.metrics.EventMeters events) {
     LoopbackEmbedder embedder = new LoopbackEmbedder(vertx.createHttpClient(new HttpClientOptions()
         .setKeepAliveTimeout(3)), port::get, config.apiKeys().stream().findFirst());
-    this.service = new RetrievalService(vertx, config.retrieval(), embedder, Clock.systemUTC());
+    this.service = new RetrievalService(vertx, config.retrieval(), embedder, Clock.systemUTC(), events);
     this.api = new VectorStoresApi(service, config.retrieval());
     this.files = new FilesApi(service, config.retrieval(), privateDirectory(config.models().dataDir().resolve(
         "uploads")));
@@ -43,6 +43,7 @@ public final class Retrieval {
     if (!service.persistent()) {
       LOG.warning(IN_MEMORY_WARNING);
     }
+    events.retrievalStore(service.storeName(), this::available);
   }
 
   /** The database's address for the log: scheme, host, port and database, never a user or password. */

@@ -1,6 +1,7 @@
 package dev.magi.gateway.rag;
 
 import dev.magi.gateway.config.MagiConfig;
+import dev.magi.gateway.metrics.EventMeters;
 import dev.magi.retrieval.Attachment;
 import dev.magi.retrieval.Chunk;
 import dev.magi.retrieval.Chunker;
@@ -43,13 +44,17 @@ public final class RetrievalService {
   private final boolean persistent;
   private volatile Future<Void> ready;
   private final Vertx vertx;
+  private final EventMeters events;
 
   /** A document to ingest: {@code id} (generated when absent), text, attributes. */
   public record Document(Optional<String> id, String text, Map<String, Object> attributes) {
   }
 
-  public RetrievalService(Vertx vertx, MagiConfig.Retrieval config, Embedder embedder, Clock clock) {
+  /** @param events where operations are measured ({@link EventMeters#NONE}: nowhere) */
+  public RetrievalService(Vertx vertx, MagiConfig.Retrieval config, Embedder embedder, Clock clock,
+      EventMeters events) {
     this.vertx = vertx;
+    this.events = events;
     this.config = config;
     this.embedder = embedder;
     this.clock = clock;
@@ -63,6 +68,27 @@ public final class RetrievalService {
       this.store = memory;
       this.files = memory;
     }
+  }
+
+  /** The kind of store, as the metrics label it: {@code postgresql} or {@code memory}. */
+  public String storeName() {
+    return persistent ? "postgresql" : "memory";
+  }
+
+  /**
+   * Runs {@code operation} and measures it: how long it took, and whether it succeeded, found the store
+   * unavailable, or failed for the request's own reasons.
+   */
+  private <T> Future<T> measured(String operation, java.util.function.Supplier<Future<T>> run) {
+    long began = System.nanoTime();
+    Future<T> result;
+    try {
+      result = run.get();
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    return result.onComplete(done -> events.retrieval(operation, storeName(), done.succeeded() ? "ok"
+        : unavailable(done.cause()) ? "unavailable" : "error", System.nanoTime() - began));
   }
 
   /** Whether vector stores survive a restart (PostgreSQL), or live in memory. */
@@ -95,15 +121,17 @@ public final class RetrievalService {
 
   /** Creates a vector store; an embedding of a probe text tells its dimensions. */
   public Future<CollectionInfo> create(String name, Optional<String> model, Map<String, String> metadata) {
-    String embeddingModel = model.orElse(config.embeddingModel());
-    String id = "vs_" + HexFormat.of().formatHex(randomBytes(12));
-    return ready()
-        .compose(v -> embedder.embed(embeddingModel, List.of("dimensions probe")))
-        .compose(vectors -> {
-          CollectionInfo info = new CollectionInfo(id, name, embeddingModel, vectors.get(0).length,
-              clock.instant().getEpochSecond(), metadata);
-          return store.createCollection(id, info.dimensions()).compose(c -> store.saveInfo(info)).map(info);
-        });
+    return measured("create", () -> {
+      String embeddingModel = model.orElse(config.embeddingModel());
+      String id = "vs_" + HexFormat.of().formatHex(randomBytes(12));
+      return ready()
+          .compose(v -> embedder.embed(embeddingModel, List.of("dimensions probe")))
+          .compose(vectors -> {
+            CollectionInfo info = new CollectionInfo(id, name, embeddingModel, vectors.get(0).length,
+                clock.instant().getEpochSecond(), metadata);
+            return store.createCollection(id, info.dimensions()).compose(c -> store.saveInfo(info)).map(info);
+          });
+    });
   }
 
   public Future<List<CollectionInfo>> list() {
@@ -120,46 +148,49 @@ public final class RetrievalService {
   }
 
   public Future<Void> delete(String id) {
-    return get(id).compose(info -> store.dropCollection(id)).compose(v -> store.deleteInfo(id));
+    return measured("delete", () -> get(id).compose(info -> store.dropCollection(id))
+        .compose(v -> store.deleteInfo(id)));
   }
 
   /** Chunks, embeds and stores documents; a document id that exists is replaced. Returns ids and chunk counts. */
   public Future<Map<String, Integer>> ingest(String id, List<Document> documents, int chunkTokens, int overlap) {
-    return get(id).compose(info -> {
-      Map<String, Integer> counts = new java.util.LinkedHashMap<>();
-      List<Chunk> pending = new ArrayList<>();
-      for (Document document : documents) {
-        String documentId = document.id().orElseGet(() -> "doc_" + HexFormat.of().formatHex(randomBytes(12)));
-        List<String> pieces = Chunker.split(document.text(), chunkTokens, overlap);
-        counts.put(documentId, pieces.size());
-        for (int i = 0; i < pieces.size(); i++) {
-          pending.add(new Chunk(documentId + ":" + i, documentId, i, pieces.get(i), new float[0],
-              document.attributes()));
-        }
-      }
-      List<String> texts = pending.stream().map(Chunk::text).toList();
-      return embedder.embed(info.embeddingModel(), texts).compose(vectors -> {
-        List<Chunk> chunks = new ArrayList<>(pending.size());
-        for (int i = 0; i < pending.size(); i++) {
-          if (vectors.get(i).length != info.dimensions()) {
-            return Future.failedFuture(new IllegalArgumentException("the embedding model '" + info.embeddingModel()
-                + "' makes vectors of " + vectors.get(i).length + " dimensions; this vector store holds "
-                + info.dimensions()));
+    return measured("ingest", () -> {
+      return get(id).compose(info -> {
+        Map<String, Integer> counts = new java.util.LinkedHashMap<>();
+        List<Chunk> pending = new ArrayList<>();
+        for (Document document : documents) {
+          String documentId = document.id().orElseGet(() -> "doc_" + HexFormat.of().formatHex(randomBytes(12)));
+          List<String> pieces = Chunker.split(document.text(), chunkTokens, overlap);
+          counts.put(documentId, pieces.size());
+          for (int i = 0; i < pieces.size(); i++) {
+            pending.add(new Chunk(documentId + ":" + i, documentId, i, pieces.get(i), new float[0],
+                document.attributes()));
           }
-          Chunk c = pending.get(i);
-          chunks.add(new Chunk(c.id(), c.documentId(), c.index(), c.text(), vectors.get(i), c.attributes()));
         }
-        List<Future<Integer>> replaced = new ArrayList<>();
-        counts.keySet().forEach(documentId -> replaced.add(store.deleteDocument(id, documentId)));
-        return Future.all(replaced).compose(d -> store.upsert(id, chunks)).map(counts);
+        List<String> texts = pending.stream().map(Chunk::text).toList();
+        return embedder.embed(info.embeddingModel(), texts).compose(vectors -> {
+          List<Chunk> chunks = new ArrayList<>(pending.size());
+          for (int i = 0; i < pending.size(); i++) {
+            if (vectors.get(i).length != info.dimensions()) {
+              return Future.failedFuture(new IllegalArgumentException("the embedding model '" + info.embeddingModel()
+                  + "' makes vectors of " + vectors.get(i).length + " dimensions; this vector store holds "
+                  + info.dimensions()));
+            }
+            Chunk c = pending.get(i);
+            chunks.add(new Chunk(c.id(), c.documentId(), c.index(), c.text(), vectors.get(i), c.attributes()));
+          }
+          List<Future<Integer>> replaced = new ArrayList<>();
+          counts.keySet().forEach(documentId -> replaced.add(store.deleteDocument(id, documentId)));
+          return Future.all(replaced).compose(d -> store.upsert(id, chunks)).map(counts);
+        });
       });
     });
   }
 
   /** Embeds {@code query} with the store's model and returns the best matches. */
   public Future<List<Match>> search(String id, String query, int limit, Optional<Filter> filter) {
-    return get(id).compose(info -> embedder.embed(info.embeddingModel(), List.of(query))
-        .compose(vectors -> store.search(id, vectors.get(0), limit, filter)));
+    return measured("search", () -> get(id).compose(info -> embedder.embed(info.embeddingModel(), List.of(query))
+        .compose(vectors -> store.search(id, vectors.get(0), limit, filter))));
   }
 
   /** File names whose contents Magi ingests: text, Markdown, JSON. */
@@ -172,22 +203,24 @@ public final class RetrievalService {
    * @return the stored file; a failed {@link IllegalArgumentException} future for another type or bad UTF-8
    */
   public Future<StoredFile> upload(String filename, String purpose, byte[] content) {
-    if (!TEXT_FILE.matcher(filename).matches()) {
-      return Future.failedFuture(new IllegalArgumentException("Only text files are accepted (.txt, .md, .json, .csv);"
-          + " got '" + filename + "'."));
-    }
-    String text;
-    try {
-      text = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-          .decode(java.nio.ByteBuffer.wrap(content)).toString();
-    } catch (java.nio.charset.CharacterCodingException e) {
-      return Future.failedFuture(new IllegalArgumentException("The file is not valid UTF-8 text."));
-    }
-    StoredFile file = new StoredFile("file-" + HexFormat.of().formatHex(randomBytes(12)), filename, purpose,
-        content.length, clock.instant().getEpochSecond(), text);
-    return ready().compose(v -> files.saveFile(file)).map(file);
+    return measured("upload", () -> {
+      if (!TEXT_FILE.matcher(filename).matches()) {
+        return Future.failedFuture(new IllegalArgumentException("Only text files are accepted (.txt, .md, .json, .csv);"
+            + " got '" + filename + "'."));
+      }
+      String text;
+      try {
+        text = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+            .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+            .decode(java.nio.ByteBuffer.wrap(content)).toString();
+      } catch (java.nio.charset.CharacterCodingException e) {
+        return Future.failedFuture(new IllegalArgumentException("The file is not valid UTF-8 text."));
+      }
+      StoredFile file = new StoredFile("file-" + HexFormat.of().formatHex(randomBytes(12)), filename, purpose,
+          content.length, clock.instant().getEpochSecond(), text);
+      return ready().compose(v -> files.saveFile(file)).map(file);
+    });
   }
 
   public Future<List<StoredFile>> listFiles() {
@@ -212,16 +245,18 @@ public final class RetrievalService {
    */
   public Future<Attachment> attach(String storeId, String fileId, Map<String, Object> attributes, int chunkTokens,
       int overlap) {
-    return get(storeId).compose(info -> file(fileId)).compose(file -> {
-      Attachment pending = new Attachment(storeId, fileId, "in_progress", "", 0, attributes,
-          clock.instant().getEpochSecond());
-      return files.saveAttachment(pending).map(saved -> {
-        ingest(storeId, List.of(new Document(Optional.of(fileId), file.text(), attributes)), chunkTokens, overlap)
-            .compose(counts -> files.saveAttachment(pending.with("completed", "", counts.getOrDefault(fileId, 0))))
-            .recover(failure -> files.saveAttachment(pending.with("failed", String.valueOf(failure.getMessage()), 0)))
-            .onFailure(failure -> LOG.warning(() -> "cannot record the ingestion of " + fileId + ": "
-                + failure.getMessage()));
-        return pending;
+    return measured("attach", () -> {
+      return get(storeId).compose(info -> file(fileId)).compose(file -> {
+        Attachment pending = new Attachment(storeId, fileId, "in_progress", "", 0, attributes,
+            clock.instant().getEpochSecond());
+        return files.saveAttachment(pending).map(saved -> {
+          ingest(storeId, List.of(new Document(Optional.of(fileId), file.text(), attributes)), chunkTokens, overlap)
+              .compose(counts -> files.saveAttachment(pending.with("completed", "", counts.getOrDefault(fileId, 0))))
+              .recover(failure -> files.saveAttachment(pending.with("failed", String.valueOf(failure.getMessage()), 0)))
+              .onFailure(failure -> LOG.warning(() -> "cannot record the ingestion of " + fileId + ": "
+                  + failure.getMessage()));
+          return pending;
+        });
       });
     });
   }
@@ -239,10 +274,10 @@ public final class RetrievalService {
 
   /** Detaches a file: its chunks leave the store (the file itself stays). */
   public Future<Void> detach(String storeId, String fileId) {
-    return attachment(storeId, fileId)
+    return measured("detach", () -> attachment(storeId, fileId)
         .compose(a -> store.deleteDocument(storeId, fileId))
         .compose(n -> files.deleteAttachment(storeId, fileId))
-        .mapEmpty();
+        .mapEmpty());
   }
 
   /** Whether {@code failure} means the store, not the request, is the problem. */

@@ -18,8 +18,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ConfigLoaderTest {
 
   private static Path repositoryFile(String name) {
-    Path here = Path.of("").toAbsolutePath();
-    return Files.exists(here.resolve(name)) ? here.resolve(name) : here.getParent().resolve(name);
+    return dev.magi.testkit.RepositoryFiles.path(name);
   }
 
   @Test

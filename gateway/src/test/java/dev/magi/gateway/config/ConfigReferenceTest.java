@@ -42,11 +42,7 @@ class ConfigReferenceTest {
   }
 
   private static Path repositoryFile(String name) {
-    Path dir = Path.of("").toAbsolutePath();
-    while (!Files.exists(dir.resolve(name))) {
-      dir = dir.getParent();
-    }
-    return dir.resolve(name);
+    return dev.magi.testkit.RepositoryFiles.path(name);
   }
 
   @Test
