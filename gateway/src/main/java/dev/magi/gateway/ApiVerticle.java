@@ -546,7 +546,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
   @Override
   public void metrics(RoutingContext ctx) {
     guard(Routes.Access.METRICS, ctx.request());
-    vertx.executeBlocking(() -> shared.metrics().scrape(), false).onComplete(scraped -> {
+    shared.metrics().scrape(vertx).onComplete(scraped -> {
       if (scraped.failed()) {
         ctx.fail(scraped.cause());
         return;

@@ -6,6 +6,7 @@ import dev.magi.gateway.config.ConfigChanges;
 import dev.magi.gateway.config.MagiConfig;
 import dev.magi.gateway.metrics.EventMeters;
 import dev.magi.gateway.metrics.GatewayMetrics;
+import dev.magi.gateway.metrics.ModelServerMetrics;
 import dev.magi.gateway.metrics.StateGauges;
 import dev.magi.gateway.rag.Retrieval;
 import dev.magi.registry.OllamaModelName;
@@ -115,6 +116,9 @@ public final class Gateway {
     ApiVerticle.Shared shared = new ApiVerticle.Shared(new AccessLog(config.server().accessLogEvery()), arrivals,
         connections, new java.util.concurrent.atomic.AtomicBoolean(), origins, metrics, new MetricsGuard(config));
     if (metrics != null) {
+      metrics.modelServers(new ModelServerMetrics(UpstreamClients.create(vertx, new io.vertx.core.http.HttpClientOptions()
+          .setKeepAlive(false).setConnectTimeout(500), new io.vertx.core.http.PoolOptions()), () -> models.fleet().servers(),
+          metrics.registry()));
       metrics.beforeScrape(new StateGauges(metrics.registry(), metrics.requests(), directory::routes, () -> models.lifecycle().views(),
           () -> models.fleet().servers(), connections::open));
     }

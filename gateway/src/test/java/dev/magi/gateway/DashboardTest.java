@@ -85,6 +85,9 @@ class DashboardTest {
       assertEquals(1, MetricsTest.value(text, "magi_profile_switches_total",
           java.util.Map.of("profile", "unknown", "result", "refused")), "a name not configured is no label");
       assertEquals(2, MetricsTest.value(text, "magi_profile_switch_seconds_count", java.util.Map.of()));
+      // The local server's own series, re-exported with the model and the instance.
+      assertEquals(4, MetricsTest.value(text, "llamacpp_tokens_predicted_total",
+          java.util.Map.of("model", model, "instance", model)), "the tokens of the one stream it served");
       MetricsTest.promtoolAccepts(text);
     }
   }

@@ -7,10 +7,11 @@ import java.util.List;
 
 /**
  * The command line of a llama-server for one model:
- * {@code -m <file> --host 127.0.0.1 --port <port> --alias <id> -c <context×parallel> -np <parallel>},
+ * {@code -m <file> --host 127.0.0.1 --port <port> --alias <id> -c <context×parallel> -np <parallel> --metrics},
  * then {@code -ngl} when configured, {@code --embeddings --pooling <type>} for embedding models,
  * {@code --mmproj} when a projector lies beside the model, and the configured extra arguments last.
- * {@code --alias} makes the server report the model id Magi serves it under, so nothing is rewritten.
+ * {@code --alias} makes the server report the model id Magi serves it under, so nothing is rewritten;
+ * {@code --metrics} turns on its Prometheus endpoint, which Magi's own {@code /metrics} re-exports.
  */
 public final class LlamaServerCommand {
 
@@ -33,6 +34,7 @@ public final class LlamaServerCommand {
     command.add(Long.toString(model.launch().totalContext()));
     command.add("-np");
     command.add(Integer.toString(model.launch().parallel()));
+    command.add("--metrics");
     if (model.launch().gpuLayers() >= 0) {
       command.add("-ngl");
       command.add(Integer.toString(model.launch().gpuLayers()));

@@ -137,7 +137,7 @@ class ServerFleetTest {
     assertEquals(List.of("ready tiny 9100"), events);
     List<String> command = launcher.commands.get(0);
     assertEquals(List.of("llama-server", "-m", "/models/tiny.gguf", "--host", "127.0.0.1", "--port", "9100",
-        "--alias", "tiny", "-c", "8192", "-np", "2"), command);
+        "--alias", "tiny", "-c", "8192", "-np", "2", "--metrics"), command);
   }
 
   @Test

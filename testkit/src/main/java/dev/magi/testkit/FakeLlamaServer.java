@@ -57,6 +57,9 @@ public final class FakeLlamaServer extends FakeServer {
   private volatile int errorEventAfterTokens = -1;
   private volatile boolean dropNextStreamAfterHeaders;
   private int busySlots;
+  /** Totals for {@code /metrics}, kept on the server's context. */
+  private long promptTokensTotal;
+  private long predictedTokensTotal;
 
   private FakeLlamaServer(Vertx vertx, Options options) {
     super(vertx);
@@ -158,6 +161,7 @@ public final class FakeLlamaServer extends FakeServer {
       case "GET /models", "GET /v1/models" -> ok(request, modelsBody());
       case "GET /props" -> props(request);
       case "GET /slots" -> slots(request);
+      case "GET /metrics" -> metrics(request);
       case "POST /v1/chat/completions", "POST /chat/completions" -> generate(request, body, json, true);
       case "POST /v1/completions", "POST /completions" -> generate(request, body, json, false);
       case "POST /v1/embeddings" -> embeddings(request, body, json);
@@ -409,6 +413,8 @@ public final class FakeLlamaServer extends FakeServer {
     private void finish() {
       finished = true;
       completed.incrementAndGet();
+      promptTokensTotal += promptTokens;
+      predictedTokensTotal += produced;
       freeSlot();
     }
 
@@ -595,6 +601,42 @@ public final class FakeLlamaServer extends FakeServer {
     return Buffer.buffer("data: " + text + "\n\n");
   }
 
+  /**
+   * llama-server's {@code /metrics}: Prometheus text, unlabelled {@code llamacpp:} series, with
+   * {@code --metrics}; otherwise 501 (shared/transcripts/llama-server/metrics-disabled.txt).
+   */
+  private void metrics(HttpServerRequest request) {
+    if (!options.metrics) {
+      error(request, 501, "{\"error\":{\"code\":501,\"message\":\"This server does not support metrics endpoint. "
+          + "Start it with `--metrics`\",\"type\":\"not_supported_error\"}}");
+      return;
+    }
+    StringBuilder text = new StringBuilder();
+    metric(text, "prompt_tokens_total", "counter", "Number of prompt tokens processed.", promptTokensTotal);
+    metric(text, "prompt_seconds_total", "counter", "Prompt process time", promptTokensTotal * 0.001);
+    metric(text, "tokens_predicted_total", "counter", "Number of generation tokens processed.", predictedTokensTotal);
+    metric(text, "tokens_predicted_seconds_total", "counter", "Predict process time", predictedTokensTotal * 0.00025);
+    metric(text, "n_decode_total", "counter", "Total number of llama_decode() calls", predictedTokensTotal);
+    metric(text, "n_busy_slots_per_decode", "counter", "Average number of busy slots per llama_decode() call",
+        busySlots);
+    metric(text, "prompt_tokens_seconds", "gauge", "Average prompt throughput in tokens/s.", 1000);
+    metric(text, "predicted_tokens_seconds", "gauge", "Average generation throughput in tokens/s.", 4000);
+    metric(text, "requests_processing", "gauge", "Number of requests processing.", busySlots);
+    metric(text, "requests_deferred", "gauge", "Number of requests deferred.", deferred.size());
+    HttpServerResponse response = request.response();
+    response.headers().add("Server", "llama.cpp").add("Access-Control-Allow-Origin", "")
+        .add("Content-Type", "text/plain; version=0.0.4").add("Keep-Alive", "timeout=5, max=100");
+    response.end(text.toString());
+  }
+
+  private static void metric(StringBuilder text, String name, String type, String help, double value) {
+    String full = "llamacpp:" + name;
+    text.append("# HELP ").append(full).append(' ').append(help).append('\n')
+        .append("# TYPE ").append(full).append(' ').append(type).append('\n')
+        .append(full).append(' ').append(value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value))
+        .append('\n');
+  }
+
   private static void ok(HttpServerRequest request, String body) {
     HttpServerResponse response = request.response();
     MultiMap headers = response.headers();
@@ -632,6 +674,7 @@ public final class FakeLlamaServer extends FakeServer {
     boolean base64Embeddings = true;
     String apiKey;
     boolean startLoading;
+    boolean metrics;
 
     /** Listen on this port; 0 (the default) picks a free one. */
     public Options port(int port) {
@@ -711,6 +754,12 @@ public final class FakeLlamaServer extends FakeServer {
     /** Require this key on protected routes ({@code --api-key}). */
     public Options apiKey(String key) {
       this.apiKey = key;
+      return this;
+    }
+
+    /** Serve {@code /metrics} ({@code --metrics}); without it, 501 like llama-server. */
+    public Options metrics(boolean enabled) {
+      this.metrics = enabled;
       return this;
     }
 

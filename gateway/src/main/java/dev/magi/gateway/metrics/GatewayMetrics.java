@@ -34,6 +34,7 @@ public final class GatewayMetrics implements AutoCloseable {
   private final RequestMeters requests = new RequestMeters(registry);
   private final JvmGcMetrics gc = new JvmGcMetrics();
   private final List<Runnable> beforeScrape = new CopyOnWriteArrayList<>();
+  private volatile ModelServerMetrics modelServers;
 
   /**
    * A registry with the JVM and process series bound. Two of Micrometer's names break Prometheus's
@@ -95,7 +96,22 @@ public final class GatewayMetrics implements AutoCloseable {
     beforeScrape.add(refresh);
   }
 
-  /** Every series, in Prometheus's text format (version 0.0.4). Blocking: call it on a worker. */
+  /** Adds the local model servers' own series to every scrape. */
+  public void modelServers(ModelServerMetrics servers) {
+    modelServers = servers;
+  }
+
+  /**
+   * Everything {@code /metrics} answers: the model servers' series (asked without blocking), then
+   * Magi's own formatted on a worker, theirs after.
+   */
+  public io.vertx.core.Future<String> scrape(io.vertx.core.Vertx vertx) {
+    ModelServerMetrics servers = modelServers;
+    io.vertx.core.Future<String> theirs = servers == null ? io.vertx.core.Future.succeededFuture("") : servers.scrape();
+    return theirs.compose(extra -> vertx.executeBlocking(() -> scrape() + extra, false));
+  }
+
+  /** Magi's own series, in Prometheus's text format (version 0.0.4). Blocking: call it on a worker. */
   public synchronized String scrape() {
     beforeScrape.forEach(Runnable::run);
     return registry.scrape();
