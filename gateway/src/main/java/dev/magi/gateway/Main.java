@@ -82,6 +82,11 @@ public final class Main {
       err.println("magi: invalid configuration: " + e.getMessage());
       return 2;
     }
+    if (config.log().json()) {
+      for (java.util.logging.Handler handler : java.util.logging.Logger.getLogger("").getHandlers()) {
+        handler.setFormatter(new JsonLogFormatter());
+      }
+    }
     // Before anything else touches the data directory (the stray reaper, the active profile).
     try {
       dataLock = DataDirectoryLock.acquire(config.models().dataDir());

@@ -96,6 +96,9 @@ public record ConfigChanges(List<String> applied, List<String> restartRequired) 
     } else if (!oldMetrics.equals(newMetrics)) {
       applied.add("metrics");
     }
+    if (!before.log().equals(after.log())) {
+      restart.add("log");
+    }
     if (before.watchFile() != after.watchFile()) {
       applied.add("config.watch");
     }
@@ -178,7 +181,7 @@ public record ConfigChanges(List<String> applied, List<String> restartRequired) 
     }
     return new MagiConfig(after.server(), after.apiKeys(), after.limits(), after.timeouts(), after.health(),
         after.ollamaRefresh(), backends, after.models(), after.admin(), after.routing(), after.profiles(),
-        after.startupProfile(), after.retrieval(), after.watchFile(), after.metrics());
+        after.startupProfile(), after.retrieval(), after.watchFile(), after.metrics(), after.log());
   }
 
   private static String key(Endpoint endpoint) {

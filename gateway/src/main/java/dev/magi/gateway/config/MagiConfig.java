@@ -43,11 +43,12 @@ import java.util.Set;
  * @param retrieval vector stores and retrieval in chat
  * @param watchFile whether a change to the configuration file is picked up by itself ({@code config.watch})
  * @param metrics the Prometheus endpoint
+ * @param log how log lines are written
  */
 public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Timeouts timeouts, HealthChecks health,
     Duration ollamaRefresh, List<BackendSettings> backends, Models models, Admin admin,
     Routing routing, Map<String, Profile> profiles, Optional<String> startupProfile, Retrieval retrieval,
-    boolean watchFile, Metrics metrics) {
+    boolean watchFile, Metrics metrics, Log log) {
 
   /** Copies the lists and checks that no model name is claimed twice by aliases. */
   public MagiConfig {
@@ -73,18 +74,18 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
       @JsonProperty("backends") List<BackendSettings> backends, @JsonProperty("models") Models models,
       @JsonProperty("admin") Admin admin, @JsonProperty("router") Routing router,
       @JsonProperty("profiles") Map<String, ProfileSettings> profiles, @JsonProperty("retrieval") Retrieval retrieval,
-      @JsonProperty("config") Reload config, @JsonProperty("metrics") Metrics metrics) {
+      @JsonProperty("config") Reload config, @JsonProperty("metrics") Metrics metrics, @JsonProperty("log") Log log) {
     Map<String, Profile> byName = new LinkedHashMap<>();
     map(profiles).forEach((name, profile) -> byName.put(ConfigValues.modelName("profiles." + name, name),
         profile.toProfile(name)));
     return new MagiConfig(server, auth.apiKeys(), limits, timeouts, health, ollama.refresh(), list(backends), models,
-        admin, router, byName, Optional.empty(), retrieval, config.watch(), metrics);
+        admin, router, byName, Optional.empty(), retrieval, config.watch(), metrics, log);
   }
 
   /** This configuration with {@code profile} to activate at startup. */
   MagiConfig withStartupProfile(Optional<String> profile) {
     return new MagiConfig(server, apiKeys, limits, timeouts, health, ollamaRefresh, backends, models, admin, routing,
-        profiles, profile, retrieval, watchFile, metrics);
+        profiles, profile, retrieval, watchFile, metrics, log);
   }
 
   /** The token {@code /api/} requires; empty means loopback clients only. */
@@ -146,6 +147,24 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
         parsed.add(Cidr.parse("allowed_from[" + i + "]", networks.get(i)));
       }
       return new Metrics(or(enabled, true), or(path, "/metrics"), text(token), parsed);
+    }
+  }
+
+  /**
+   * How log lines are written (to stderr).
+   *
+   * @param json one JSON object per line ({@code format: json}) instead of text ({@code format: text},
+   *     the default)
+   */
+  public record Log(boolean json) {
+
+    @JsonCreator
+    static Log bind(@JsonProperty("format") String format) {
+      String value = or(format, "text").trim().toLowerCase(java.util.Locale.ROOT);
+      if (!value.equals("text") && !value.equals("json")) {
+        throw new ConfigException("format", "must be text or json, got '" + format + "'");
+      }
+      return new Log(value.equals("json"));
     }
   }
 
