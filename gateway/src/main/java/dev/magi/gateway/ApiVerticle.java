@@ -83,10 +83,12 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
    * @param origins which web pages may call the API from a browser
    * @param metrics the meters and {@code /metrics}; null when {@code metrics.enabled} is false
    * @param metricsGuard who may read {@code /metrics}
+   * @param tracer where requests' spans go; null when tracing is off
    */
   record Shared(AccessLog accessLog, IdleCollector.Arrivals arrivals, ClientConnections.Count connections,
       java.util.concurrent.atomic.AtomicBoolean draining, WebOrigins origins,
-      dev.magi.gateway.metrics.GatewayMetrics metrics, MetricsGuard metricsGuard) {
+      dev.magi.gateway.metrics.GatewayMetrics metrics, MetricsGuard metricsGuard,
+      dev.magi.gateway.tracing.RequestTracer tracer) {
   }
 
   /** @param port the port to listen on; -1 shares one random port among all instances */
@@ -510,6 +512,13 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     String traceparent = http.getHeader(TRACEPARENT);
     dev.magi.proxy.TraceContext trace = traceparent == null ? null
         : dev.magi.proxy.TraceContext.parse(traceparent, http.getHeader(TRACESTATE));
+    if (shared.tracer() != null) {
+      dev.magi.gateway.tracing.RequestSpans spans = shared.tracer().begin(trace, http.method().name() + " "
+          + tag.endpoint(), tag.startNanos());
+      tag.spans(spans);
+      trace = spans.carried();
+    }
+    dev.magi.proxy.TraceContext carried = trace;
     if (operation == Operation.CHAT && ChatRetrieval.wanted(request)) {
       retrieval.chat().apply(request, response).onComplete(prepared -> {
         if (response.closed()) {
@@ -520,7 +529,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
           return;
         }
         try {
-          proxy.forward(prepared.result(), response, tag.requestId(), trace, tag);
+          proxy.forward(prepared.result(), response, tag.requestId(), carried, tag);
         } catch (ApiException e) {
           onFailure.handle(e);
         }

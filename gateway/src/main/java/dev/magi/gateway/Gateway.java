@@ -114,7 +114,8 @@ public final class Gateway {
     IdleCollector.Arrivals arrivals = new IdleCollector.Arrivals();
     ClientConnections.Count connections = new ClientConnections.Count(config.server().maxConnections());
     ApiVerticle.Shared shared = new ApiVerticle.Shared(new AccessLog(config.server().accessLogEvery()), arrivals,
-        connections, new java.util.concurrent.atomic.AtomicBoolean(), origins, metrics, new MetricsGuard(config));
+        connections, new java.util.concurrent.atomic.AtomicBoolean(), origins, metrics, new MetricsGuard(config),
+        dev.magi.gateway.tracing.RequestTracer.of(config.tracing()).orElse(null));
     if (metrics != null) {
       metrics.modelServers(new ModelServerMetrics(UpstreamClients.create(vertx, new io.vertx.core.http.HttpClientOptions()
           .setKeepAlive(false).setConnectTimeout(500), new io.vertx.core.http.PoolOptions()), () -> models.fleet().servers(),
@@ -325,16 +326,28 @@ public final class Gateway {
   public Future<Void> stop() {
     stopIdleCollector.run();
     return models.fleet().stopAll()
-        .eventually(() -> {
+        .<Void>eventually(() -> {
           models.close();
           if (shared.metrics() != null) {
             shared.metrics().close();
           }
-          List<Future<Void>> undeploys = new ArrayList<>();
-          deployments.forEach(id -> undeploys.add(vertx.undeploy(id)));
-          undeploys.add(vertx.undeploy(controlDeployment));
-          return Future.join(undeploys);
+          if (shared.tracer() != null) {
+            // Sends the spans still gathered; the SDK's exporter runs on its own thread.
+            return vertx.<Void>executeBlocking(() -> {
+              shared.tracer().close();
+              return null;
+            }, false).<Void>eventually(this::undeployAll);
+          }
+          return undeployAll();
         })
         .mapEmpty();
+  }
+
+  /** Undeploys everything this gateway deployed. */
+  private Future<Void> undeployAll() {
+    List<Future<Void>> undeploys = new ArrayList<>();
+    deployments.forEach(id -> undeploys.add(vertx.undeploy(id)));
+    undeploys.add(vertx.undeploy(controlDeployment));
+    return Future.join(undeploys).mapEmpty();
   }
 }

@@ -60,6 +60,8 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
   private String error;
   /** What the client was told of it; null when nothing. */
   private String errorMessage;
+  /** The request's spans when tracing is on, else null. */
+  private dev.magi.gateway.tracing.RequestSpans spans;
 
   /**
    * Starts following {@code request}; the record hands itself over when its response ends.
@@ -90,6 +92,11 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
 
   String requestId() {
     return requestId;
+  }
+
+  /** Traces the request in {@code spans} from now on. */
+  void spans(dev.magi.gateway.tracing.RequestSpans traced) {
+    spans = traced;
   }
 
   /** Notes the proxied endpoint a request reached through the router. */
@@ -125,6 +132,9 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
     attempts = attempt;
     if (firstSentNanos == 0) {
       firstSentNanos = atNanos;
+    }
+    if (spans != null) {
+      spans.sent(backend, attempt);
     }
   }
 
@@ -166,6 +176,10 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
     boolean cut = !response.ended();
     if (meters != null && endpoint != null) {
       meters.record(this, now);
+    }
+    if (spans != null) {
+      spans.end(requestId, model, response.getStatusCode(), firstEventNanos == 0 ? -1 : (firstEventNanos - startNanos) / 1e6,
+          promptTokens, completionTokens, error);
     }
     if (sampler == null) {
       return;

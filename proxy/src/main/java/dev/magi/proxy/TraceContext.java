@@ -4,20 +4,42 @@ import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * A client's W3C trace context ({@code traceparent}, {@code tracestate}), carried on to backends so
- * that their work joins the client's trace: the same trace id and flags, and a new span id for the
- * hop through Magi. Only a well-formed {@code traceparent} of version {@code 00} is taken (W3C Trace
- * Context, level 1); anything else is dropped, never passed on.
+ * A request's W3C trace context, carried on to backends so that their work joins the trace: the same
+ * trace id and flags, and for each hop to a backend a span id of its own. It comes from the client's
+ * {@code traceparent} and {@code tracestate} ({@link #parse}: only a well-formed one of version
+ * {@code 00}, W3C Trace Context level 1; anything else is dropped, never passed on), or from the
+ * gateway's own trace ({@link #of}).
  *
- * @param traceId 32 lower-case hex digits, not all zero
- * @param flags 2 hex digits
- * @param state the client's {@code tracestate}, passed on as it came (bounded, visible ASCII); null
- *     when there was none or it was unusable
+ * <p>The span id of the next hop is random unless whoever traces the request names it first
+ * ({@link #nextHop}), from {@link ExchangeObserver#sent}, which is heard before the hop's request is
+ * written. Confined to the request's event loop.
  */
-public record TraceContext(String traceId, String flags, String state) {
+public final class TraceContext {
 
   /** Longest {@code tracestate} passed on: 32 members of W3C's size, with room. */
   static final int MAX_STATE_LENGTH = 512;
+
+  private final String traceId;
+  private final String flags;
+  private final String state;
+  private String nextHop;
+
+  private TraceContext(String traceId, String flags, String state) {
+    this.traceId = traceId;
+    this.flags = flags;
+    this.state = state;
+  }
+
+  /**
+   * A context of the gateway's own.
+   *
+   * @param traceId 32 lower-case hex digits
+   * @param sampled whether the trace is recorded
+   * @param state the {@code tracestate} to pass on, null for none
+   */
+  public static TraceContext of(String traceId, boolean sampled, String state) {
+    return new TraceContext(traceId, sampled ? "01" : "00", state);
+  }
 
   /**
    * The trace context of a request's headers, or null when {@code traceparent} is absent or not
@@ -34,19 +56,60 @@ public record TraceContext(String traceId, String flags, String state) {
     if (!isHex(traceId) || !isHex(parent) || !isHex(flags) || allZero(traceId) || allZero(parent)) {
       return null;
     }
-    String state = tracestate != null && tracestate.length() <= MAX_STATE_LENGTH
-        && dev.magi.router.Endpoint.isVisibleAscii(tracestate.replace(' ', '!')) ? tracestate : null;
-    return new TraceContext(traceId, flags, state);
+    return new TraceContext(traceId, flags, usableState(tracestate)).parent(parent);
   }
 
-  /** A {@code traceparent} for the hop to a backend: this trace, a new span id. */
+  /** {@code tracestate} when it may be passed on (bounded, visible ASCII and spaces), else null. */
+  public static String usableState(String tracestate) {
+    return tracestate != null && tracestate.length() <= MAX_STATE_LENGTH
+        && dev.magi.router.Endpoint.isVisibleAscii(tracestate.replace(' ', '!')) ? tracestate : null;
+  }
+
+  private String parentSpanId;
+
+  private TraceContext parent(String spanId) {
+    parentSpanId = spanId;
+    return this;
+  }
+
+  /** 32 hex digits. */
+  public String traceId() {
+    return traceId;
+  }
+
+  /** The client's span id, null for a context of the gateway's own. */
+  public String parentSpanId() {
+    return parentSpanId;
+  }
+
+  /** Whether the trace is recorded (the sampled flag). */
+  public boolean sampled() {
+    return (Integer.parseInt(flags, 16) & 1) == 1;
+  }
+
+  /** The {@code tracestate} passed on, null for none. */
+  public String state() {
+    return state;
+  }
+
+  /** Names the span id (16 hex digits) of the next hop to a backend. */
+  public void nextHop(String spanId) {
+    nextHop = spanId;
+  }
+
+  /** A {@code traceparent} for a hop to a backend: this trace, the named span id or a new one. */
   String childHeader() {
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    long span;
-    do {
-      span = random.nextLong();
-    } while (span == 0);
-    return "00-" + traceId + "-" + HexFormat.of().toHexDigits(span) + "-" + flags;
+    String span = nextHop;
+    nextHop = null;
+    if (span == null) {
+      ThreadLocalRandom random = ThreadLocalRandom.current();
+      long id;
+      do {
+        id = random.nextLong();
+      } while (id == 0);
+      span = HexFormat.of().toHexDigits(id);
+    }
+    return "00-" + traceId + "-" + span + "-" + flags;
   }
 
   private static boolean isHex(String text) {

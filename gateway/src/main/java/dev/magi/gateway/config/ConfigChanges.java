@@ -99,6 +99,9 @@ public record ConfigChanges(List<String> applied, List<String> restartRequired) 
     if (!before.log().equals(after.log())) {
       restart.add("log");
     }
+    if (!before.tracing().equals(after.tracing())) {
+      restart.add("tracing");
+    }
     if (before.watchFile() != after.watchFile()) {
       applied.add("config.watch");
     }
@@ -181,7 +184,8 @@ public record ConfigChanges(List<String> applied, List<String> restartRequired) 
     }
     return new MagiConfig(after.server(), after.apiKeys(), after.limits(), after.timeouts(), after.health(),
         after.ollamaRefresh(), backends, after.models(), after.admin(), after.routing(), after.profiles(),
-        after.startupProfile(), after.retrieval(), after.watchFile(), after.metrics(), after.log());
+        after.startupProfile(), after.retrieval(), after.watchFile(), after.metrics(), after.log(),
+        after.tracing());
   }
 
   private static String key(Endpoint endpoint) {

@@ -34,6 +34,8 @@ public final class ConfigLoader {
       Map.entry("MAGI_ADMIN_TOKEN", "admin.token"),
       Map.entry("MAGI_METRICS_TOKEN", "metrics.token"),
       Map.entry("MAGI_LOG_FORMAT", "log.format"),
+      Map.entry("OTEL_EXPORTER_OTLP_ENDPOINT", "tracing.otlp_endpoint"),
+      Map.entry("OTEL_SERVICE_NAME", "tracing.service_name"),
       Map.entry("DATABASE_URL", "retrieval.database_url"),
       Map.entry("POSTGRES_PASSWORD_FILE", "retrieval.password_file"),
       Map.entry("MODEL_SCAN_PATH", "models.dir"),

@@ -44,11 +44,12 @@ import java.util.Set;
  * @param watchFile whether a change to the configuration file is picked up by itself ({@code config.watch})
  * @param metrics the Prometheus endpoint
  * @param log how log lines are written
+ * @param tracing where spans go
  */
 public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Timeouts timeouts, HealthChecks health,
     Duration ollamaRefresh, List<BackendSettings> backends, Models models, Admin admin,
     Routing routing, Map<String, Profile> profiles, Optional<String> startupProfile, Retrieval retrieval,
-    boolean watchFile, Metrics metrics, Log log) {
+    boolean watchFile, Metrics metrics, Log log, Tracing tracing) {
 
   /** Copies the lists and checks that no model name is claimed twice by aliases. */
   public MagiConfig {
@@ -74,18 +75,19 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
       @JsonProperty("backends") List<BackendSettings> backends, @JsonProperty("models") Models models,
       @JsonProperty("admin") Admin admin, @JsonProperty("router") Routing router,
       @JsonProperty("profiles") Map<String, ProfileSettings> profiles, @JsonProperty("retrieval") Retrieval retrieval,
-      @JsonProperty("config") Reload config, @JsonProperty("metrics") Metrics metrics, @JsonProperty("log") Log log) {
+      @JsonProperty("config") Reload config, @JsonProperty("metrics") Metrics metrics, @JsonProperty("log") Log log,
+      @JsonProperty("tracing") Tracing tracing) {
     Map<String, Profile> byName = new LinkedHashMap<>();
     map(profiles).forEach((name, profile) -> byName.put(ConfigValues.modelName("profiles." + name, name),
         profile.toProfile(name)));
     return new MagiConfig(server, auth.apiKeys(), limits, timeouts, health, ollama.refresh(), list(backends), models,
-        admin, router, byName, Optional.empty(), retrieval, config.watch(), metrics, log);
+        admin, router, byName, Optional.empty(), retrieval, config.watch(), metrics, log, tracing);
   }
 
   /** This configuration with {@code profile} to activate at startup. */
   MagiConfig withStartupProfile(Optional<String> profile) {
     return new MagiConfig(server, apiKeys, limits, timeouts, health, ollamaRefresh, backends, models, admin, routing,
-        profiles, profile, retrieval, watchFile, metrics, log);
+        profiles, profile, retrieval, watchFile, metrics, log, tracing);
   }
 
   /** The token {@code /api/} requires; empty means loopback clients only. */
@@ -165,6 +167,45 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
         throw new ConfigException("format", "must be text or json, got '" + format + "'");
       }
       return new Log(value.equals("json"));
+    }
+  }
+
+  /**
+   * Tracing: spans of each request to a model, exported over OTLP/HTTP.
+   *
+   * @param otlpEndpoint the collector's OTLP/HTTP address ({@code http://collector:4318}; spans go to
+   *     its {@code /v1/traces}); empty: no spans are made or exported, and a client's trace context is
+   *     still carried to the backends
+   * @param serviceName the {@code service.name} of Magi's spans
+   * @param sampleRatio the share of new traces recorded (0 to 1); a client's sampled flag is followed
+   */
+  public record Tracing(Optional<java.net.URI> otlpEndpoint, String serviceName, double sampleRatio) {
+
+    /** Checks the ratio and the name. */
+    public Tracing {
+      if (!(sampleRatio >= 0 && sampleRatio <= 1)) {
+        throw new ConfigException("sample_ratio", "must be between 0 and 1, got " + sampleRatio);
+      }
+      if (serviceName.isBlank()) {
+        throw new ConfigException("service_name", "must not be empty");
+      }
+    }
+
+    @JsonCreator
+    static Tracing bind(@JsonProperty("otlp_endpoint") String endpoint, @JsonProperty("service_name") String name,
+        @JsonProperty("sample_ratio") Double ratio) {
+      Optional<java.net.URI> uri = text(endpoint).map(value -> {
+        try {
+          java.net.URI parsed = new java.net.URI(value.trim());
+          if (!("http".equals(parsed.getScheme()) || "https".equals(parsed.getScheme())) || parsed.getHost() == null) {
+            throw new ConfigException("otlp_endpoint", "must be an http:// or https:// address, got '" + value + "'");
+          }
+          return parsed;
+        } catch (java.net.URISyntaxException e) {
+          throw new ConfigException("otlp_endpoint", "is not a URL: '" + value + "'");
+        }
+      });
+      return new Tracing(uri, or(name, "magi").trim(), or(ratio, 1.0));
     }
   }
 
