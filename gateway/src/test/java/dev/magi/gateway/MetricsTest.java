@@ -86,6 +86,31 @@ class MetricsTest {
   }
 
   @Test
+  void anOpenAiBackendIsAskedForUsageWhereTheClientWasNotAndItsChunkKeptFromTheClient() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer server = magi.llama(new FakeLlamaServer.Options().alias("remote"));
+      magi.start("backends:\n  - model: remote\n    url: " + server.url() + "\n    type: openai\n");
+
+      String plain = magi.post(CHAT, chat("remote", true, "")).body();
+      assertEquals(true, llama(server).path("stream_options").path("include_usage").asBoolean(),
+          "Magi asked for the usage chunk");
+      assertFalse(plain.contains("\"choices\":[],"), "the client, which did not ask, does not get it: " + plain);
+      assertTrue(plain.endsWith("data: [DONE]\n\n"), plain);
+      String asked = magi.post(CHAT, chat("remote", true, ",\"stream_options\":{\"include_usage\":true}")).body();
+      JsonNode usage = lastChunkWithUsage(asked);
+
+      String text = scrape(magi);
+      assertEquals(usage.path("completion_tokens").asLong() * 2,
+          value(text, "magi_tokens_total", Map.of("model", "remote", "kind", "completion")));
+      assertEquals(2, value(text, "magi_inter_token_latency_seconds_count", Map.of("model", "remote")));
+    }
+  }
+
+  private static JsonNode llama(FakeLlamaServer server) {
+    return server.lastRequest(CHAT).json();
+  }
+
+  @Test
   void tenThousandUnknownModelNamesAddNoSeries() throws Exception {
     try (GatewayFixture magi = new GatewayFixture()) {
       FakeLlamaServer llama = magi.llama(new FakeLlamaServer.Options().alias("tiny"));

@@ -22,8 +22,8 @@ interface BackendProtocol {
   /** Whether a successful response to {@code request} arrives as a stream this protocol must translate. */
   boolean streams(ApiRequest request, String contentType);
 
-  /** A fresh translator for one streamed response. */
-  StreamTranslator streamTranslator(ApiRequest request, String modelId);
+  /** A fresh translator for one streamed response from {@code backend}. */
+  StreamTranslator streamTranslator(ApiRequest request, Backend backend, String modelId);
 
   /** Whether a successful non-streamed body must be rewritten (else its bytes pass through). */
   boolean translatesBody(ApiRequest request);

@@ -300,7 +300,7 @@ final class Exchange extends Watchdog.Watched {
     attempt.answered(streaming);
     String contentType = answer.contentType();
     if (protocol.streams(request, contentType)) {
-      relay(answer, protocol.streamTranslator(request, pool.modelId()));
+      relay(answer, protocol.streamTranslator(request, tried.get(tried.size() - 1), pool.modelId()));
     } else if (protocol.translatesBody(request)) {
       readAtMost(answer, settings.upstreamResponseBytes()).onComplete(body -> {
         if (body.failed()) {

@@ -38,7 +38,7 @@ final class OllamaProtocol implements BackendProtocol {
   }
 
   @Override
-  public StreamTranslator streamTranslator(ApiRequest request, String modelId) {
+  public StreamTranslator streamTranslator(ApiRequest request, Backend backend, String modelId) {
     return new OllamaStream(request.operation(), modelId, request.includeUsage());
   }
 

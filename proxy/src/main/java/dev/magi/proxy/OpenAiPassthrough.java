@@ -16,7 +16,9 @@ import io.vertx.core.buffer.Buffer;
  *
  * <p>Fields that change: {@code model}, when the client used an alias or the backend knows the model
  * by another name; for llama-server, {@code max_completion_tokens} is copied to {@code max_tokens}
- * (older builds read only the latter, protocols.md §3.5).
+ * (older builds read only the latter, protocols.md §3.5); for a stream to an OpenAI-compatible server
+ * whose client did not ask for usage, {@code stream_options.include_usage} is set, and the usage chunk
+ * taken out of what the client gets ({@link #asksForUsage}).
  */
 final class OpenAiPassthrough implements BackendProtocol {
 
@@ -40,9 +42,46 @@ final class OpenAiPassthrough implements BackendProtocol {
       changed = changed == null ? Json.object().setAll(request.body()) : changed;
       changed.set("max_tokens", maxCompletion);
     }
-    Buffer bytes = changed == null ? request.raw() : Json.buffer(changed);
+    Buffer bytes;
+    if (asksForUsage(request, backend)) {
+      JsonNode options = request.field("stream_options");
+      if (changed == null && options == null) {
+        // Spliced in: a body forwarded as it came stays unparsed.
+        bytes = withUsageAsked(request.raw());
+      } else {
+        changed = changed == null ? Json.object().setAll(request.body()) : changed;
+        ObjectNode asked = options instanceof ObjectNode given ? given.deepCopy() : Json.object();
+        asked.put("include_usage", true);
+        changed.set("stream_options", asked);
+        bytes = Json.buffer(changed);
+      }
+    } else {
+      bytes = changed == null ? request.raw() : Json.buffer(changed);
+    }
     return new UpstreamRequest(backend.endpoint().basePath() + request.operation().path(), bytes);
   }
+
+  /**
+   * Whether Magi asks the backend for a stream's usage chunk itself, for its token metrics: a stream
+   * to an OpenAI-compatible server whose client did not ask. llama-server is not asked: the
+   * {@code timings} on its last chunk already say how many tokens it used.
+   */
+  static boolean asksForUsage(ApiRequest request, Backend backend) {
+    return request.stream() && !request.includeUsage() && request.operation() != Operation.EMBEDDING
+        && backend.endpoint().type() == BackendType.OPENAI;
+  }
+
+  /** {@code body} (a JSON object with members) with {@code "stream_options":{"include_usage":true}} first. */
+  private static Buffer withUsageAsked(Buffer body) {
+    int open = 0;
+    while (open < body.length() && body.getByte(open) != '{') {
+      open++;
+    }
+    return Buffer.buffer(body.length() + USAGE_ASKED.length())
+        .appendBuffer(body, 0, open + 1).appendBuffer(USAGE_ASKED).appendBuffer(body, open + 1, body.length() - open - 1);
+  }
+
+  private static final Buffer USAGE_ASKED = Buffer.buffer("\"stream_options\":{\"include_usage\":true},");
 
   @Override
   public boolean streams(ApiRequest request, String contentType) {
@@ -50,8 +89,8 @@ final class OpenAiPassthrough implements BackendProtocol {
   }
 
   @Override
-  public StreamTranslator streamTranslator(ApiRequest request, String modelId) {
-    return new SsePassthrough(MAX_EVENT_BYTES);
+  public StreamTranslator streamTranslator(ApiRequest request, Backend backend, String modelId) {
+    return new SsePassthrough(MAX_EVENT_BYTES, asksForUsage(request, backend));
   }
 
   @Override

@@ -23,10 +23,23 @@ final class SsePassthrough implements StreamTranslator {
   private int lastDataStart;
   private int lastDataEnd;
   private TokenCounts tokens;
+  private final boolean stripUsage;
+  /** The bytes of this piece to leave out (the usage chunk), {@code cutStart} -1 when none. */
+  private int cutStart = -1;
+  private int cutEnd;
 
   /** @param maxEventBytes longest single event accepted; a longer one fails the stream */
   SsePassthrough(int maxEventBytes) {
+    this(maxEventBytes, false);
+  }
+
+  /**
+   * @param stripUsage whether the stream's usage chunk is removed: Magi asked for it (for its metrics)
+   *     where the client did not
+   */
+  SsePassthrough(int maxEventBytes, boolean stripUsage) {
     this.maxEventBytes = maxEventBytes;
+    this.stripUsage = stripUsage;
   }
 
   @Override
@@ -43,6 +56,12 @@ final class SsePassthrough implements StreamTranslator {
     pending = end == data.length() ? null : data.getBuffer(end, data.length());
     checkPendingSize();
     inspectLastEvent(bytes, end);
+    if (cutStart >= 0) {
+      Buffer kept = Buffer.buffer(out.length() - (cutEnd - cutStart)).appendBuffer(out, 0, cutStart)
+          .appendBuffer(out, cutEnd, out.length() - cutEnd);
+      cutStart = -1;
+      return kept;
+    }
     return out;
   }
 
@@ -103,6 +122,10 @@ final class SsePassthrough implements StreamTranslator {
           lastData = out;
           lastDataStart = lineStart;
           lastDataEnd = contentEnd;
+          if (stripUsage && isUsageChunk(out, payload, contentEnd)) {
+            // The usage chunk, with [DONE] still to come: it goes no further.
+            cut(lineStart, length);
+          }
         }
         return;
       }
@@ -125,14 +148,49 @@ final class SsePassthrough implements StreamTranslator {
     }
     if (end > 0) {
       int start = end;
-      while (start > 1 && !(out.at(start - 1) == '\n' && (out.at(start - 2) == '\n' || out.at(start - 2) == '\r'))) {
+      // Back to the blank line that ends the event before, or to the piece's start.
+      while (start > 0 && !(start >= 2 && out.at(start - 1) == '\n'
+          && (out.at(start - 2) == '\n' || out.at(start - 2) == '\r'))) {
         start--;
       }
       tokens = TokenCounts.in(out, start, end);
+      int payload = start + DATA.length;
+      if (stripUsage && out.startsWith(start, end, DATA) && isUsageChunk(out, payload, end)) {
+        cut(start, doneStart);
+      }
     } else if (lastData != null) {
       tokens = TokenCounts.in(lastData, lastDataStart, lastDataEnd);
     }
     lastData = null;
+  }
+
+  /** Leaves bytes {@code from} to {@code to} of this piece out of what the client gets. */
+  private void cut(int from, int to) {
+    cutStart = from;
+    cutEnd = to;
+  }
+
+  private static final byte[] NO_CHOICES = "\"choices\":[]".getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * Whether a data payload is an OpenAI usage chunk: it ends {@code }}} (its {@code usage} object last,
+   * where every other chunk ends with {@code "usage":null} or its choices) and has no choices. The
+   * first test reads two bytes; only a payload that passes it is searched.
+   */
+  private static boolean isUsageChunk(ByteView out, int payload, int end) {
+    int last = end;
+    while (last > payload && out.at(last - 1) == ' ') {
+      last--;
+    }
+    if (last - payload < 2 || out.at(last - 1) != '}' || out.at(last - 2) != '}') {
+      return false;
+    }
+    for (int i = payload; i + NO_CHOICES.length <= last; i++) {
+      if (out.at(i) == '"' && out.startsWith(i, last, NO_CHOICES)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether a line of the first {@code length} bytes of {@code out} starts with {@code data:}. */

@@ -47,4 +47,48 @@ class TokenCountsTest {
     none.push(Buffer.buffer(TOKEN + TOKEN + DONE));
     assertNull(none.tokens());
   }
+
+  // An OpenAI-style usage chunk (choices empty, usage last), as include_usage makes one.
+  private static final String OPENAI_USAGE = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[],"
+      + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":5,\"total_tokens\":17}}\n\n";
+  private static final String OPENAI_TOKEN = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{"
+      + "\"index\":0,\"delta\":{\"content\":\"x\"},\"finish_reason\":null}],\"usage\":null}\n\n";
+
+  @Test
+  void aUsageChunkMagiAskedForIsCountedAndLeftOutWhereverItFalls() {
+    SsePassthrough apart = new SsePassthrough(65536, true);
+    assertEquals(OPENAI_TOKEN, apart.push(Buffer.buffer(OPENAI_TOKEN)).toString());
+    assertEquals("", apart.push(Buffer.buffer(OPENAI_USAGE)).toString(), "the usage chunk alone: nothing goes out");
+    assertEquals(DONE, apart.push(Buffer.buffer(DONE)).toString());
+    assertEquals(new TokenCounts(12, 5), apart.tokens());
+
+    SsePassthrough together = new SsePassthrough(65536, true);
+    assertEquals(OPENAI_TOKEN + DONE, together.push(Buffer.buffer(OPENAI_TOKEN + OPENAI_USAGE + DONE)).toString());
+    assertEquals(new TokenCounts(12, 5), together.tokens());
+
+    SsePassthrough trailing = new SsePassthrough(65536, true);
+    assertEquals(OPENAI_TOKEN, trailing.push(Buffer.buffer(OPENAI_TOKEN + OPENAI_USAGE)).toString());
+    trailing.push(Buffer.buffer(DONE));
+    assertEquals(new TokenCounts(12, 5), trailing.tokens());
+
+    SsePassthrough llamaStyle = new SsePassthrough(65536, true);
+    assertEquals(FINISH + DONE, llamaStyle.push(Buffer.buffer(FINISH + USAGE + DONE)).toString(),
+        "llama-server's usage chunk (choices first, timings last) is one too");
+
+    SsePassthrough asked = new SsePassthrough(65536, false);
+    assertEquals(OPENAI_USAGE + DONE, asked.push(Buffer.buffer(OPENAI_USAGE + DONE)).toString(),
+        "a client that asked for usage gets it");
+  }
+
+  @Test
+  void theUsageChunkIsLeftOutHoweverTheStreamIsCutIntoPieces() {
+    String stream = OPENAI_TOKEN + FINISH + USAGE + DONE;
+    for (int split = 1; split < stream.length(); split++) {
+      SsePassthrough sse = new SsePassthrough(65536, true);
+      String out = sse.push(Buffer.buffer(stream.substring(0, split))).toString()
+          + sse.push(Buffer.buffer(stream.substring(split))).toString();
+      assertEquals(OPENAI_TOKEN + FINISH + DONE, out, "split at " + split);
+      assertEquals(new TokenCounts(31, 8), sse.tokens(), "split at " + split);
+    }
+  }
 }
