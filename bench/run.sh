@@ -12,7 +12,9 @@
 # run through its own launcher with the same configuration, so that an A/B comparison shares one run
 # and one machine state rather than two runs minutes apart on a machine whose speed drifts. The base
 # gets its launcher's JVM options even when MAGI_JAVA_OPTS is set, so that pointing MAGI_BASE at this
-# same checkout compares JVM options alone.
+# same checkout compares JVM options alone. BASE_YAML_EXTRA=TEXT appends TEXT to the base's configuration,
+# so that MAGI_BASE=. compares one setting: BASE_YAML_EXTRA='metrics: {enabled: false}' measures what the
+# metrics cost.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -90,6 +92,7 @@ if [ -n "${MAGI_BASE:-}" ]; then
   (cd "$MAGI_BASE" && mvn -B -q -DskipTests package >/dev/null)
   sed -e "s/port: $magi_port,/port: $base_port,/" -e "s#data: $work/data#data: $work/base-data#" "$work/magi.yaml" \
     >"$work/base.yaml"
+  [ -n "${BASE_YAML_EXTRA:-}" ] && printf '%s\n' "$BASE_YAML_EXTRA" >>"$work/base.yaml"
   (cd "$MAGI_BASE" && unset MAGI_JAVA_OPTS && exec taskset -c 0 ./magi serve --config "$work/base.yaml") >"$work/base.log" 2>&1 &
   pids+=($!); base_pid=$!; wait_port "$base_port"
   kill -0 "$base_pid" 2>/dev/null || { echo "the base Magi exited at startup; see $work/base.log" >&2; exit 1; }
