@@ -12,8 +12,9 @@ import java.util.Optional;
 /**
  * Who may read {@code /metrics}. With {@code metrics.token} set, or else the admin token: whoever
  * presents it as {@code Authorization: Bearer <token>} (compared in constant time), from anywhere.
- * Without either: clients on loopback that did not come through a proxy, and clients whose address is
- * in {@code metrics.allowed_from}. The series name models and backends, which is not for everyone.
+ * Without either: clients on loopback, and clients whose address is in {@code metrics.allowed_from}, in
+ * both cases only when the request did not come through a proxy ({@code X-Forwarded-For},
+ * {@code Forwarded} or {@code X-Real-IP}). The series name models and backends, which is not for everyone.
  */
 final class MetricsGuard {
 
@@ -45,10 +46,11 @@ final class MetricsGuard {
     String address = remote == null ? null : remote.hostAddress();
     boolean proxied = request.getHeader("X-Forwarded-For") != null || request.getHeader("Forwarded") != null
         || request.getHeader("X-Real-IP") != null;
-    if (address != null && !proxied && AdminGuard.isLoopbackAddress(address)) {
+    if (!proxied && address != null && AdminGuard.isLoopbackAddress(address)) {
       return;
     }
-    for (Cidr network : allowedFrom) {
+    // A request that came through a proxy is the proxy's client's, wherever the proxy stands.
+    for (Cidr network : proxied ? List.<Cidr>of() : allowedFrom) {
       if (network.contains(address)) {
         return;
       }

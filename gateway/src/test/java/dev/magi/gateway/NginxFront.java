@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A real nginx (Debian's nginx-light) as a reverse proxy in front of a gateway, run as a child process
  * with its own prefix directory, on a leased port; closing it stops it. Its configuration is the
- * ordinary one for an HTTP/1.1 keep-alive upstream.
+ * ordinary one for an HTTP/1.1 keep-alive upstream, or one of the recipes in {@code docker/proxy/}.
  */
 final class NginxFront implements AutoCloseable {
 
@@ -36,6 +36,35 @@ final class NginxFront implements AutoCloseable {
 
   /** Starts nginx in {@code dir}, proxying everything to {@code 127.0.0.1:upstreamPort}. */
   static NginxFront start(Path dir, int upstreamPort) throws Exception {
+    return start(dir, port -> """
+        upstream magi { server 127.0.0.1:%1$d; keepalive 8; }
+        server {
+          listen 127.0.0.1:%2$d;
+          location / {
+            proxy_pass http://magi;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            proxy_read_timeout 60s;
+          }
+        }
+        """.formatted(upstreamPort, port));
+  }
+
+  /**
+   * Starts nginx in {@code dir} with a recipe of {@code docker/proxy/} as its server: the recipe's own
+   * directives, with its hosts made local ({@code magi:8000} becomes Magi's port, any other upstream a
+   * closed one) and its {@code listen 80} a leased port.
+   */
+  static NginxFront recipe(Path dir, String recipe, int magiPort) throws Exception {
+    int closed = FreePorts.range(1);
+    return start(dir, port -> recipe.replace("server magi:8000;", "server 127.0.0.1:" + magiPort + ";")
+        .replace("grafana:3000", "127.0.0.1:" + closed)
+        .replace("listen 80;", "listen 127.0.0.1:" + port + ";"));
+  }
+
+  /** Starts nginx in {@code dir}, with {@code servers} (given the port to listen on) inside {@code http}. */
+  private static NginxFront start(Path dir, java.util.function.IntFunction<String> servers) throws Exception {
     String nginx = binary();
     if (nginx == null) {
       throw new IllegalStateException("nginx is not installed (./run-tests installs nginx-light)");
@@ -53,19 +82,9 @@ final class NginxFront implements AutoCloseable {
           access_log %1$s/logs/access.log;
           client_body_temp_path %1$s/client_body;
           proxy_temp_path %1$s/proxy;
-          upstream magi { server 127.0.0.1:%2$d; keepalive 8; }
-          server {
-            listen 127.0.0.1:%3$d;
-            location / {
-              proxy_pass http://magi;
-              proxy_http_version 1.1;
-              proxy_set_header Connection "";
-              proxy_buffering off;
-              proxy_read_timeout 60s;
-            }
-          }
+        %2$s
         }
-        """.formatted(dir, upstreamPort, port));
+        """.formatted(dir, servers.apply(port)));
     Process process = new ProcessBuilder(nginx, "-p", dir.toString(), "-c", config.toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("logs/stdout.log").toFile()).start();
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);

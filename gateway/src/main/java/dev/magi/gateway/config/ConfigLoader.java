@@ -49,6 +49,13 @@ public final class ConfigLoader {
   private ConfigLoader() {
   }
 
+  /** Every environment variable the configuration reads. */
+  public static java.util.Set<String> environmentVariables() {
+    java.util.Set<String> names = new java.util.TreeSet<>(OVERRIDES.keySet());
+    names.addAll(List.of("MAGI_CONFIG", "MAGI_API_KEYS", "MAGI_PROFILE"));
+    return names;
+  }
+
   /**
    * Loads the file named by {@code --config PATH} in {@code args}, else by {@code MAGI_CONFIG}, else
    * {@code magi.yaml} in the working directory when it exists, else only the defaults.
