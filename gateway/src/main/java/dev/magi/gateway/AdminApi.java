@@ -179,6 +179,38 @@ final class AdminApi {
   }
 
   /** Every model's pool: policy, queue, retry budget, and each backend's state. */
+  /** {@code GET /api/cluster}: this node, and every node of the cluster as last seen. */
+  void cluster(RoutingContext ctx) {
+    ObjectNode body = Json.object();
+    ClusterNode node = cluster;
+    body.put("enabled", node != null);
+    ArrayNode nodes = body.putArray("nodes");
+    if (node != null) {
+      dev.magi.cluster.ClusterView view = node.view();
+      long now = System.currentTimeMillis();
+      body.put("node_id", node.nodeId());
+      body.putObject("redis").put("available", view.redisAvailable())
+          .put("last_seen_ms_ago", view.lastSeenMillis() == 0 ? -1 : now - view.lastSeenMillis());
+      for (dev.magi.cluster.NodeRecord record : view.nodes()) {
+        ObjectNode one = nodes.addObject();
+        one.put("node_id", record.nodeId()).put("advertise_url", record.advertiseUrl())
+            .put("version", record.version()).put("self", record.nodeId().equals(node.nodeId()))
+            .put("free_slots", record.freeSlots()).put("total_slots", record.totalSlots())
+            .put("age_ms", Math.max(0, now - record.writtenAtMillis()));
+        ArrayNode models = one.putArray("models");
+        record.models().forEach(model -> models.addObject().put("id", model.id()).put("status", model.status()));
+      }
+    }
+    json(ctx, body);
+  }
+
+  /** The cluster node, once the gateway has joined; null when no cluster is configured. */
+  private volatile ClusterNode cluster;
+
+  void cluster(ClusterNode node) {
+    cluster = node;
+  }
+
   void routerState(RoutingContext ctx) {
     ObjectNode body = Json.object();
     ArrayNode list = body.putArray("models");

@@ -48,6 +48,8 @@ public final class Gateway {
   /** Reloads one after another: each diffs against the configuration the previous one left. */
   private Future<ConfigChanges> applied = Future.succeededFuture();
   private ConfigReload reloads;
+  /** This gateway in its cluster; null when no cluster is configured. */
+  private ClusterNode cluster;
 
   private Gateway(Vertx vertx, BackendDirectory directory, LocalModels models, List<String> deployments, int port,
       Runnable stopIdleCollector, List<ApiVerticle> verticles, ApiVerticle.Shared shared, MagiConfig config,
@@ -149,6 +151,17 @@ public final class Gateway {
                 config.server().idleGcAfter());
             Gateway gateway = new Gateway(vertx, directory, models, deployments, first.actualPort(),
                 stopIdleCollector, verticles, shared, config, admin, random, control[0]);
+            gateway.cluster = ClusterNode.join(vertx, config, first.actualPort(), directory, models).orElse(null);
+            admin.cluster(gateway.cluster);
+            if (gateway.cluster != null && metrics != null) {
+              ClusterNode node = gateway.cluster;
+              io.micrometer.core.instrument.Gauge.builder("magi.cluster.nodes", () -> node.view().nodes().size())
+                  .description("Nodes of the cluster alive at the last heartbeat, this one included")
+                  .register(metrics.registry());
+              io.micrometer.core.instrument.Gauge.builder("magi.redis.available",
+                  () -> node.view().redisAvailable() ? 1 : 0)
+                  .description("1 when the last heartbeat reached the cluster's Redis").register(metrics.registry());
+            }
             gateway.reloads = new ConfigReload(vertx, gateway, source, file);
             admin.reloader(gateway.reloads);
             gateway.reloads.startWatching();
@@ -294,6 +307,10 @@ public final class Gateway {
    */
   public Future<Drained> drain(java.time.Duration deadline, Future<Void> hurry) {
     shared.draining().set(true);
+    if (cluster != null) {
+      // Out of the cluster at once: the other nodes stop sending here at their next heartbeat.
+      cluster.leave();
+    }
     List<Future<Drained>> each = new ArrayList<>();
     verticles.forEach(verticle -> each.add(verticle.drain(deadline, hurry)));
     return Future.join(each).map(all -> {
@@ -325,7 +342,8 @@ public final class Gateway {
    */
   public Future<Void> stop() {
     stopIdleCollector.run();
-    return models.fleet().stopAll()
+    Future<Void> left = cluster == null ? Future.succeededFuture() : cluster.leave();
+    return left.transform(done -> models.fleet().stopAll())
         .<Void>eventually(() -> {
           models.close();
           if (shared.metrics() != null) {

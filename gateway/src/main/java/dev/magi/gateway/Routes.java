@@ -142,6 +142,7 @@ final class Routes {
         route(HttpMethod.POST, "/api/models/(?<name>[^/]+)/stop", true, admin::stop),
         route(HttpMethod.GET, "/api/models/(?<name>[^/]+)/logs", true, admin::logs),
         get("/api/router", admin::routerState),
+        get("/api/cluster", admin::cluster),
         get("/api/models/profiles", admin::profiles),
         route(HttpMethod.POST, "/api/models/profile/activate", false, AdminApi.activateBody(), admin::activate));
   }

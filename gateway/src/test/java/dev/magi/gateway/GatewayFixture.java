@@ -139,8 +139,15 @@ final class GatewayFixture implements AutoCloseable {
     }
   }
 
+  private boolean closed;
+
+  /** Stops everything; later calls do nothing. */
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     try {
       if (gateway != null) {
         Await.result(gateway.stop());

@@ -102,6 +102,9 @@ public record ConfigChanges(List<String> applied, List<String> restartRequired) 
     if (!before.tracing().equals(after.tracing())) {
       restart.add("tracing");
     }
+    if (!before.cluster().equals(after.cluster())) {
+      restart.add("cluster");
+    }
     if (before.watchFile() != after.watchFile()) {
       applied.add("config.watch");
     }
@@ -185,7 +188,7 @@ public record ConfigChanges(List<String> applied, List<String> restartRequired) 
     return new MagiConfig(after.server(), after.apiKeys(), after.limits(), after.timeouts(), after.health(),
         after.ollamaRefresh(), backends, after.models(), after.admin(), after.routing(), after.profiles(),
         after.startupProfile(), after.retrieval(), after.watchFile(), after.metrics(), after.log(),
-        after.tracing());
+        after.tracing(), after.cluster());
   }
 
   private static String key(Endpoint endpoint) {

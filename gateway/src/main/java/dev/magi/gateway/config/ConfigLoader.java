@@ -36,6 +36,7 @@ public final class ConfigLoader {
       Map.entry("MAGI_LOG_FORMAT", "log.format"),
       Map.entry("OTEL_EXPORTER_OTLP_ENDPOINT", "tracing.otlp_endpoint"),
       Map.entry("OTEL_SERVICE_NAME", "tracing.service_name"),
+      Map.entry("REDIS_URL", "cluster.redis_url"),
       Map.entry("DATABASE_URL", "retrieval.database_url"),
       Map.entry("POSTGRES_PASSWORD_FILE", "retrieval.password_file"),
       Map.entry("MODEL_SCAN_PATH", "models.dir"),

@@ -45,11 +45,12 @@ import java.util.Set;
  * @param metrics the Prometheus endpoint
  * @param log how log lines are written
  * @param tracing where spans go
+ * @param cluster how this node joins others through Redis
  */
 public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Timeouts timeouts, HealthChecks health,
     Duration ollamaRefresh, List<BackendSettings> backends, Models models, Admin admin,
     Routing routing, Map<String, Profile> profiles, Optional<String> startupProfile, Retrieval retrieval,
-    boolean watchFile, Metrics metrics, Log log, Tracing tracing) {
+    boolean watchFile, Metrics metrics, Log log, Tracing tracing, Cluster cluster) {
 
   /** Copies the lists and checks that no model name is claimed twice by aliases. */
   public MagiConfig {
@@ -76,18 +77,18 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
       @JsonProperty("admin") Admin admin, @JsonProperty("router") Routing router,
       @JsonProperty("profiles") Map<String, ProfileSettings> profiles, @JsonProperty("retrieval") Retrieval retrieval,
       @JsonProperty("config") Reload config, @JsonProperty("metrics") Metrics metrics, @JsonProperty("log") Log log,
-      @JsonProperty("tracing") Tracing tracing) {
+      @JsonProperty("tracing") Tracing tracing, @JsonProperty("cluster") Cluster cluster) {
     Map<String, Profile> byName = new LinkedHashMap<>();
     map(profiles).forEach((name, profile) -> byName.put(ConfigValues.modelName("profiles." + name, name),
         profile.toProfile(name)));
     return new MagiConfig(server, auth.apiKeys(), limits, timeouts, health, ollama.refresh(), list(backends), models,
-        admin, router, byName, Optional.empty(), retrieval, config.watch(), metrics, log, tracing);
+        admin, router, byName, Optional.empty(), retrieval, config.watch(), metrics, log, tracing, cluster);
   }
 
   /** This configuration with {@code profile} to activate at startup. */
   MagiConfig withStartupProfile(Optional<String> profile) {
     return new MagiConfig(server, apiKeys, limits, timeouts, health, ollamaRefresh, backends, models, admin, routing,
-        profiles, profile, retrieval, watchFile, metrics, log, tracing);
+        profiles, profile, retrieval, watchFile, metrics, log, tracing, cluster);
   }
 
   /** The token {@code /api/} requires; empty means loopback clients only. */
@@ -206,6 +207,50 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
         }
       });
       return new Tracing(uri, or(name, "magi").trim(), or(ratio, 1.0));
+    }
+  }
+
+  /**
+   * Several Magi nodes as one, through Redis. Off unless {@code redisUrl} is set.
+   *
+   * @param redisUrl the Redis the nodes share ({@code REDIS_URL}; {@code redis://}, or {@code rediss://}
+   *     for TLS, a password as {@code redis://:password@host:6379})
+   * @param nodeId this node's name in the cluster; empty: the host name and port
+   * @param advertiseUrl how the other nodes reach this one; empty: {@code http://<host>:<port>}
+   * @param heartbeat how often this node writes its record and reads the others'
+   * @param ttl how long a record outlives its last heartbeat (at least two heartbeats)
+   */
+  public record Cluster(Optional<String> redisUrl, Optional<String> nodeId, Optional<String> advertiseUrl,
+      Duration heartbeat, Duration ttl) {
+
+    /** Checks the address, the name and the times. */
+    public Cluster {
+      redisUrl.ifPresent(url -> {
+        if (!url.matches("rediss?://[^\\s]+")) {
+          throw new ConfigException("redis_url", "must be a redis:// or rediss:// address");
+        }
+      });
+      nodeId.ifPresent(id -> {
+        if (!id.matches("[A-Za-z0-9._:-]{1,100}")) {
+          throw new ConfigException("node_id", "must be 1 to 100 letters, digits and . _ : -, got '" + id + "'");
+        }
+      });
+      advertiseUrl.ifPresent(url -> {
+        if (!url.matches("https?://[^\\s/]+(/[^\\s]*)?")) {
+          throw new ConfigException("advertise_url", "must be an http:// or https:// address, got '" + url + "'");
+        }
+      });
+      between("heartbeat", heartbeat, Duration.ofMillis(100), Duration.ofMinutes(1));
+      between("ttl", ttl, heartbeat.multipliedBy(2), Duration.ofMinutes(10));
+    }
+
+    @JsonCreator
+    static Cluster bind(@JsonProperty("redis_url") String redisUrl, @JsonProperty("node_id") String nodeId,
+        @JsonProperty("advertise_url") String advertiseUrl, @JsonProperty("heartbeat") Duration heartbeat,
+        @JsonProperty("ttl") Duration ttl) {
+      Duration beat = or(heartbeat, Duration.ofSeconds(2));
+      return new Cluster(text(redisUrl).map(String::trim), text(nodeId).map(String::trim),
+          text(advertiseUrl).map(String::trim), beat, or(ttl, Duration.ofSeconds(10)));
     }
   }
 
