@@ -157,4 +157,22 @@ class ConfigReloadTest {
       assertTrue(magi.output().contains("POST /api/config/reload"), magi.output());
     }
   }
+
+  @Test
+  void aNewMetricsTokenIsRequiredFromTheReloadOn() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      magi.startFromFile(write("metrics: {path: /metrics}\n"));
+      assertEquals(200, magi.get("/metrics").statusCode());
+      write("metrics: {path: /metrics, token: scraper-secret}\n");
+      HttpResponse<String> reloaded = magi.post("/api/config/reload", "");
+      assertEquals(200, reloaded.statusCode(), reloaded.body());
+      assertTrue(json(reloaded).get("applied").toString().contains("metrics"), reloaded.body());
+      assertEquals(401, magi.get("/metrics").statusCode());
+      assertEquals(200, GatewayFixture.send(HttpRequest.newBuilder(URI.create(magi.url() + "/metrics"))
+          .header("Authorization", "Bearer scraper-secret").build()).statusCode());
+      write("metrics: {path: /prometheus}\n");
+      HttpResponse<String> moved = magi.post("/api/config/reload", "");
+      assertTrue(json(moved).get("restart_required").toString().contains("metrics"), moved.body());
+    }
+  }
 }

@@ -99,10 +99,15 @@ class MetricsTest {
       String asked = magi.post(CHAT, chat("remote", true, ",\"stream_options\":{\"include_usage\":true}")).body();
       JsonNode usage = lastChunkWithUsage(asked);
 
+      // Options of the client's own are kept, with include_usage added.
+      String withOptions = magi.post(CHAT, chat("remote", true, ",\"stream_options\":{\"include_usage\":false}")).body();
+      assertEquals(true, llama(server).path("stream_options").path("include_usage").asBoolean());
+      assertFalse(withOptions.contains("\"choices\":[],"), withOptions);
+
       String text = scrape(magi);
-      assertEquals(usage.path("completion_tokens").asLong() * 2,
+      assertEquals(usage.path("completion_tokens").asLong() * 3,
           value(text, "magi_tokens_total", Map.of("model", "remote", "kind", "completion")));
-      assertEquals(2, value(text, "magi_inter_token_latency_seconds_count", Map.of("model", "remote")));
+      assertEquals(3, value(text, "magi_inter_token_latency_seconds_count", Map.of("model", "remote")));
     }
   }
 
