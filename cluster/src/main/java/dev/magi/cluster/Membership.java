@@ -39,8 +39,10 @@ public final class Membership {
   private final ClusterSettings settings;
   private final Supplier<NodeRecord> self;
   private final Redis client;
-  private final RedisAPI redis;
+  /** The one connection heartbeats use, with handlers of this class's own; null until (re)connected. */
+  private io.vertx.redis.client.RedisConnection connection;
   private volatile ClusterView view = ClusterView.EMPTY;
+  private final java.util.function.Consumer<ClusterView> seen;
   private long timer = -1;
   private boolean beating;
   private boolean left;
@@ -50,12 +52,22 @@ public final class Membership {
    * @param self what this node advertises now (asked at every heartbeat; its write time is set here)
    */
   public Membership(Vertx vertx, ClusterSettings settings, Supplier<NodeRecord> self) {
+    this(vertx, settings, self, view -> {
+    });
+  }
+
+  /**
+   * @param self what this node advertises now (asked at every heartbeat; its write time is set here)
+   * @param seen told each view read from Redis (not the kept ones while Redis is away)
+   */
+  public Membership(Vertx vertx, ClusterSettings settings, Supplier<NodeRecord> self,
+      java.util.function.Consumer<ClusterView> seen) {
+    this.seen = seen;
     this.vertx = vertx;
     this.settings = settings;
     this.self = self;
     this.client = Redis.createClient(vertx, new RedisOptions().setConnectionString(settings.redisUrl())
         .setMaxPoolSize(2).setMaxPoolWaiting(16).setMaxWaitingHandlers(64));
-    this.redis = RedisAPI.api(client);
   }
 
   /** Starts the heartbeats; the first runs at once. Never fails: Redis may come later. */
@@ -82,7 +94,7 @@ public final class Membership {
       vertx.cancelTimer(timer);
     }
     String id = settings.nodeId();
-    return redis.del(List.of(NODE_PREFIX + id)).compose(deleted -> redis.zrem(List.of(NODES, id)))
+    return api().compose(redis -> redis.del(List.of(NODE_PREFIX + id)).compose(deleted -> redis.zrem(List.of(NODES, id))))
         .timeout(settings.heartbeat().toMillis(), TimeUnit.MILLISECONDS)
         .<Void>mapEmpty()
         .recover(failure -> {
@@ -111,7 +123,8 @@ public final class Membership {
     }
     long ttl = settings.ttl().toMillis();
     String id = settings.nodeId();
-    Future<List<NodeRecord>> read = redis.set(List.of(NODE_PREFIX + id, encoded, "PX", Long.toString(ttl)))
+    Future<List<NodeRecord>> read = api().compose(redis -> redis.set(List.of(NODE_PREFIX + id, encoded, "PX",
+            Long.toString(ttl)))
         .compose(ok -> redis.zadd(List.of(NODES, Long.toString(now + ttl), id)))
         .compose(ok -> redis.zremrangebyscore(NODES, "-inf", Long.toString(now)))
         .compose(ok -> redis.zrange(List.of(NODES, "0", "-1")))
@@ -119,7 +132,7 @@ public final class Membership {
           List<String> keys = new ArrayList<>();
           ids.forEach(member -> keys.add(NODE_PREFIX + member.toString()));
           return keys.isEmpty() ? Future.succeededFuture(List.<NodeRecord>of()) : redis.mget(keys).map(Membership::records);
-        });
+        }));
     read.timeout(Math.max(100, settings.heartbeat().toMillis()), TimeUnit.MILLISECONDS).onComplete(done -> {
       beating = false;
       if (left) {
@@ -131,6 +144,7 @@ public final class Membership {
           warned = false;
         }
         view = new ClusterView(done.result(), true, System.currentTimeMillis());
+        seen.accept(view);
       } else {
         if (!warned) {
           LOG.warning("cluster: Redis at " + redacted(settings.redisUrl()) + " is unavailable ("
@@ -139,8 +153,36 @@ public final class Membership {
         }
         ClusterView last = view;
         view = new ClusterView(last.nodes(), false, last.lastSeenMillis());
+        if (connection != null) {
+          drop(connection);
+        }
       }
     });
+  }
+
+  /**
+   * The connection's API, connecting first when there is none. A connection that fails or closes is
+   * dropped by its own handlers (instead of the client's default, which logs every reset as an
+   * unhandled error), and the next heartbeat connects again.
+   */
+  private Future<RedisAPI> api() {
+    io.vertx.redis.client.RedisConnection held = connection;
+    if (held != null) {
+      return Future.succeededFuture(RedisAPI.api(held));
+    }
+    return client.connect().map(opened -> {
+      connection = opened;
+      opened.exceptionHandler(failure -> drop(opened));
+      opened.endHandler(ended -> drop(opened));
+      return RedisAPI.api(opened);
+    });
+  }
+
+  private void drop(io.vertx.redis.client.RedisConnection failed) {
+    if (connection == failed) {
+      connection = null;
+      failed.close();
+    }
   }
 
   private static List<NodeRecord> records(Response values) {

@@ -19,10 +19,30 @@ final class ApiKeys {
   private static final CharSequence API_KEY = HttpHeaders.createOptimized("X-Api-Key");
 
   private final List<byte[]> digests;
+  /** The cluster's secret, which other nodes present for the requests they forward; null when none. */
+  private final byte[] clusterSecret;
 
   /** @param keys accepted keys; empty means every request is accepted */
   ApiKeys(List<String> keys) {
-    this.digests = keys.stream().map(ApiKeys::sha256).toList();
+    this(keys, java.util.Optional.empty());
+  }
+
+  /**
+   * @param keys accepted keys; empty means every request is accepted
+   * @param clusterSecret the cluster's secret ({@code cluster.secret}), accepted as a key too
+   */
+  ApiKeys(List<String> keys, java.util.Optional<String> clusterSecret) {
+    java.util.List<byte[]> all = new java.util.ArrayList<>(keys.stream().map(ApiKeys::sha256).toList());
+    this.clusterSecret = clusterSecret.map(ApiKeys::sha256).orElse(null);
+    if (!all.isEmpty() && this.clusterSecret != null) {
+      all.add(this.clusterSecret);
+    }
+    this.digests = List.copyOf(all);
+  }
+
+  /** Whether {@code request} comes from another node of the cluster: it presents the cluster's secret. */
+  boolean fromClusterPeer(HttpServerRequest request) {
+    return clusterSecret != null && MessageDigest.isEqual(clusterSecret, sha256(bearer(request)));
   }
 
   /** Whether keys are required at all. */

@@ -104,7 +104,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     this.port = port;
     this.directory = directory;
     this.parser = parser;
-    this.apiKeys = new ApiKeys(config.apiKeys());
+    this.apiKeys = new ApiKeys(config.apiKeys(), config.cluster().secret());
   }
 
   /**
@@ -119,7 +119,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     context.runOnContext(v -> {
       this.config = next;
       this.parser = parser;
-      this.apiKeys = new ApiKeys(next.apiKeys());
+      this.apiKeys = new ApiKeys(next.apiKeys(), next.cluster().secret());
       if (bodies != null) {
         bodies.setBodyLimit(next.limits().bodyBytes());
       }
@@ -519,6 +519,9 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
       trace = spans.carried();
     }
     dev.magi.proxy.TraceContext carried = trace;
+    // Forwarded by another node of the cluster (which proved it with the secret): served here, never
+    // forwarded again.
+    boolean localOnly = http.getHeader(Proxy.FORWARDED) != null && apiKeys.fromClusterPeer(http);
     if (operation == Operation.CHAT && ChatRetrieval.wanted(request)) {
       retrieval.chat().apply(request, response).onComplete(prepared -> {
         if (response.closed()) {
@@ -529,14 +532,14 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
           return;
         }
         try {
-          proxy.forward(prepared.result(), response, tag.requestId(), carried, tag);
+          proxy.forward(prepared.result(), response, tag.requestId(), carried, tag, localOnly);
         } catch (ApiException e) {
           onFailure.handle(e);
         }
       });
       return;
     }
-    proxy.forward(request, response, tag.requestId(), trace, tag);
+    proxy.forward(request, response, tag.requestId(), trace, tag, localOnly);
   }
 
   @Override

@@ -9,6 +9,9 @@ import dev.magi.models.ModelLifecycle;
 import dev.magi.router.Backend;
 import dev.magi.router.BackendDirectory;
 import dev.magi.router.BackendPool;
+import dev.magi.router.BackendType;
+import dev.magi.router.Endpoint;
+import dev.magi.router.ModelDeclaration;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
@@ -18,9 +21,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * This gateway as a node of a cluster ({@code cluster.redis_url}): its membership, and what it
- * advertises of itself at each heartbeat (the models it serves or can load, with their status, and
- * its backends' free and total slots).
+ * This gateway as a node of a cluster ({@code cluster.redis_url}): its membership, what it advertises
+ * of itself at each heartbeat (the models its own backends serve or it can load, with their status,
+ * and their free and total slots), and the other nodes as members of its pools.
  */
 final class ClusterNode {
 
@@ -46,7 +49,9 @@ final class ClusterNode {
         : reachable) + ":" + port);
     ClusterSettings settings = new ClusterSettings(cluster.redisUrl().get(), nodeId, advertise, cluster.heartbeat(),
         cluster.ttl());
-    Membership membership = new Membership(vertx, settings, () -> advertised(nodeId, advertise, directory, models));
+    RemoteMembers remote = new RemoteMembers(nodeId, cluster.secret(), directory);
+    Membership membership = new Membership(vertx, settings, () -> advertised(nodeId, advertise, directory, models),
+        remote::seen);
     membership.start();
     return Optional.of(new ClusterNode(membership, nodeId));
   }
@@ -74,8 +79,12 @@ final class ClusterNode {
     int free = 0;
     int total = 0;
     for (BackendPool pool : directory.routes().pools()) {
-      status.put(pool.modelId(), "loaded");
       for (Backend backend : pool.backends()) {
+        if (backend.endpoint().type() == BackendType.MAGI) {
+          // Reached through another node: not this node's to advertise.
+          continue;
+        }
+        status.put(pool.modelId(), "loaded");
         if (backend.slots() != Backend.UNLIMITED) {
           total += backend.slots();
           free += Math.max(0, backend.slots() - backend.inFlight());
@@ -85,6 +94,57 @@ final class ClusterNode {
     List<NodeRecord.ModelState> states = new ArrayList<>();
     status.forEach((id, state) -> states.add(new NodeRecord.ModelState(id, state)));
     return new NodeRecord(nodeId, advertise, CommandLine.version(), states, free, total, 0);
+  }
+
+  /** The source under which other nodes' models are declared in the backend directory. */
+  static final String SOURCE = "cluster";
+
+  /**
+   * Other nodes as members of this node's pools: for each model another node has loaded, that node
+   * (its OpenAI API, as a {@link BackendType#MAGI} backend presenting the cluster's secret). Declared
+   * again only when the set changes; without a secret, nothing is declared.
+   */
+  private static final class RemoteMembers {
+    private final String self;
+    private final Optional<String> secret;
+    private final BackendDirectory directory;
+    private java.util.Set<String> declared = java.util.Set.of();
+
+    RemoteMembers(String self, Optional<String> secret, BackendDirectory directory) {
+      this.self = self;
+      this.secret = secret;
+      this.directory = directory;
+    }
+
+    void seen(ClusterView view) {
+      if (secret.isEmpty()) {
+        return;
+      }
+      java.util.Set<String> now = new java.util.TreeSet<>();
+      List<ModelDeclaration> declarations = new ArrayList<>();
+      java.time.Instant at = java.time.Instant.now();
+      for (NodeRecord node : view.nodes()) {
+        if (node.nodeId().equals(self)) {
+          continue;
+        }
+        Endpoint endpoint;
+        try {
+          endpoint = Endpoint.of(BackendType.MAGI, node.advertiseUrl(), secret.get());
+        } catch (IllegalArgumentException e) {
+          continue;
+        }
+        for (NodeRecord.ModelState model : node.models()) {
+          if (model.status().equals("loaded")) {
+            now.add(model.id() + " " + node.advertiseUrl());
+            declarations.add(new ModelDeclaration(model.id(), List.of(), endpoint, model.id(), at));
+          }
+        }
+      }
+      if (!now.equals(declared)) {
+        declared = now;
+        directory.replace(SOURCE, declarations);
+      }
+    }
   }
 
   private static String localHostName() {

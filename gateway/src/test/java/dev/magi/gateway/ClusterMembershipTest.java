@@ -107,4 +107,90 @@ class ClusterMembershipTest {
       assertEquals(0, view.path("nodes").size());
     }
   }
+
+  private static final String SECRET = "cluster-secret-0123456789";
+
+  private static String member(RedisProcess redis, String id, String backends) {
+    return "cluster: {redis_url: \"" + redis.url() + "\", node_id: " + id + ", heartbeat: 200ms, ttl: 1s, secret: "
+        + SECRET + "}\n" + backends;
+  }
+
+  private static java.net.http.HttpResponse<String> chat(GatewayFixture magi, String model, boolean forwarded,
+      String key) {
+    java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(magi.url() + "/v1/chat/completions")).header("Content-Type", "application/json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(CHAT.formatted(model)));
+    if (forwarded) {
+      request.header("X-Magi-Forwarded", "1");
+    }
+    if (key != null) {
+      request.header("Authorization", "Bearer " + key);
+    }
+    return GatewayFixture.send(request.build());
+  }
+
+  @Test
+  void aGatewayWithNoModelsServesEveryNodesModelsOneHopAtMost() throws Exception {
+    try (RedisProcess redis = RedisProcess.start(dir.resolve("redis.log"));
+        GatewayFixture a = new GatewayFixture(); GatewayFixture b = new GatewayFixture();
+        GatewayFixture c = new GatewayFixture()) {
+      FakeLlamaServer alpha = a.llama(new FakeLlamaServer.Options().alias("alpha"));
+      FakeLlamaServer beta = b.llama(new FakeLlamaServer.Options().alias("beta"));
+      a.start(member(redis, "node-a", Yaml.llama("alpha", alpha.url())));
+      b.start(member(redis, "node-b", Yaml.llama("beta", beta.url())));
+      c.start(member(redis, "node-c", "health: {interval: 200ms}\n"));
+      until(c, v -> ids(v).equals(List.of("node-a", "node-b", "node-c")), 10);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while ((c.gateway().directory().routes().resolve("alpha").isEmpty()
+          || c.gateway().directory().routes().resolve("beta").isEmpty()) && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+
+      // C has no backend of its own: each model is served by the node that has it.
+      java.net.http.HttpResponse<String> viaC = chat(c, "alpha", false, null);
+      assertEquals(200, viaC.statusCode(), viaC.body());
+      assertTrue(viaC.body().contains("\"model\":\"alpha\""), viaC.body());
+      dev.magi.testkit.RecordedRequest atA = alpha.lastRequest("/v1/chat/completions");
+      assertEquals(viaC.headers().firstValue("x-request-id").orElseThrow(), atA.headers().get("X-Request-Id"),
+          "the request id travels with it");
+      assertEquals(200, chat(c, "beta", false, null).statusCode());
+      assertEquals(1, beta.requests().stream().filter(r -> r.path().equals("/v1/chat/completions")).count());
+      // C does not advertise what it only reaches through others.
+      JsonNode seenByA = cluster(a);
+      for (JsonNode node : seenByA.path("nodes")) {
+        if (node.path("node_id").asText().equals("node-c")) {
+          assertEquals(0, node.path("models").size(), node.toString());
+        }
+      }
+
+      // One hop at most: a forwarded request (proven by the secret) is served from local backends only.
+      assertEquals(503, chat(a, "beta", true, SECRET).statusCode(), "A would have to forward it again");
+      assertEquals(200, chat(a, "beta", true, null).statusCode(), "the header alone, without the secret, is no proof");
+
+      // A leaves: C stops routing to it.
+      a.close();
+      long gone = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (c.gateway().directory().routes().resolve("alpha").isPresent() && System.nanoTime() < gone) {
+        Thread.sleep(50);
+      }
+      assertEquals(404, chat(c, "alpha", false, null).statusCode());
+      assertEquals(200, chat(c, "beta", false, null).statusCode());
+    }
+  }
+
+  @Test
+  void theSecretIsAnApiKeyWhereKeysAreRequiredAndRequiresNoneWhereTheyAreNot() throws Exception {
+    try (GatewayFixture guarded = new GatewayFixture(); GatewayFixture open = new GatewayFixture()) {
+      FakeLlamaServer one = guarded.llama(new FakeLlamaServer.Options().alias("one"));
+      guarded.start("auth: {api_keys: [user-key-1]}\ncluster: {secret: " + SECRET + "}\n" + Yaml.llama("one", one.url()));
+      assertEquals(200, chat(guarded, "one", false, SECRET).statusCode());
+      assertEquals(200, chat(guarded, "one", false, "user-key-1").statusCode());
+      assertEquals(401, chat(guarded, "one", false, "not-the-secret").statusCode());
+      assertEquals(401, chat(guarded, "one", true, null).statusCode(), "the forwarded header opens nothing");
+
+      FakeLlamaServer two = open.llama(new FakeLlamaServer.Options().alias("two"));
+      open.start("cluster: {secret: " + SECRET + "}\n" + Yaml.llama("two", two.url()));
+      assertEquals(200, chat(open, "two", false, null).statusCode(), "an open API stays open");
+    }
+  }
 }

@@ -57,6 +57,8 @@ final class Exchange extends Watchdog.Watched {
   private final ProxySettings settings;
   private final Proxy.Loader loader;
   private final String requestId;
+  /** Whether other nodes of the cluster are out of bounds: the request was forwarded here by one. */
+  private final boolean localOnly;
   /** The client's trace context, carried on to each backend tried; null when it sent none. */
   private final TraceContext trace;
   /** Hears what happens: the router's feedback, and whoever else listens (the access log). */
@@ -79,7 +81,8 @@ final class Exchange extends Watchdog.Watched {
 
   Exchange(Vertx vertx, UpstreamClient client, HttpServerResponse response, ApiRequest request, BackendPool pool,
       ProxySettings settings, String requestId, TraceContext trace, Watchdog watchdog, ExchangeObserver observer,
-      Proxy.Loader loader) {
+      Proxy.Loader loader, boolean localOnly) {
+    this.localOnly = localOnly;
     this.trace = trace;
     this.vertx = vertx;
     this.watchdog = watchdog;
@@ -155,7 +158,7 @@ final class Exchange extends Watchdog.Watched {
   /** Asks the model's queue for a backend not tried yet. */
   private void admit(ApiException previous) {
     long askedAtNanos = System.nanoTime();
-    AdmissionQueue.Ticket waiting = pool.queue().acquire(tried, vertx);
+    AdmissionQueue.Ticket waiting = pool.queue().acquire(localOnly ? withOtherNodes(tried) : tried, vertx);
     ticket = waiting;
     waiting.future().onComplete(granted -> {
       ticket = null;
@@ -248,6 +251,10 @@ final class Exchange extends Watchdog.Watched {
       }
       if (endpoint.apiKey().isPresent()) {
         headers.add("Authorization", "Bearer " + endpoint.apiKey().get());
+      }
+      if (endpoint.type() == dev.magi.router.BackendType.MAGI) {
+        // One hop at most: the other node serves it from its own backends.
+        headers.add(Proxy.FORWARDED, "1");
       }
       call = client.post(new UpstreamClient.Origin(endpoint.host(), endpoint.port(), endpoint.ssl()),
           outgoing.path(), headers, outgoing.body(), idleTimeoutMillis);
@@ -566,6 +573,14 @@ final class Exchange extends Watchdog.Watched {
     markFinished();
     observer.failed(error.code(), error.getMessage());
     clientSide.fail(error);
+  }
+
+  /** {@code tried} and every other node of the cluster in the pool. */
+  private List<Backend> withOtherNodes(List<Backend> tried) {
+    List<Backend> excluded = new java.util.ArrayList<>(tried);
+    pool.backends().stream().filter(b -> b.endpoint().type() == dev.magi.router.BackendType.MAGI)
+        .forEach(excluded::add);
+    return excluded;
   }
 
   private static List<Backend> appended(List<Backend> list, Backend added) {

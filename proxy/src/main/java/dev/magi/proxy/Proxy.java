@@ -16,6 +16,12 @@ import java.util.Optional;
  */
 public final class Proxy {
 
+  /**
+   * The header that marks a request one node of the cluster forwarded to another; the receiving node
+   * honours it only from a caller that presented the cluster's secret.
+   */
+  public static final String FORWARDED = "X-Magi-Forwarded";
+
   private final Vertx vertx;
   private final UpstreamClient client;
   private final BackendDirectory directory;
@@ -84,15 +90,17 @@ public final class Proxy {
    *
    * @param trace the client's trace context, carried on to the backend; null when it sent none
    * @param observer hears what happens to the request (the access log's entry); may be null
+   * @param localOnly whether only this node's own backends may serve it: a request another node of the
+   *     cluster forwarded here is never forwarded again
    * @throws ApiException 404 {@code model_not_found} when no backend serves the model and none can be loaded
    */
   public void forward(ApiRequest request, HttpServerResponse response, String requestId, TraceContext trace,
-      ExchangeObserver observer) {
+      ExchangeObserver observer, boolean localOnly) {
     loader.used(request.model());
     Optional<BackendPool> pool = directory.routes().resolve(request.model());
     if (pool.isPresent()) {
       new Exchange(vertx, client, response, request, pool.get(), settings, requestId, trace, watchdog, observer,
-          loader).start();
+          loader, localOnly).start();
       return;
     }
     Future<BackendPool> loading = loader.load(request.model())
@@ -112,7 +120,7 @@ public final class Proxy {
         return;
       }
       new Exchange(vertx, client, response, request, loaded.result(), settings, requestId, trace, watchdog, observer,
-          loader)
+          loader, localOnly)
           .start();
     });
   }

@@ -133,6 +133,7 @@ public final class ActiveHealthCheck {
       case LLAMA_SERVER -> "/health";
       case OLLAMA -> "/api/version";
       case OPENAI -> "/v1/models";
+      case MAGI -> "/readyz";
     };
   }
 }

@@ -57,16 +57,21 @@ public record BackendPool(String modelId, List<String> aliases, Instant created,
     return select(backend -> !exclude.contains(backend) && backend.hasFreeSlot());
   }
 
-  /** The policy's choice among the eligible backends, healthy endpoints first. */
+  /**
+   * The policy's choice among the eligible backends: healthy local ones first, then healthy other
+   * nodes of the cluster ({@link BackendType#MAGI}), then the rest.
+   */
   private Optional<Backend> select(java.util.function.Predicate<Backend> eligible) {
     List<Backend> preferred = new ArrayList<>(backends.size());
+    List<Backend> remote = new ArrayList<>(0);
     List<Backend> rest = new ArrayList<>(backends.size());
     for (Backend backend : backends) {
       if (eligible.test(backend)) {
-        (backend.endpoint().health().mayServe() ? preferred : rest).add(backend);
+        boolean healthy = backend.endpoint().health().mayServe();
+        (!healthy ? rest : backend.endpoint().type() == BackendType.MAGI ? remote : preferred).add(backend);
       }
     }
-    List<Backend> candidates = preferred.isEmpty() ? rest : preferred;
+    List<Backend> candidates = !preferred.isEmpty() ? preferred : !remote.isEmpty() ? remote : rest;
     return candidates.isEmpty() ? Optional.empty() : Optional.of(policy.select(candidates));
   }
 

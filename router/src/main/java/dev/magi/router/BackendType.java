@@ -10,7 +10,13 @@ public enum BackendType {
   /** Any other OpenAI-compatible server: bytes pass through, {@code GET /v1/models} as health. */
   OPENAI("openai", "openai-compatible", Backend.UNLIMITED),
   /** Ollama's native API ({@code /api/chat}, {@code /api/generate}, {@code /api/embed}). */
-  OLLAMA("ollama", "ollama", 1);
+  OLLAMA("ollama", "ollama", 1),
+  /**
+   * Another Magi node of the cluster: Magi's own OpenAI API, {@code GET /readyz} as health. Its
+   * requests carry the cluster's secret and are never forwarded again; the pools prefer local
+   * backends to it.
+   */
+  MAGI("magi", "magi", Backend.UNLIMITED);
 
   private final String configName;
   private final String ownedBy;

@@ -37,6 +37,7 @@ public final class ConfigLoader {
       Map.entry("OTEL_EXPORTER_OTLP_ENDPOINT", "tracing.otlp_endpoint"),
       Map.entry("OTEL_SERVICE_NAME", "tracing.service_name"),
       Map.entry("REDIS_URL", "cluster.redis_url"),
+      Map.entry("MAGI_CLUSTER_SECRET", "cluster.secret"),
       Map.entry("DATABASE_URL", "retrieval.database_url"),
       Map.entry("POSTGRES_PASSWORD_FILE", "retrieval.password_file"),
       Map.entry("MODEL_SCAN_PATH", "models.dir"),

@@ -219,9 +219,11 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    * @param advertiseUrl how the other nodes reach this one; empty: {@code http://<host>:<port>}
    * @param heartbeat how often this node writes its record and reads the others'
    * @param ttl how long a record outlives its last heartbeat (at least two heartbeats)
+   * @param secret what nodes present to each other for forwarded requests ({@code MAGI_CLUSTER_SECRET});
+   *     empty: the nodes see each other but forward nothing
    */
   public record Cluster(Optional<String> redisUrl, Optional<String> nodeId, Optional<String> advertiseUrl,
-      Duration heartbeat, Duration ttl) {
+      Duration heartbeat, Duration ttl, Optional<String> secret) {
 
     /** Checks the address, the name and the times. */
     public Cluster {
@@ -242,15 +244,20 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
       });
       between("heartbeat", heartbeat, Duration.ofMillis(100), Duration.ofMinutes(1));
       between("ttl", ttl, heartbeat.multipliedBy(2), Duration.ofMinutes(10));
+      secret.ifPresent(value -> {
+        if (value.length() < 16 || !dev.magi.router.Endpoint.isVisibleAscii(value)) {
+          throw new ConfigException("secret", "must be at least 16 printable ASCII characters without spaces");
+        }
+      });
     }
 
     @JsonCreator
     static Cluster bind(@JsonProperty("redis_url") String redisUrl, @JsonProperty("node_id") String nodeId,
         @JsonProperty("advertise_url") String advertiseUrl, @JsonProperty("heartbeat") Duration heartbeat,
-        @JsonProperty("ttl") Duration ttl) {
+        @JsonProperty("ttl") Duration ttl, @JsonProperty("secret") String secret) {
       Duration beat = or(heartbeat, Duration.ofSeconds(2));
       return new Cluster(text(redisUrl).map(String::trim), text(nodeId).map(String::trim),
-          text(advertiseUrl).map(String::trim), beat, or(ttl, Duration.ofSeconds(10)));
+          text(advertiseUrl).map(String::trim), beat, or(ttl, Duration.ofSeconds(10)), text(secret).map(String::trim));
     }
   }
 
