@@ -44,6 +44,7 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
   /** The endpoint of the last backend tried; null until one is. */
   private String backend;
   private int attempts;
+  private boolean forwarded;
   private long bodyReadNanos;
   private long waitedNanos;
   private long firstSentNanos;
@@ -129,6 +130,7 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
   @Override
   public void sent(Backend tried, int attempt, long atNanos) {
     backend = tried.endpoint().name();
+    forwarded = tried.endpoint().type() == dev.magi.router.BackendType.MAGI;
     attempts = attempt;
     if (firstSentNanos == 0) {
       firstSentNanos = atNanos;
@@ -262,6 +264,11 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
   @Override
   public String backend() {
     return backend == null ? "none" : backend;
+  }
+
+  @Override
+  public boolean forwarded() {
+    return forwarded;
   }
 
   @Override

@@ -154,6 +154,8 @@ class ClusterMembershipTest {
       assertEquals(viaC.headers().firstValue("x-request-id").orElseThrow(), atA.headers().get("X-Request-Id"),
           "the request id travels with it");
       assertEquals(200, chat(c, "beta", false, null).statusCode());
+      assertEquals(1, MetricsTest.value(MetricsTest.scrape(c), "magi_cluster_forwarded_total",
+          Map.of("model", "alpha", "node", "http://127.0.0.1:" + a.gateway().port())));
       assertEquals(1, beta.requests().stream().filter(r -> r.path().equals("/v1/chat/completions")).count());
       // C does not advertise what it only reaches through others.
       JsonNode seenByA = cluster(a);

@@ -32,6 +32,9 @@ public final class RequestMeters {
 
     String backend();
 
+    /** Whether the backend that answered (or was tried last) is another node of the cluster. */
+    boolean forwarded();
+
     long startNanos();
 
     /** Backends tried: 0 when none was, 2 after a retry. */
@@ -101,6 +104,9 @@ public final class RequestMeters {
     String endpoint = request.endpoint();
     model.requests(endpoint, request.status(), request.backend()).increment();
     model.duration(endpoint).record(endNanos - request.startNanos(), TimeUnit.NANOSECONDS);
+    if (request.forwarded()) {
+      model.forwarded(request.backend()).increment();
+    }
     if (request.attempts() > 1) {
       model.retries.increment(request.attempts() - 1);
     }
@@ -159,6 +165,7 @@ public final class RequestMeters {
     private final ConcurrentHashMap<RequestKey, Counter> requests = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Timer> durations = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> rejections = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Counter> forwards = new ConcurrentHashMap<>();
     private final Timer firstToken;
     private final Timer tokenGap;
     private final Timer queueWait;
@@ -206,6 +213,12 @@ public final class RequestMeters {
       return durations.computeIfAbsent(endpoint, name -> Timer.builder("magi.request.duration")
           .description("From the request's arrival to the end of its answer")
           .tag("model", model).tag("endpoint", name).serviceLevelObjectives(REQUEST_BUCKETS).register(registry));
+    }
+
+    Counter forwarded(String node) {
+      return forwards.computeIfAbsent(node, name -> Counter.builder("magi.cluster.forwarded")
+          .description("Requests forwarded to another node of the cluster")
+          .tag("model", model).tag("node", name).register(registry));
     }
 
     Counter rejections(String reason) {
