@@ -51,6 +51,16 @@ class ClusterMembershipTest {
     return last;
   }
 
+  /** Waits, at most 10 s, until {@code magi}'s routes satisfy {@code wanted}. */
+  private static void routesUntil(GatewayFixture magi, Predicate<dev.magi.router.RouteTable> wanted)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!wanted.test(magi.gateway().directory().routes()) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertTrue(wanted.test(magi.gateway().directory().routes()), "the routes never came to be");
+  }
+
   private static List<String> ids(JsonNode view) {
     List<String> ids = new ArrayList<>();
     view.path("nodes").forEach(n -> ids.add(n.path("node_id").asText()));
@@ -140,11 +150,7 @@ class ClusterMembershipTest {
       b.start(member(redis, "node-b", Yaml.llama("beta", beta.url())));
       c.start(member(redis, "node-c", "health: {interval: 200ms}\n"));
       until(c, v -> ids(v).equals(List.of("node-a", "node-b", "node-c")), 10);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while ((c.gateway().directory().routes().resolve("alpha").isEmpty()
-          || c.gateway().directory().routes().resolve("beta").isEmpty()) && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
+      routesUntil(c, routes -> routes.resolve("alpha").isPresent() && routes.resolve("beta").isPresent());
 
       // C has no backend of its own: each model is served by the node that has it.
       java.net.http.HttpResponse<String> viaC = chat(c, "alpha", false, null);
@@ -171,10 +177,7 @@ class ClusterMembershipTest {
 
       // A leaves: C stops routing to it.
       a.close();
-      long gone = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (c.gateway().directory().routes().resolve("alpha").isPresent() && System.nanoTime() < gone) {
-        Thread.sleep(50);
-      }
+      routesUntil(c, routes -> routes.resolve("alpha").isEmpty());
       assertEquals(404, chat(c, "alpha", false, null).statusCode());
       assertEquals(200, chat(c, "beta", false, null).statusCode());
     }
@@ -193,6 +196,41 @@ class ClusterMembershipTest {
       FakeLlamaServer two = open.llama(new FakeLlamaServer.Options().alias("two"));
       open.start("cluster: {secret: " + SECRET + "}\n" + Yaml.llama("two", two.url()));
       assertEquals(200, chat(open, "two", false, null).statusCode(), "an open API stays open");
+    }
+  }
+
+  @Test
+  void whenANodeDiesItsRequestsAreRetriedOnAnotherAndRedisGoingAwayFailsNone() throws Exception {
+    try (RedisProcess redis = RedisProcess.start(dir.resolve("redis.log"));
+        GatewayFixture a = new GatewayFixture(); GatewayFixture b = new GatewayFixture();
+        GatewayFixture c = new GatewayFixture()) {
+      FakeLlamaServer atA = a.llama(new FakeLlamaServer.Options().alias("shared"));
+      FakeLlamaServer atB = b.llama(new FakeLlamaServer.Options().alias("shared"));
+      a.start(member(redis, "node-a", Yaml.llama("shared", atA.url())));
+      b.start(member(redis, "node-b", Yaml.llama("shared", atB.url())));
+      c.start(member(redis, "node-c", "router: {policy: round_robin}\n"));
+      routesUntil(c, routes -> routes.resolve("shared").map(p -> p.backends().size()).orElse(0) == 2);
+      for (int i = 0; i < 6; i++) {
+        assertEquals(200, chat(c, "shared", false, null).statusCode());
+      }
+      assertTrue(atA.completed() > 0 && atB.completed() > 0, "both nodes served: " + atA.completed() + "/"
+          + atB.completed());
+
+      // A dies without leaving: until its record expires, C's requests that go to it are retried on B.
+      a.crash();
+      for (int i = 0; i < 20; i++) {
+        java.net.http.HttpResponse<String> answer = chat(c, "shared", false, null);
+        assertEquals(200, answer.statusCode(), "request " + i + ": " + answer.body());
+      }
+      until(c, v -> ids(v).equals(List.of("node-b", "node-c")), 5);
+
+      // Redis away: C goes on routing on its last view.
+      redis.stop();
+      until(c, v -> !v.path("redis").path("available").asBoolean(), 5);
+      for (int i = 0; i < 20; i++) {
+        assertEquals(200, chat(c, "shared", false, null).statusCode(), "request " + i + " while Redis is away");
+        Thread.sleep(50);
+      }
     }
   }
 }

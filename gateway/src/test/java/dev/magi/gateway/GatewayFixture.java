@@ -141,6 +141,16 @@ final class GatewayFixture implements AutoCloseable {
 
   private boolean closed;
 
+  /**
+   * Ends this gateway as a crash would: its Vert.x instance (its sockets, its fake backends, its
+   * heartbeats) goes away without the gateway's own stop, so it leaves nothing behind on purpose.
+   */
+  void crash() {
+    closed = true;
+    Await.result(vertx.close());
+    Logger.getLogger("").removeHandler(blockedThreadWatcher);
+  }
+
   /** Stops everything; later calls do nothing. */
   @Override
   public void close() {
