@@ -172,6 +172,8 @@ class ClusterMembershipTest {
       }
 
       // One hop at most: a forwarded request (proven by the secret) is served from local backends only.
+      // (A must have read B's record first, or beta is simply unknown to it.)
+      routesUntil(a, routes -> routes.resolve("beta").isPresent());
       assertEquals(503, chat(a, "beta", true, SECRET).statusCode(), "A would have to forward it again");
       assertEquals(200, chat(a, "beta", true, null).statusCode(), "the header alone, without the secret, is no proof");
 
