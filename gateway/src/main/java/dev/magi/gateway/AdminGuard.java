@@ -57,11 +57,7 @@ final class AdminGuard {
       origins.check(request);
       return;
     }
-    SocketAddress remote = request.remoteAddress();
-    boolean loopback = remote != null && remote.hostAddress() != null && isLoopbackAddress(remote.hostAddress());
-    boolean proxied = request.getHeader("X-Forwarded-For") != null || request.getHeader("Forwarded") != null
-        || request.getHeader("X-Real-IP") != null;
-    if (!loopback || proxied) {
+    if (!fromLoopback(request) || viaProxy(request)) {
       throw new ApiException(403, "permission_error", null, "admin_forbidden",
           "The admin API is open to local clients only; set MAGI_ADMIN_TOKEN to use it from elsewhere.");
     }
@@ -115,7 +111,19 @@ final class AdminGuard {
         || host.matches("127(\\.\\d{1,3}){3}");
   }
 
-  static boolean isLoopbackAddress(String address) {
+  /** Whether {@code request} came through a proxy: it names a client of its own. */
+  static boolean viaProxy(HttpServerRequest request) {
+    return request.getHeader("X-Forwarded-For") != null || request.getHeader("Forwarded") != null
+        || request.getHeader("X-Real-IP") != null;
+  }
+
+  /** Whether {@code request}'s connection comes from a loopback address. */
+  static boolean fromLoopback(HttpServerRequest request) {
+    SocketAddress remote = request.remoteAddress();
+    return remote != null && remote.hostAddress() != null && isLoopbackAddress(remote.hostAddress());
+  }
+
+  private static boolean isLoopbackAddress(String address) {
     return address.startsWith("127.") || address.equals("0:0:0:0:0:0:0:1") || address.equals("::1");
   }
 

@@ -509,16 +509,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     ApiRequest request = parser.parse(operation, body);
     tag.bodyRead(request.model());
     HttpServerResponse response = http.response();
-    String traceparent = http.getHeader(TRACEPARENT);
-    dev.magi.proxy.TraceContext trace = traceparent == null ? null
-        : dev.magi.proxy.TraceContext.parse(traceparent, http.getHeader(TRACESTATE));
-    if (shared.tracer() != null) {
-      dev.magi.gateway.tracing.RequestSpans spans = shared.tracer().begin(trace, http.method().name() + " "
-          + tag.endpoint(), tag.startNanos());
-      tag.spans(spans);
-      trace = spans.carried();
-    }
-    dev.magi.proxy.TraceContext carried = trace;
+    dev.magi.proxy.TraceContext trace = trace(http, tag);
     // Forwarded by another node of the cluster (which proved it with the secret): served here, never
     // forwarded again.
     boolean localOnly = http.getHeader(Proxy.FORWARDED) != null && apiKeys.fromClusterPeer(http);
@@ -532,7 +523,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
           return;
         }
         try {
-          proxy.forward(prepared.result(), response, tag.requestId(), carried, tag, localOnly);
+          proxy.forward(prepared.result(), response, tag.requestId(), trace, tag, localOnly);
         } catch (ApiException e) {
           onFailure.handle(e);
         }
@@ -540,6 +531,23 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
       return;
     }
     proxy.forward(request, response, tag.requestId(), trace, tag, localOnly);
+  }
+
+  /**
+   * The trace context carried to the backend: the client's ({@code traceparent}, when well-formed),
+   * or, when tracing is on, the request's own span's, which starts here.
+   */
+  private dev.magi.proxy.TraceContext trace(HttpServerRequest http, RequestRecord tag) {
+    String traceparent = http.getHeader(TRACEPARENT);
+    dev.magi.proxy.TraceContext client = traceparent == null ? null
+        : dev.magi.proxy.TraceContext.parse(traceparent, http.getHeader(TRACESTATE));
+    if (shared.tracer() == null) {
+      return client;
+    }
+    dev.magi.gateway.tracing.RequestSpans spans = shared.tracer().begin(client, http.method().name() + " "
+        + tag.endpoint(), tag.startNanos());
+    tag.spans(spans);
+    return spans.carried();
   }
 
   @Override

@@ -42,13 +42,12 @@ final class MetricsGuard {
       }
       return;
     }
-    SocketAddress remote = request.remoteAddress();
-    String address = remote == null ? null : remote.hostAddress();
-    boolean proxied = request.getHeader("X-Forwarded-For") != null || request.getHeader("Forwarded") != null
-        || request.getHeader("X-Real-IP") != null;
-    if (!proxied && address != null && AdminGuard.isLoopbackAddress(address)) {
+    boolean proxied = AdminGuard.viaProxy(request);
+    if (!proxied && AdminGuard.fromLoopback(request)) {
       return;
     }
+    SocketAddress remote = request.remoteAddress();
+    String address = remote == null ? null : remote.hostAddress();
     // A request that came through a proxy is the proxy's client's, wherever the proxy stands.
     for (Cidr network : proxied ? List.<Cidr>of() : allowedFrom) {
       if (network.contains(address)) {

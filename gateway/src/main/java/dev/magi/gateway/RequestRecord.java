@@ -48,6 +48,8 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
   private long bodyReadNanos;
   private long waitedNanos;
   private long firstSentNanos;
+  /** When the attempt now under way was sent. */
+  private long lastSentNanos;
   /** When the first event (a whole answer's head) arrived; 0 until then. */
   private long firstEventNanos;
   private long lastEventNanos;
@@ -55,7 +57,7 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
   private long promptTokens = -1;
   private long completionTokens = -1;
   private boolean streamed;
-  private boolean refusedByQueue;
+  /** Why the model's queue refused the request, null when it did not. */
   private String refusal;
   /** Why the request ended without its answer (an error code); null when it did not. */
   private String error;
@@ -123,7 +125,6 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
 
   @Override
   public void refused(AdmissionException.Reason reason) {
-    refusedByQueue = true;
     refusal = reason.name().toLowerCase(java.util.Locale.ROOT);
   }
 
@@ -135,6 +136,7 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
     if (firstSentNanos == 0) {
       firstSentNanos = atNanos;
     }
+    lastSentNanos = atNanos;
     if (spans != null) {
       spans.sent(backend, attempt);
     }
@@ -143,7 +145,7 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
   @Override
   public void firstEvent(Backend from, long nanos) {
     // nanos counts from this attempt's sending: the last attempt is the one that answered.
-    firstEventNanos = System.nanoTime();
+    firstEventNanos = lastSentNanos + nanos;
     lastEventNanos = firstEventNanos;
   }
 
@@ -311,7 +313,7 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
 
   @Override
   public String refusal() {
-    return refusedByQueue ? refusal : null;
+    return refusal;
   }
 
   @Override

@@ -94,10 +94,7 @@ final class SsePassthrough implements StreamTranslator {
    * did it end the stream? This runs for every piece of every stream.
    */
   private void inspectLastEvent(ByteView out, int length) {
-    int lineEnd = length;
-    while (lineEnd > 0 && (out.at(lineEnd - 1) == '\n' || out.at(lineEnd - 1) == '\r')) {
-      lineEnd--;
-    }
+    int lineEnd = withoutLineBreaks(out, length);
     // The last event's lines, last first, up to the blank line before it.
     while (lineEnd > 0) {
       int lineStart = lineEnd;
@@ -142,10 +139,7 @@ final class SsePassthrough implements StreamTranslator {
    * last data event of the piece before.
    */
   private void countTokens(ByteView out, int doneStart) {
-    int end = doneStart;
-    while (end > 0 && (out.at(end - 1) == '\n' || out.at(end - 1) == '\r')) {
-      end--;
-    }
+    int end = withoutLineBreaks(out, doneStart);
     if (end > 0) {
       int start = end;
       // Back to the blank line that ends the event before, or to the piece's start.
@@ -162,6 +156,15 @@ final class SsePassthrough implements StreamTranslator {
       tokens = TokenCounts.in(lastData, lastDataStart, lastDataEnd);
     }
     lastData = null;
+  }
+
+  /** Where the first {@code end} bytes of {@code out} end without the line breaks they end with. */
+  private static int withoutLineBreaks(ByteView out, int end) {
+    int last = end;
+    while (last > 0 && (out.at(last - 1) == '\n' || out.at(last - 1) == '\r')) {
+      last--;
+    }
+    return last;
   }
 
   /** Leaves bytes {@code from} to {@code to} of this piece out of what the client gets. */

@@ -22,10 +22,13 @@ public final class TraceContext {
   private final String traceId;
   private final String flags;
   private final String state;
+  /** The client's span id, null for a context of the gateway's own. */
+  private final String parentSpanId;
   private String nextHop;
 
-  private TraceContext(String traceId, String flags, String state) {
+  private TraceContext(String traceId, String parentSpanId, String flags, String state) {
     this.traceId = traceId;
+    this.parentSpanId = parentSpanId;
     this.flags = flags;
     this.state = state;
   }
@@ -38,7 +41,7 @@ public final class TraceContext {
    * @param state the {@code tracestate} to pass on, null for none
    */
   public static TraceContext of(String traceId, boolean sampled, String state) {
-    return new TraceContext(traceId, sampled ? "01" : "00", state);
+    return new TraceContext(traceId, null, sampled ? "01" : "00", state);
   }
 
   /**
@@ -56,20 +59,13 @@ public final class TraceContext {
     if (!isHex(traceId) || !isHex(parent) || !isHex(flags) || allZero(traceId) || allZero(parent)) {
       return null;
     }
-    return new TraceContext(traceId, flags, usableState(tracestate)).parent(parent);
+    return new TraceContext(traceId, parent, flags, usableState(tracestate));
   }
 
   /** {@code tracestate} when it may be passed on (bounded, visible ASCII and spaces), else null. */
   public static String usableState(String tracestate) {
     return tracestate != null && tracestate.length() <= MAX_STATE_LENGTH
         && dev.magi.router.Endpoint.isVisibleAscii(tracestate.replace(' ', '!')) ? tracestate : null;
-  }
-
-  private String parentSpanId;
-
-  private TraceContext parent(String spanId) {
-    parentSpanId = spanId;
-    return this;
   }
 
   /** 32 hex digits. */
