@@ -8,7 +8,10 @@ import dev.magi.gateway.config.MagiConfig;
 import dev.magi.gateway.rag.ChatRetrieval;
 import dev.magi.gateway.rag.Retrieval;
 import dev.magi.models.ModelLifecycle;
+import dev.magi.gateway.anthropic.AnthropicFace;
+import dev.magi.gateway.anthropic.AnthropicRequests;
 import dev.magi.proxy.ErrorResponses;
+import dev.magi.proxy.api.ClientFace;
 import dev.magi.proxy.Proxy;
 import dev.magi.proxy.ProxySettings;
 import dev.magi.proxy.UpstreamClient;
@@ -506,14 +509,33 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
    */
   private void forward(HttpServerRequest http, Operation operation, Buffer body, RequestRecord tag,
       Handler<Throwable> onFailure) {
-    ApiRequest request = parser.parse(operation, body);
+    forward(http, parser.parse(operation, body), tag, onFailure, ClientFace.OPENAI);
+  }
+
+  /** {@code POST /v1/messages}: Anthropic's Messages API, translated to a chat and forwarded like one. */
+  @Override
+  public void messages(RoutingContext ctx) {
+    BoundedBody.dropReader(ctx.request());
+    RequestRecord tag = ctx.get(TAG);
+    tag.endpoint(ctx.currentRoute().getPath());
+    AnthropicRequests.Translated translated = AnthropicRequests.toChat(parser.parseObject(ctx.body().buffer()));
+    ApiRequest request = parser.parse(Operation.CHAT, Json.buffer(translated.chat()));
+    forward(ctx.request(), request, tag, ctx::fail, AnthropicFace.of(translated));
+  }
+
+  /**
+   * Hands a checked request to the proxy (through retrieval first when the chat asks for it), its
+   * answer and errors shaped by {@code face}. Later failures go to {@code onFailure}.
+   */
+  private void forward(HttpServerRequest http, ApiRequest request, RequestRecord tag, Handler<Throwable> onFailure,
+      ClientFace face) {
     tag.bodyRead(request.model());
     HttpServerResponse response = http.response();
     dev.magi.proxy.TraceContext trace = trace(http, tag);
     // Forwarded by another node of the cluster (which proved it with the secret): served here, never
     // forwarded again.
     boolean localOnly = http.getHeader(Proxy.FORWARDED) != null && apiKeys.fromClusterPeer(http);
-    if (operation == Operation.CHAT && ChatRetrieval.wanted(request)) {
+    if (request.operation() == Operation.CHAT && ChatRetrieval.wanted(request)) {
       retrieval.chat().apply(request, response).onComplete(prepared -> {
         if (response.closed()) {
           return;
@@ -523,14 +545,14 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
           return;
         }
         try {
-          proxy.forward(prepared.result(), response, tag.requestId(), trace, tag, localOnly);
+          proxy.forward(prepared.result(), response, tag.requestId(), trace, tag, localOnly, face);
         } catch (ApiException e) {
           onFailure.handle(e);
         }
       });
       return;
     }
-    proxy.forward(request, response, tag.requestId(), trace, tag, localOnly);
+    proxy.forward(request, response, tag.requestId(), trace, tag, localOnly, face);
   }
 
   /**
@@ -629,7 +651,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     if (tag != null) {
       tag.answeredWith(error);
     }
-    ErrorResponses.send(ctx.response(), error);
+    ErrorResponses.send(ctx.response(), error, Routes.face(ctx.request().path()));
   }
 
   /** The error a failure is answered with: itself when it is an API error, else a logged 500. */

@@ -2,6 +2,8 @@ package dev.magi.gateway;
 
 import dev.magi.gateway.rag.FilesApi;
 import dev.magi.gateway.rag.VectorStoresApi;
+import dev.magi.gateway.anthropic.AnthropicFace;
+import dev.magi.proxy.api.ClientFace;
 import dev.magi.proxy.api.Operation;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
@@ -82,6 +84,9 @@ final class Routes {
 
     /** {@code GET /metrics}: guarded by the handler itself ({@link MetricsGuard}). */
     void metrics(RoutingContext ctx);
+
+    /** {@code POST /v1/messages}, Anthropic's Messages API, whose body {@link #proxiedBody()} has read. */
+    void messages(RoutingContext ctx);
   }
 
   private Routes() {
@@ -112,6 +117,7 @@ final class Routes {
         proxied("/v1/chat/completions", Operation.CHAT, gateway),
         proxied("/v1/completions", Operation.COMPLETION, gateway),
         proxied("/v1/embeddings", Operation.EMBEDDING, gateway),
+        route(HttpMethod.POST, "/v1/messages", false, gateway.proxiedBody(), gateway::messages),
         get("/v1/models", gateway::listModels),
         route(HttpMethod.GET, "/v1/models/(?<id>.+)", true, gateway::getModel),
 
@@ -154,6 +160,14 @@ final class Routes {
         .forEach(route -> proxied.put(route.path(), route.proxied()));
     return Map.copyOf(proxied);
   }
+
+  /** The API face of {@code path}: the shape of its errors. */
+  static ClientFace face(String path) {
+    return path.startsWith(ANTHROPIC_PREFIX) ? AnthropicFace.ERRORS : ClientFace.OPENAI;
+  }
+
+  /** Where Anthropic's Messages API is served. */
+  private static final String ANTHROPIC_PREFIX = "/v1/messages";
 
   /** Who may call {@code path}. */
   static Access access(String path) {

@@ -1,6 +1,7 @@
 package dev.magi.proxy;
 
 import dev.magi.proxy.api.ApiException;
+import dev.magi.proxy.api.ClientFace;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
@@ -18,9 +19,11 @@ import io.vertx.core.http.HttpServerResponse;
  *       out with them ({@link #commitStream}); after that, events are coalesced, every event that
  *       arrives while the event loop is busy leaving in one write and one flush at the end of its turn
  *       ({@link #emit}), not one system call per event; {@code : ping} comments fill silences.</li>
- *   <li>A failure ({@link #fail}): an HTTP error in OpenAI's shape before anything was committed, one
- *       {@code data: {"error":...}} event and a clean end after (a stream never ends with a bare cut,
- *       which a client could take for a complete answer).</li>
+ *   <li>A failure ({@link #fail}): an HTTP error before anything was committed, one error event and a
+ *       clean end after (a stream never ends with a bare cut, which a client could take for a complete
+ *       answer); both in the shape of the client's {@link ClientFace}.</li>
+ *   <li>A whole answer made from a stream ({@link #whole}): a face whose client did not ask for a stream
+ *       gets the backend's stream gathered into one body; nothing is committed before its end.</li>
  * </ul>
  */
 final class ClientSide {
@@ -38,6 +41,9 @@ final class ClientSide {
 
   private final Context context;
   private final HttpServerResponse response;
+  private final ClientFace face;
+  /** Whether the client gets the stream gathered into one body at its end. */
+  private boolean whole;
   private final Handler<Void> flushTask = ignored -> flushUnsent();
   /** The upstream call whose bytes are being written, paused while the client cannot take more. */
   private UpstreamCall source;
@@ -49,9 +55,20 @@ final class ClientSide {
   private boolean committed;
   private long lastPingNanos;
 
-  ClientSide(Context context, HttpServerResponse response) {
+  ClientSide(Context context, HttpServerResponse response, ClientFace face) {
     this.context = context;
     this.response = response;
+    this.face = face;
+  }
+
+  /** From now on, the stream is gathered into one body, sent at its end ({@link #endStream}). */
+  void whole(boolean whole) {
+    this.whole = whole;
+  }
+
+  /** Whether the stream is being gathered into one body: nothing goes out before its end. */
+  boolean whole() {
+    return whole;
   }
 
   /** Whether the status line has been decided: after this, a failure can only be an error event or a cut. */
@@ -112,6 +129,9 @@ final class ClientSide {
    * @return how many held bytes went out with it
    */
   int commitStream(UpstreamCall upstream) {
+    if (whole) {
+      return 0;
+    }
     source = upstream;
     head(200, EVENT_STREAM);
     response.putHeader(CACHE_CONTROL, NO_CACHE);
@@ -149,6 +169,11 @@ final class ClientSide {
 
   /** Ends the stream with whatever is still queued or held, followed by {@code last}. */
   void endStream(Buffer last) {
+    if (whole) {
+      head(200, "application/json");
+      response.end(last);
+      return;
+    }
     unsent.add(held.take());
     unsent.add(last);
     Buffer out = unsent.take();
@@ -158,15 +183,15 @@ final class ClientSide {
   /** Answers with {@code error}: an HTTP error before anything was committed, an error event after. */
   void fail(ApiException error) {
     if (committed) {
-      endStream(SseEvents.error(error));
+      endStream(face.errorEvent(error));
     } else {
-      ErrorResponses.send(response, error);
+      ErrorResponses.send(response, error, face);
     }
   }
 
-  /** Ends a committed stream with one error event. */
+  /** Ends a stream that broke after its first event: with one error event, or an error answer when gathered whole. */
   void failStream(String code, String message) {
-    endStream(SseEvents.error(code, message));
+    fail(new ApiException(502, "server_error", null, code, message));
   }
 
   /** The client is gone: nothing queued is written. */

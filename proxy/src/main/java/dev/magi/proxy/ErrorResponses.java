@@ -1,7 +1,7 @@
 package dev.magi.proxy;
 
 import dev.magi.proxy.api.ApiException;
-import dev.magi.proxy.api.Json;
+import dev.magi.proxy.api.ClientFace;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 
@@ -16,17 +16,22 @@ public final class ErrorResponses {
    * Errors close nothing: the connection stays usable for the next request.
    */
   public static void send(HttpServerResponse response, ApiException error) {
+    send(response, error, ClientFace.OPENAI);
+  }
+
+  /** As {@link #send(HttpServerResponse, ApiException)}, in the shape of {@code face}. */
+  public static void send(HttpServerResponse response, ApiException error, ClientFace face) {
     if (response.ended() || response.closed()) {
       return;
     }
     if (response.headWritten()) {
-      response.end(SseEvents.error(error));
+      response.end(face.errorEvent(error));
       return;
     }
     response.setStatusCode(error.status());
     response.putHeader("Content-Type", "application/json");
     error.headers().forEach(response::putHeader);
-    response.end(Json.buffer(error.toJson()));
+    response.end(face.errorBody(error));
   }
 
   /**

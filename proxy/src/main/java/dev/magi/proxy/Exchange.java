@@ -2,6 +2,7 @@ package dev.magi.proxy;
 
 import dev.magi.proxy.api.ApiException;
 import dev.magi.proxy.api.ApiRequest;
+import dev.magi.proxy.api.ClientFace;
 import dev.magi.router.AdmissionException;
 import dev.magi.router.AdmissionQueue;
 import dev.magi.router.Backend;
@@ -63,6 +64,8 @@ final class Exchange extends Watchdog.Watched {
   private final TraceContext trace;
   /** Hears what happens: the router's feedback, and whoever else listens (the access log). */
   private final ExchangeObserver observer;
+  /** The API the client speaks: how its answer and its errors look. */
+  private final ClientFace face;
   /** Backends this exchange has sent to, in order; at most {@link AttemptPolicy#MAX_ATTEMPTS}. */
   private List<Backend> tried = List.of();
 
@@ -81,14 +84,15 @@ final class Exchange extends Watchdog.Watched {
 
   Exchange(Vertx vertx, UpstreamClient client, HttpServerResponse response, ApiRequest request, BackendPool pool,
       ProxySettings settings, String requestId, TraceContext trace, Watchdog watchdog, ExchangeObserver observer,
-      Proxy.Loader loader, boolean localOnly) {
+      Proxy.Loader loader, boolean localOnly, ClientFace face) {
+    this.face = face;
     this.localOnly = localOnly;
     this.trace = trace;
     this.vertx = vertx;
     this.watchdog = watchdog;
     this.client = client;
     this.response = response;
-    this.clientSide = new ClientSide(vertx.getOrCreateContext(), response);
+    this.clientSide = new ClientSide(vertx.getOrCreateContext(), response, face);
     this.request = request;
     this.model = request.model();
     this.streaming = request.stream();
@@ -306,7 +310,17 @@ final class Exchange extends Watchdog.Watched {
     }
     attempt.answered(streaming);
     String contentType = answer.contentType();
-    if (protocol.streams(request, contentType)) {
+    ClientFace.Answer faced = face.answer(request);
+    if (faced != null && !protocol.streams(request, contentType)) {
+      answer.reset();
+      attempt.end(AttemptPolicy.Outcome.BROKEN_ANSWER);
+      fail(ApiException.badGateway("The backend for model '" + model + "' answered a request for a stream"
+          + " without one."));
+    } else if (faced != null) {
+      clientSide.whole(faced.whole());
+      relay(answer, new FacedStream(protocol.streamTranslator(request, tried.get(tried.size() - 1), pool.modelId()),
+          faced));
+    } else if (protocol.streams(request, contentType)) {
       relay(answer, protocol.streamTranslator(request, tried.get(tried.size() - 1), pool.modelId()));
     } else if (protocol.translatesBody(request)) {
       readAtMost(answer, settings.upstreamResponseBytes()).onComplete(body -> {
@@ -402,11 +416,14 @@ final class Exchange extends Watchdog.Watched {
         int bytes = clientSide.commitStream(upstream);
         observer.relayed(bytes, arrived, System.nanoTime() - arrived);
       }
-      return;
-    }
-    if (out.length() > 0) {
+    } else if (out.length() > 0) {
       clientSide.emit(out);
       observer.relayed(out.length(), arrived, System.nanoTime() - arrived);
+    }
+    if (translator.complete()) {
+      // The client's face has its whole answer (a stop sequence of its own): the backend's slot is freed now.
+      resetUpstream();
+      onStreamEnd();
     }
   }
 
@@ -423,10 +440,19 @@ final class Exchange extends Watchdog.Watched {
     if (finished) {
       return;
     }
-    Buffer tail = translator.finish();
     if (!clientSide.committed() && !translator.sawEvent()) {
+      translator.finish();
       attemptEnded(AttemptPolicy.Outcome.ENDED_WITHOUT_EVENT, ApiException.badGateway(
           "The backend for model '" + model + "' ended the stream without sending any event."));
+      return;
+    }
+    Buffer tail;
+    try {
+      tail = translator.finish();
+    } catch (ApiException e) {
+      // A stream gathered into one answer, which the backend ended with an error or cut short.
+      attempt.end(null);
+      fail(e);
       return;
     }
     if (!clientSide.committed()) {
@@ -445,7 +471,7 @@ final class Exchange extends Watchdog.Watched {
       return;
     }
     resetUpstream();
-    if (!clientSide.committed()) {
+    if (!clientSide.committed() && !translator.sawEvent()) {
       attemptEnded(AttemptPolicy.Outcome.BROKE_BEFORE_FIRST_EVENT, ApiException.badGateway(
           "The backend for model '" + model + "' failed before its first event (" + describe(failure) + ")."));
       return;
@@ -485,7 +511,7 @@ final class Exchange extends Watchdog.Watched {
       long sinceSent = now - attempt.sentAtNanos();
       if (sinceSent >= settings.firstToken().toNanos()) {
         firstEventTimedOut();
-      } else if (!clientSide.committed() && sinceSent >= settings.commitDelay().toNanos()) {
+      } else if (!clientSide.committed() && !clientSide.whole() && sinceSent >= settings.commitDelay().toNanos()) {
         // A long prompt is being processed: commit now and keep proxies from timing the stream out.
         observer.relayed(clientSide.commitStream(upstream), now, 0);
         clientSide.ping(now);

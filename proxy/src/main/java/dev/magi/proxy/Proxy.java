@@ -3,6 +3,7 @@ package dev.magi.proxy;
 import dev.magi.proxy.api.ApiException;
 import dev.magi.proxy.api.ApiRequest;
 import dev.magi.proxy.api.CallerContext;
+import dev.magi.proxy.api.ClientFace;
 import dev.magi.router.BackendDirectory;
 import dev.magi.router.BackendPool;
 import io.vertx.core.Future;
@@ -92,15 +93,16 @@ public final class Proxy {
    * @param observer hears what happens to the request (the access log's entry); may be null
    * @param localOnly whether only this node's own backends may serve it: a request another node of the
    *     cluster forwarded here is never forwarded again
+   * @param face the API the client speaks, which shapes its answer and its errors
    * @throws ApiException 404 {@code model_not_found} when no backend serves the model and none can be loaded
    */
   public void forward(ApiRequest request, HttpServerResponse response, String requestId, TraceContext trace,
-      ExchangeObserver observer, boolean localOnly) {
+      ExchangeObserver observer, boolean localOnly, ClientFace face) {
     loader.used(request.model());
     Optional<BackendPool> pool = directory.routes().resolve(request.model());
     if (pool.isPresent()) {
       new Exchange(vertx, client, response, request, pool.get(), settings, requestId, trace, watchdog, observer,
-          loader, localOnly).start();
+          loader, localOnly, face).start();
       return;
     }
     Future<BackendPool> loading = loader.load(request.model())
@@ -116,12 +118,11 @@ public final class Proxy {
       if (loaded.failed()) {
         ErrorResponses.send(response, loaded.cause() instanceof ApiException error ? error
             : ApiException.retryable("model_load_failed", "Model '" + request.model() + "' could not be loaded: "
-                + loaded.cause().getMessage()));
+                + loaded.cause().getMessage()), face);
         return;
       }
       new Exchange(vertx, client, response, request, loaded.result(), settings, requestId, trace, watchdog, observer,
-          loader, localOnly)
-          .start();
+          loader, localOnly, face).start();
     });
   }
 }

@@ -26,6 +26,14 @@ interface StreamTranslator {
   TokenCounts tokens();
 
   /**
+   * Whether the answer is complete before the upstream body is (a client face met its stop sequence):
+   * the exchange then ends the stream with {@link #finish()} and resets the upstream request.
+   */
+  default boolean complete() {
+    return false;
+  }
+
+  /**
    * The upstream body ended normally.
    *
    * @return the last bytes for the client: nothing when the stream was complete, an error event when

@@ -32,7 +32,7 @@ class ClientSideTest {
   void start() {
     vertx = Vertx.vertx();
     server = Await.result(vertx.createHttpServer().requestHandler((HttpServerRequest request) ->
-        script.handle(new ClientSide(vertx.getOrCreateContext(), request.response()))).listen(0, "127.0.0.1"));
+        script.handle(new ClientSide(vertx.getOrCreateContext(), request.response(), dev.magi.proxy.api.ClientFace.OPENAI))).listen(0, "127.0.0.1"));
   }
 
   @AfterEach

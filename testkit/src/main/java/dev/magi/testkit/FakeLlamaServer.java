@@ -30,7 +30,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * requests that wait (status line included) while every slot is busy.
  *
  * <p>Generation is fake: tokens are taken in turn from a fixed list, one every
- * {@link Options#tokenDelayMillis} milliseconds. What the server saw is observable: the requests,
+ * {@link Options#tokenDelayMillis} milliseconds. A chat that offers tools gets a call to one, as a model
+ * started with {@code --jinja} makes: its head (id, name) and then its arguments in pieces
+ * ({@link #TOOL_ARGUMENTS}), finish reason {@code tool_calls}. What the server saw is observable: the requests,
  * and how many responses the client abandoned before they ended ({@link #resets()}).
  *
  * <p>Start one with {@link #start(Vertx, Options)} on port 0 and read {@link #port()}.
@@ -230,6 +232,27 @@ public final class FakeLlamaServer extends FakeServer {
     }
   }
 
+  /** The arguments of every tool call, in the pieces a stream sends them in. */
+  public static final List<String> TOOL_ARGUMENTS = List.of("{\"city\":", "\"Paris\"}");
+
+  /**
+   * The tool a chat request gets a call to, as a model started with {@code --jinja} would: the one
+   * {@code tool_choice} names, else the first of {@code tools}; none when no tools are offered, when
+   * {@code tool_choice} is {@code none}, or when the last message is a tool's result (the model then
+   * answers in text).
+   */
+  private static String toolToCall(JsonNode json) {
+    JsonNode tools = json.path("tools");
+    JsonNode messages = json.path("messages");
+    if (!tools.isArray() || tools.isEmpty() || "none".equals(json.path("tool_choice").asText())
+        || (messages.isArray() && !messages.isEmpty()
+            && "tool".equals(messages.get(messages.size() - 1).path("role").asText()))) {
+      return null;
+    }
+    String named = json.path("tool_choice").path("function").path("name").asText("");
+    return named.isEmpty() ? tools.get(0).path("function").path("name").asText("tool") : named;
+  }
+
   private static int promptTokens(JsonNode json, boolean chat) {
     int chars = 0;
     if (chat) {
@@ -256,6 +279,9 @@ public final class FakeLlamaServer extends FakeServer {
     private final int errorAfter;
     private final boolean dropAfterHeaders;
     private final StringBuilder text = new StringBuilder();
+    /** The tool this generation calls instead of answering in text; null when it answers in text. */
+    private final String toolCall;
+    private final String toolCallId = "call_" + FakeJson.randomId(24);
     private int produced;
     private boolean finished;
 
@@ -268,6 +294,7 @@ public final class FakeLlamaServer extends FakeServer {
       JsonNode limit = json.has("max_tokens") ? json.get("max_tokens")
           : json.has("max_completion_tokens") ? json.get("max_completion_tokens") : json.get("n_predict");
       this.maxTokens = limit != null && limit.canConvertToInt() && limit.asInt() > 0 ? limit.asInt() : -1;
+      this.toolCall = chat ? toolToCall(json) : null;
       if (stream) {
         this.failAfter = failStreamAfterTokens;
         this.errorAfter = errorEventAfterTokens;
@@ -283,7 +310,24 @@ public final class FakeLlamaServer extends FakeServer {
     }
 
     int target() {
+      if (toolCall != null) {
+        return TOOL_ARGUMENTS.size() + 1;
+      }
       return maxTokens > 0 ? maxTokens : options.defaultTokens;
+    }
+
+    /** The delta of the tool call's {@code n}th event: its head (id, name), then its arguments in pieces. */
+    private ObjectNode toolDelta(int n) {
+      ObjectNode call = FakeJson.object().put("index", 0);
+      if (n == 0) {
+        call.put("id", toolCallId).put("type", "function");
+        call.putObject("function").put("name", toolCall).put("arguments", "");
+      } else {
+        call.putObject("function").put("arguments", TOOL_ARGUMENTS.get(n - 1));
+      }
+      ObjectNode delta = FakeJson.object();
+      delta.putArray("tool_calls").add(call);
+      return delta;
     }
 
     void run() {
@@ -343,7 +387,11 @@ public final class FakeLlamaServer extends FakeServer {
         return;
       }
       if (produced < target()) {
-        text.append(nextToken());
+        if (toolCall != null) {
+          produced++;
+        } else {
+          text.append(nextToken());
+        }
         schedule(this::stepSilently);
         return;
       }
@@ -369,6 +417,12 @@ public final class FakeLlamaServer extends FakeServer {
         out.appendBuffer(event("{\"error\":{\"code\":500,\"message\":\"The model produced output that does not match the"
             + " expected peg-native format\",\"type\":\"server_error\"}}"));
         response.end(out);
+        return;
+      }
+      if (produced < target() && toolCall != null) {
+        out.appendBuffer(event(chatChunk(toolDelta(produced++), null)));
+        response.write(out);
+        schedule(() -> step(Buffer.buffer()));
         return;
       }
       if (produced < target()) {
@@ -425,6 +479,9 @@ public final class FakeLlamaServer extends FakeServer {
     }
 
     private String finishReason() {
+      if (toolCall != null) {
+        return "tool_calls";
+      }
       return maxTokens > 0 && produced >= maxTokens ? "length" : "stop";
     }
 
@@ -460,7 +517,16 @@ public final class FakeLlamaServer extends FakeServer {
       ObjectNode body = FakeJson.object();
       ObjectNode choice = body.putArray("choices").addObject();
       choice.put("finish_reason", finishReason()).put("index", 0);
-      choice.putObject("message").put("role", "assistant").put("content", text.toString());
+      ObjectNode message = choice.putObject("message").put("role", "assistant");
+      if (toolCall != null) {
+        message.putNull("content");
+        ObjectNode call = message.putArray("tool_calls").addObject();
+        call.put("type", "function");
+        call.putObject("function").put("name", toolCall).put("arguments", String.join("", TOOL_ARGUMENTS));
+        call.put("id", toolCallId);
+      } else {
+        message.put("content", text.toString());
+      }
       body.put("created", created).put("model", options.alias).put("system_fingerprint", BUILD)
           .put("object", "chat.completion");
       body.set("usage", usage());

@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * streaming, one object otherwise), {@code /api/embed}, and its {@code {"error":"..."}} errors.
  *
  * <p>When a chat request offers tools, the fake calls the first one with {@code {"city":"Paris"}},
- * as a whole call in a {@code done:false} line, the way Ollama sends tool calls.
+ * as a whole call in a {@code done:false} line, the way Ollama sends tool calls; unless its last
+ * message is a tool's result, which it answers in text.
  */
 public final class FakeOllama extends FakeServer {
 
@@ -103,7 +104,10 @@ public final class FakeOllama extends FakeServer {
     int limit = json.path("options").path("num_predict").asInt(-1);
     int count = limit > 0 ? Math.min(limit, options.defaultTokens) : options.defaultTokens;
     String doneReason = limit > 0 && limit <= options.defaultTokens ? "length" : "stop";
-    boolean callTool = chat && json.path("tools").isArray() && json.path("tools").size() > 0;
+    JsonNode messages = json.path("messages");
+    boolean answersToolResult = messages.isArray() && !messages.isEmpty()
+        && "tool".equals(messages.get(messages.size() - 1).path("role").asText());
+    boolean callTool = chat && json.path("tools").isArray() && json.path("tools").size() > 0 && !answersToolResult;
     String toolName = callTool ? json.path("tools").get(0).path("function").path("name").asText() : null;
     int errorAfter = stream ? errorLineAfterTokens : -1;
     if (stream) {

@@ -255,7 +255,12 @@ public final class RequestParser {
     };
   }
 
-  private ObjectNode parseObject(Buffer raw) {
+  /**
+   * Parses a request body that must be one JSON object, within the parser's bounds (nesting, lengths).
+   *
+   * @throws ApiException 400 when the body is empty, not JSON, or not an object
+   */
+  public ObjectNode parseObject(Buffer raw) {
     if (raw == null || raw.length() == 0) {
       throw ApiException.invalid(null, "The request body is empty; send a JSON object.");
     }

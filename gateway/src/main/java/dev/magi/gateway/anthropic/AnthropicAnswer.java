@@ -1,0 +1,362 @@
+package dev.magi.gateway.anthropic;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.magi.proxy.api.ApiException;
+import dev.magi.proxy.api.ClientFace;
+import dev.magi.proxy.api.Json;
+import io.vertx.core.buffer.Buffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * One answer of the Messages API, made from a backend's OpenAI chat stream: Anthropic's named events
+ * ({@code message_start}, {@code content_block_start}/{@code _delta}/{@code _stop}, {@code message_delta},
+ * {@code message_stop}) for a client that asked for a stream, or one {@code message} object at the end
+ * for one that did not.
+ *
+ * <p>Text becomes {@code text} blocks and tool calls {@code tool_use} blocks, in the order they come.
+ * Stop sequences are applied here: text that could still be the start of one is held back until it
+ * cannot, and the first one met ends the answer with {@code stop_reason: "stop_sequence"} and the
+ * sequence itself (the proxy then lets go of the backend). Token counts come from the stream's usage
+ * chunk; a stream ended early by a stop sequence has none, and its output tokens are the content
+ * events it sent (llama-server sends one a token).
+ *
+ * <p>Used on one event loop, for one attempt.
+ */
+final class AnthropicAnswer implements ClientFace.Answer {
+
+  private final boolean whole;
+  private final String model;
+  private final List<String> stopSequences;
+  private final int holdBack;
+  private final String id = "msg_" + Long.toHexString(ThreadLocalRandom.current().nextLong())
+      + Long.toHexString(ThreadLocalRandom.current().nextLong());
+
+  /** Whole-answer mode: the blocks so far. */
+  private final ArrayNode content = Json.array();
+  /** The open block's index, -1 when none is open. */
+  private int openIndex = -1;
+  /** Whether the open block is a text block (else a tool call). */
+  private boolean openIsText;
+  /** The OpenAI index of the tool call the open block carries. */
+  private int openToolIndex = -1;
+  /** Whole-answer mode: the open block's text or tool arguments. */
+  private final StringBuilder openBody = new StringBuilder();
+  private int blocks;
+  /** Text received but not yet given out: it may be the start of a stop sequence. */
+  private final StringBuilder pending = new StringBuilder();
+  private boolean started;
+  private boolean done;
+  private boolean ended;
+  private String finishReason;
+  private String stopSequence;
+  private long promptTokens = -1;
+  private long completionTokens = -1;
+  private long cachedTokens;
+  private long contentEvents;
+  /** The error the backend's stream ended with, for a whole answer. */
+  private ApiException failure;
+
+  AnthropicAnswer(boolean whole, String model, List<String> stopSequences) {
+    this.whole = whole;
+    this.model = model;
+    this.stopSequences = stopSequences;
+    this.holdBack = stopSequences.stream().mapToInt(String::length).max().orElse(1) - 1;
+  }
+
+  @Override
+  public boolean whole() {
+    return whole;
+  }
+
+  @Override
+  public boolean complete() {
+    return stopSequence != null;
+  }
+
+  @Override
+  public Buffer push(Buffer events) {
+    Buffer out = Buffer.buffer();
+    String text = events.toString(StandardCharsets.UTF_8);
+    for (String line : text.split("\r?\n")) {
+      if (ended || stopSequence != null) {
+        break;
+      }
+      if (!line.startsWith("data:")) {
+        continue;
+      }
+      String data = line.substring(5).trim();
+      if (data.equals("[DONE]")) {
+        done = true;
+        continue;
+      }
+      JsonNode chunk = Json.parseOrNull(Buffer.buffer(data));
+      if (chunk == null) {
+        continue;
+      }
+      start(out);
+      if (chunk.hasNonNull("error")) {
+        fail(chunk.get("error"), out);
+      } else {
+        chunk(chunk, out);
+      }
+    }
+    return whole ? Buffer.buffer() : out;
+  }
+
+  @Override
+  public Buffer finish() {
+    Buffer out = Buffer.buffer();
+    if (ended) {
+      return out;
+    }
+    if (failure == null && stopSequence == null && !done) {
+      failure = ApiException.badGateway("The backend ended the stream before it was complete.");
+    }
+    if (failure != null) {
+      ended = true;
+      if (whole) {
+        throw failure;
+      }
+      out.appendBuffer(AnthropicErrors.event(failure));
+      return out;
+    }
+    start(out);
+    giveText(pending.toString(), out);
+    pending.setLength(0);
+    closeBlock(out);
+    ended = true;
+    if (whole) {
+      return Json.buffer(message());
+    }
+    ObjectNode delta = Json.object().put("type", "message_delta");
+    delta.putObject("delta").put("stop_reason", stopReason()).put("stop_sequence", stopSequence);
+    delta.set("usage", usage());
+    out.appendBuffer(AnthropicEvents.event("message_delta", delta));
+    out.appendBuffer(AnthropicEvents.event("message_stop", Json.object().put("type", "message_stop")));
+    return out;
+  }
+
+  /** {@code message_start}, before anything else. */
+  private void start(Buffer out) {
+    if (started) {
+      return;
+    }
+    started = true;
+    if (!whole) {
+      ObjectNode message = shell();
+      message.set("content", Json.array());
+      message.putNull("stop_reason").putNull("stop_sequence");
+      message.putObject("usage").put("input_tokens", 0).put("output_tokens", 0);
+      ObjectNode event = Json.object().put("type", "message_start");
+      event.set("message", message);
+      out.appendBuffer(AnthropicEvents.event("message_start", event));
+    }
+  }
+
+  private void chunk(JsonNode chunk, Buffer out) {
+    JsonNode usage = chunk.get("usage");
+    if (usage != null && usage.isObject()) {
+      promptTokens = usage.path("prompt_tokens").asLong(promptTokens);
+      completionTokens = usage.path("completion_tokens").asLong(completionTokens);
+      cachedTokens = usage.path("prompt_tokens_details").path("cached_tokens").asLong(0);
+    }
+    JsonNode choice = chunk.path("choices").path(0);
+    if (choice.isMissingNode()) {
+      return;
+    }
+    JsonNode delta = choice.path("delta");
+    JsonNode text = delta.get("content");
+    if (text != null && text.isTextual() && !text.asText().isEmpty()) {
+      contentEvents++;
+      text(text.asText(), out);
+    }
+    JsonNode calls = delta.get("tool_calls");
+    if (calls instanceof ArrayNode list) {
+      contentEvents++;
+      for (JsonNode call : list) {
+        toolCall(call, out);
+      }
+    }
+    JsonNode reason = choice.get("finish_reason");
+    if (reason != null && reason.isTextual()) {
+      finishReason = reason.asText();
+    }
+  }
+
+  /** Text, less what may begin a stop sequence; a stop sequence met ends the answer. */
+  private void text(String piece, Buffer out) {
+    pending.append(piece);
+    if (stopSequences.isEmpty()) {
+      giveText(pending.toString(), out);
+      pending.setLength(0);
+      return;
+    }
+    int earliest = -1;
+    String met = null;
+    for (String stop : stopSequences) {
+      int at = pending.indexOf(stop);
+      if (at >= 0 && (earliest < 0 || at < earliest)) {
+        earliest = at;
+        met = stop;
+      }
+    }
+    if (met != null) {
+      giveText(pending.substring(0, earliest), out);
+      pending.setLength(0);
+      stopSequence = met;
+      return;
+    }
+    int keep = heldSuffix();
+    giveText(pending.substring(0, pending.length() - keep), out);
+    pending.delete(0, pending.length() - keep);
+  }
+
+  /** How many of the pending text's last characters may begin a stop sequence. */
+  private int heldSuffix() {
+    for (int length = Math.min(holdBack, pending.length()); length > 0; length--) {
+      String suffix = pending.substring(pending.length() - length);
+      for (String stop : stopSequences) {
+        if (stop.startsWith(suffix)) {
+          return length;
+        }
+      }
+    }
+    return 0;
+  }
+
+  private void giveText(String text, Buffer out) {
+    if (text.isEmpty()) {
+      return;
+    }
+    if (openIndex < 0 || !openIsText) {
+      closeBlock(out);
+      openBlock(Json.object().put("type", "text").put("text", ""), true, -1, out);
+    }
+    if (whole) {
+      openBody.append(text);
+    } else {
+      ObjectNode delta = Json.object().put("type", "content_block_delta").put("index", openIndex);
+      delta.putObject("delta").put("type", "text_delta").put("text", text);
+      out.appendBuffer(AnthropicEvents.event("content_block_delta", delta));
+    }
+  }
+
+  /** A tool call's first fragment opens a {@code tool_use} block; later ones add to its input. */
+  private void toolCall(JsonNode call, Buffer out) {
+    int index = call.path("index").asInt(0);
+    JsonNode function = call.path("function");
+    if (openIndex < 0 || openIsText || openToolIndex != index) {
+      // Text held back for a stop sequence goes out before the call: it came first.
+      giveText(pending.toString(), out);
+      pending.setLength(0);
+      closeBlock(out);
+      String callId = call.path("id").asText("");
+      ObjectNode block = Json.object().put("type", "tool_use")
+          .put("id", callId.isEmpty() ? "toolu_" + Long.toHexString(ThreadLocalRandom.current().nextLong()) : callId)
+          .put("name", function.path("name").asText(""));
+      block.putObject("input");
+      openBlock(block, false, index, out);
+    }
+    String arguments = function.path("arguments").asText("");
+    if (arguments.isEmpty()) {
+      return;
+    }
+    if (whole) {
+      openBody.append(arguments);
+    } else {
+      ObjectNode delta = Json.object().put("type", "content_block_delta").put("index", openIndex);
+      delta.putObject("delta").put("type", "input_json_delta").put("partial_json", arguments);
+      out.appendBuffer(AnthropicEvents.event("content_block_delta", delta));
+    }
+  }
+
+  private void openBlock(ObjectNode block, boolean text, int toolIndex, Buffer out) {
+    openIndex = blocks++;
+    openIsText = text;
+    openToolIndex = toolIndex;
+    openBody.setLength(0);
+    if (whole) {
+      content.add(block);
+    } else {
+      ObjectNode start = Json.object().put("type", "content_block_start").put("index", openIndex);
+      start.set("content_block", block);
+      out.appendBuffer(AnthropicEvents.event("content_block_start", start));
+    }
+  }
+
+  private void closeBlock(Buffer out) {
+    if (openIndex < 0) {
+      return;
+    }
+    if (whole) {
+      ObjectNode block = (ObjectNode) content.get(openIndex);
+      if (openIsText) {
+        block.put("text", openBody.toString());
+      } else {
+        JsonNode input = openBody.length() == 0 ? Json.object() : Json.parseOrNull(Buffer.buffer(openBody.toString()));
+        block.set("input", input instanceof ObjectNode ? input : Json.object());
+      }
+    } else {
+      out.appendBuffer(AnthropicEvents.event("content_block_stop",
+          Json.object().put("type", "content_block_stop").put("index", openIndex)));
+    }
+    openIndex = -1;
+    openToolIndex = -1;
+  }
+
+  /** The backend's in-band error: an {@code error} event, or the whole answer's HTTP error. */
+  private void fail(JsonNode error, Buffer out) {
+    JsonNode code = error.get("code");
+    int status = code != null && code.isInt() && code.asInt() >= 400 && code.asInt() < 600 ? code.asInt() : 502;
+    failure = new ApiException(status, "server_error", null, "upstream_error",
+        error.path("message").asText("The backend failed during the answer."));
+    if (!whole) {
+      ended = true;
+      out.appendBuffer(AnthropicErrors.event(failure));
+    }
+  }
+
+  private String stopReason() {
+    if (stopSequence != null) {
+      return "stop_sequence";
+    }
+    if (finishReason == null) {
+      return "end_turn";
+    }
+    return switch (finishReason) {
+      case "length" -> "max_tokens";
+      case "tool_calls", "function_call" -> "tool_use";
+      case "content_filter" -> "refusal";
+      default -> "end_turn";
+    };
+  }
+
+  private ObjectNode usage() {
+    ObjectNode usage = Json.object();
+    long cached = Math.max(0, cachedTokens);
+    usage.put("input_tokens", promptTokens < 0 ? 0 : Math.max(0, promptTokens - cached));
+    usage.put("cache_creation_input_tokens", 0);
+    usage.put("cache_read_input_tokens", cached);
+    usage.put("output_tokens", completionTokens < 0 ? contentEvents : completionTokens);
+    return usage;
+  }
+
+  private ObjectNode shell() {
+    ObjectNode message = Json.object();
+    message.put("id", id).put("type", "message").put("role", "assistant").put("model", model);
+    return message;
+  }
+
+  private ObjectNode message() {
+    ObjectNode message = shell();
+    message.set("content", content);
+    message.put("stop_reason", stopReason()).put("stop_sequence", stopSequence);
+    message.set("usage", usage());
+    return message;
+  }
+}
