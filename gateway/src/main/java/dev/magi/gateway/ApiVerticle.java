@@ -87,11 +87,12 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
    * @param metrics the meters and {@code /metrics}; null when {@code metrics.enabled} is false
    * @param metricsGuard who may read {@code /metrics}
    * @param tracer where requests' spans go; null when tracing is off
+   * @param responses the Responses API's stored responses
    */
   record Shared(AccessLog accessLog, IdleCollector.Arrivals arrivals, ClientConnections.Count connections,
       java.util.concurrent.atomic.AtomicBoolean draining, WebOrigins origins,
       dev.magi.gateway.metrics.GatewayMetrics metrics, MetricsGuard metricsGuard,
-      dev.magi.gateway.tracing.RequestTracer tracer) {
+      dev.magi.gateway.tracing.RequestTracer tracer, dev.magi.gateway.responses.ResponsesApi responses) {
   }
 
   /** @param port the port to listen on; -1 shares one random port among all instances */
@@ -295,7 +296,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     // Sized from Content-Length: by default every body starts in a 1 KB buffer, which a held stream
     // would keep for its whole life.
     bodies = BodyHandler.create(false).setBodyLimit(config.limits().bodyBytes()).setPreallocateBodyBuffer(true);
-    table = Routes.table(this, retrieval.api(), retrieval.files(), admin,
+    table = Routes.table(this, shared.responses(), retrieval.api(), retrieval.files(), admin,
         shared.metrics() == null ? java.util.Optional.empty() : java.util.Optional.of(config.metrics().path()));
     fastPath = Routes.proxied(table);
     router.route().handler(ctx -> {
@@ -521,6 +522,39 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     AnthropicRequests.Translated translated = AnthropicRequests.toChat(parser.parseObject(ctx.body().buffer()));
     ApiRequest request = parser.parse(Operation.CHAT, Json.buffer(translated.chat()));
     forward(ctx.request(), request, tag, ctx::fail, AnthropicFace.of(translated));
+  }
+
+  /**
+   * {@code POST /v1/responses}: the conversation so far ({@code previous_response_id}) and the input,
+   * translated to a chat and forwarded like one; the response is kept unless {@code store} is false.
+   */
+  @Override
+  public void responses(RoutingContext ctx) {
+    BoundedBody.dropReader(ctx.request());
+    RequestRecord tag = ctx.get(TAG);
+    tag.endpoint(ctx.currentRoute().getPath());
+    ObjectNode body = parser.parseObject(ctx.body().buffer());
+    dev.magi.gateway.responses.ResponsesRequests.Translated translated =
+        dev.magi.gateway.responses.ResponsesRequests.toChat(body, shared.responses().previous(body));
+    ApiRequest request = parser.parse(Operation.CHAT, Json.buffer(translated.chat()));
+    forward(ctx.request(), request, tag, ctx::fail,
+        new dev.magi.gateway.responses.ResponsesFace(translated, shared.responses().store()));
+  }
+
+  /**
+   * {@code POST /v1/messages/count_tokens}: checked as a Messages request, then counted by the model's
+   * llama-server, which serves it for its own Messages route.
+   */
+  @Override
+  public void countTokens(RoutingContext ctx) {
+    BoundedBody.dropReader(ctx.request());
+    RequestRecord tag = ctx.get(TAG);
+    tag.endpoint(ctx.currentRoute().getPath());
+    Buffer raw = ctx.body().buffer();
+    ObjectNode body = parser.parseObject(raw);
+    String model = AnthropicRequests.checkCountTokens(body);
+    forward(ctx.request(), new ApiRequest(Operation.COUNT_TOKENS, model, false, false, false,
+        java.util.OptionalInt.empty(), body, raw), tag, ctx::fail, AnthropicFace.ERRORS);
   }
 
   /**

@@ -117,7 +117,9 @@ public final class Gateway {
     ClientConnections.Count connections = new ClientConnections.Count(config.server().maxConnections());
     ApiVerticle.Shared shared = new ApiVerticle.Shared(new AccessLog(config.server().accessLogEvery()), arrivals,
         connections, new java.util.concurrent.atomic.AtomicBoolean(), origins, metrics, new MetricsGuard(config),
-        dev.magi.gateway.tracing.RequestTracer.of(config.tracing()).orElse(null));
+        dev.magi.gateway.tracing.RequestTracer.of(config.tracing()).orElse(null),
+        new dev.magi.gateway.responses.ResponsesApi(new dev.magi.gateway.responses.ResponseStore(
+            config.responses().storeLimit())));
     if (metrics != null) {
       metrics.modelServers(new ModelServerMetrics(UpstreamClients.create(vertx, new io.vertx.core.http.HttpClientOptions()
           .setKeepAlive(false).setConnectTimeout(500), new io.vertx.core.http.PoolOptions()), () -> models.fleet().servers(),

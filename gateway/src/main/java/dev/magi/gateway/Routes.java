@@ -2,6 +2,7 @@ package dev.magi.gateway;
 
 import dev.magi.gateway.rag.FilesApi;
 import dev.magi.gateway.rag.VectorStoresApi;
+import dev.magi.gateway.responses.ResponsesApi;
 import dev.magi.gateway.anthropic.AnthropicFace;
 import dev.magi.proxy.api.ClientFace;
 import dev.magi.proxy.api.Operation;
@@ -64,7 +65,8 @@ final class Routes {
   }
 
   /** The areas, by prefix; a path in none of them is open. */
-  static final List<Area> AREAS = List.of(new Area("/v1/", Access.CLIENT), new Area("/api/", Access.ADMIN));
+  static final List<Area> AREAS = List.of(new Area("/v1/", Access.CLIENT), new Area("/tokenize", Access.CLIENT),
+      new Area("/detokenize", Access.CLIENT), new Area("/api/", Access.ADMIN));
 
   /** The handlers {@link ApiVerticle} serves itself. */
   interface GatewayHandlers {
@@ -87,6 +89,12 @@ final class Routes {
 
     /** {@code POST /v1/messages}, Anthropic's Messages API, whose body {@link #proxiedBody()} has read. */
     void messages(RoutingContext ctx);
+
+    /** {@code POST /v1/messages/count_tokens}, whose body {@link #proxiedBody()} has read. */
+    void countTokens(RoutingContext ctx);
+
+    /** {@code POST /v1/responses}, OpenAI's Responses API, whose body {@link #proxiedBody()} has read. */
+    void responses(RoutingContext ctx);
   }
 
   private Routes() {
@@ -97,17 +105,17 @@ final class Routes {
    *
    * @param metricsPath where the metrics are served ({@code metrics.path}); empty when they are off
    */
-  static List<Route> table(GatewayHandlers gateway, VectorStoresApi stores, FilesApi files, AdminApi admin,
-      java.util.Optional<String> metricsPath) {
+  static List<Route> table(GatewayHandlers gateway, ResponsesApi responses, VectorStoresApi stores, FilesApi files,
+      AdminApi admin, java.util.Optional<String> metricsPath) {
     List<Route> table = new java.util.ArrayList<>();
     metricsPath.ifPresent(path -> table.add(new Route(HttpMethod.GET, path, false, null, List.of(gateway::metrics),
         Access.METRICS)));
-    table.addAll(endpoints(gateway, stores, files, admin));
+    table.addAll(endpoints(gateway, responses, stores, files, admin));
     return List.copyOf(table);
   }
 
-  private static List<Route> endpoints(GatewayHandlers gateway, VectorStoresApi stores, FilesApi files,
-      AdminApi admin) {
+  private static List<Route> endpoints(GatewayHandlers gateway, ResponsesApi responses, VectorStoresApi stores,
+      FilesApi files, AdminApi admin) {
     Handler<RoutingContext> storeBody = stores.body();
     return List.of(
         get("/healthz", gateway::healthz),
@@ -118,6 +126,13 @@ final class Routes {
         proxied("/v1/completions", Operation.COMPLETION, gateway),
         proxied("/v1/embeddings", Operation.EMBEDDING, gateway),
         route(HttpMethod.POST, "/v1/messages", false, gateway.proxiedBody(), gateway::messages),
+        route(HttpMethod.POST, "/v1/messages/count_tokens", false, gateway.proxiedBody(), gateway::countTokens),
+        route(HttpMethod.POST, "/v1/responses", false, gateway.proxiedBody(), gateway::responses),
+        get("/v1/responses/:id", responses::get),
+        route(HttpMethod.DELETE, "/v1/responses/:id", false, responses::delete),
+        get("/v1/responses/:id/input_items", responses::inputItems),
+        proxied("/tokenize", Operation.TOKENIZE, gateway),
+        proxied("/detokenize", Operation.DETOKENIZE, gateway),
         get("/v1/models", gateway::listModels),
         route(HttpMethod.GET, "/v1/models/(?<id>.+)", true, gateway::getModel),
 

@@ -250,6 +250,27 @@ class AnthropicSdkTest {
   }
 
   @Test
+  void countTokensIsWhatTheMessageWillUse() {
+    long counted = client.messages().countTokens(com.anthropic.models.messages.MessageCountTokensParams.builder()
+        .model("tiny").system("You are helpful.").addUserMessage("Hello there!").build()).inputTokens();
+
+    assertEquals(client.messages().create(ask("tiny", 4)).usage().inputTokens(), counted);
+    BadRequestException ollamaCannot = assertThrows(BadRequestException.class, () -> client.messages().countTokens(
+        com.anthropic.models.messages.MessageCountTokensParams.builder().model("llama3.2").addUserMessage("Hi").build()));
+    assertEquals("invalid_request_error", ollamaCannot.errorType().orElseThrow().asString());
+    assertTrue(ollamaCannot.getMessage().contains("llama-server backends only"), ollamaCannot.getMessage());
+  }
+
+  @Test
+  void requestsAreMeasuredUnderTheirEndpoint() {
+    client.messages().create(ask("tiny", 2));
+    String metrics = magi.get("/metrics").body();
+    assertTrue(metrics.lines().anyMatch(line -> line.startsWith("magi_requests_total{")
+        && line.contains("endpoint=\"/v1/messages\"") && line.contains("model=\"tiny\"")
+        && line.contains("status=\"200\"")), "the Messages face shares the meters of the OpenAI face");
+  }
+
+  @Test
   void unknownModelIsAnthropicsNotFound() {
     NotFoundException error = assertThrows(NotFoundException.class,
         () -> client.messages().create(ask("no-such-model", 8)));

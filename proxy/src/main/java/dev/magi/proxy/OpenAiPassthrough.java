@@ -30,6 +30,9 @@ final class OpenAiPassthrough implements BackendProtocol {
 
   @Override
   public UpstreamRequest upstreamRequest(ApiRequest request, Backend backend) {
+    if (request.operation().llamaServerOnly() && backend.endpoint().type() == BackendType.OPENAI) {
+      throw llamaServerOnly(request, "an OpenAI-compatible server");
+    }
     // Read through field(): a request forwarded as it came is never parsed whole.
     ObjectNode changed = null;
     if (!request.model().equals(backend.upstreamModel())) {
@@ -37,8 +40,8 @@ final class OpenAiPassthrough implements BackendProtocol {
       changed.put("model", backend.upstreamModel());
     }
     JsonNode maxCompletion = request.field("max_completion_tokens");
-    if (backend.endpoint().type() == BackendType.LLAMA_SERVER && request.operation() != Operation.EMBEDDING
-        && maxCompletion != null && !maxCompletion.isNull() && request.field("max_tokens") == null) {
+    if (backend.endpoint().type() == BackendType.LLAMA_SERVER && (request.operation() == Operation.CHAT
+        || request.operation() == Operation.COMPLETION) && maxCompletion != null && !maxCompletion.isNull() && request.field("max_tokens") == null) {
       changed = changed == null ? Json.object().setAll(request.body()) : changed;
       changed.set("max_tokens", maxCompletion);
     }
@@ -59,6 +62,13 @@ final class OpenAiPassthrough implements BackendProtocol {
       bytes = changed == null ? request.raw() : Json.buffer(changed);
     }
     return new UpstreamRequest(backend.endpoint().basePath() + request.operation().path(), bytes);
+  }
+
+  /** The 400 for one of llama-server's own operations asked of a model that another kind of server serves. */
+  static ApiException llamaServerOnly(ApiRequest request, String servedBy) {
+    return new ApiException(400, "invalid_request_error", "model", "unsupported_for_backend", "'"
+        + request.operation().path() + "' is served by llama-server backends only; model '" + request.model()
+        + "' is served by " + servedBy + ".");
   }
 
   /**

@@ -167,10 +167,90 @@ public final class FakeLlamaServer extends FakeServer {
       case "POST /v1/chat/completions", "POST /chat/completions" -> generate(request, body, json, true);
       case "POST /v1/completions", "POST /completions" -> generate(request, body, json, false);
       case "POST /v1/embeddings" -> embeddings(request, body, json);
+      case "POST /tokenize" -> tokenize(request, json);
+      case "POST /detokenize" -> detokenize(request, json);
+      case "POST /v1/messages/count_tokens" -> countTokens(request, json);
       default -> error(request, 404,
           "{\"error\":{\"message\":\"File Not Found\",\"type\":\"not_found_error\",\"code\":404}}");
     }
   }
+
+  /**
+   * {@code /tokenize}: a word, with the space before it, or a mark is one token; ids come from a
+   * vocabulary the fake grows as it meets pieces, so that {@code /detokenize} inverts them.
+   * {@code add_special} puts llama's {@code <s>} (id 1) first; {@code with_pieces} answers
+   * {@code {"id","piece"}} objects, as the captures show.
+   */
+  private void tokenize(HttpServerRequest request, JsonNode json) {
+    if (json == null || !json.path("content").isTextual()) {
+      error(request, 400, "{\"error\":{\"code\":400,\"message\":\"\\\"content\\\" must be provided\","
+          + "\"type\":\"invalid_request_error\"}}");
+      return;
+    }
+    boolean pieces = json.path("with_pieces").asBoolean(false);
+    ObjectNode answer = FakeJson.object();
+    com.fasterxml.jackson.databind.node.ArrayNode tokens = answer.putArray("tokens");
+    List<String> split = new java.util.ArrayList<>();
+    if (json.path("add_special").asBoolean(false)) {
+      split.add("<s>");
+    }
+    java.util.regex.Matcher words = TOKEN.matcher(json.get("content").asText());
+    while (words.find()) {
+      split.add(words.group());
+    }
+    for (String piece : split) {
+      int id = VOCABULARY.computeIfAbsent(piece, p -> p.equals("<s>") ? 1 : 100 + VOCABULARY.size());
+      if (pieces) {
+        tokens.addObject().put("id", id).put("piece", piece);
+      } else {
+        tokens.add(id);
+      }
+    }
+    ok(request, FakeJson.write(answer));
+  }
+
+  private void detokenize(HttpServerRequest request, JsonNode json) {
+    StringBuilder content = new StringBuilder();
+    for (JsonNode id : json == null ? FakeJson.array() : json.path("tokens")) {
+      VOCABULARY.forEach((piece, known) -> {
+        if (known == id.asInt()) {
+          content.append(piece);
+        }
+      });
+    }
+    ok(request, FakeJson.write(FakeJson.object().put("content", content.toString())));
+  }
+
+  /**
+   * Anthropic's {@code count_tokens}, which llama-server serves for its Messages route: the prompt
+   * tokens a chat of the same system and messages would report.
+   */
+  private void countTokens(HttpServerRequest request, JsonNode json) {
+    int chars = json == null ? 0 : text(json.get("system"));
+    for (JsonNode message : json == null ? FakeJson.array() : json.path("messages")) {
+      chars += text(message.get("content"));
+    }
+    ok(request, FakeJson.write(FakeJson.object().put("input_tokens", 20 + chars / 6)));
+  }
+
+  /** The length of a string, or of the text blocks of an array of blocks. */
+  private static int text(JsonNode content) {
+    if (content == null) {
+      return 0;
+    }
+    if (content.isTextual()) {
+      return content.asText().length();
+    }
+    int chars = 0;
+    for (JsonNode block : content) {
+      chars += block.path("text").asText("").length();
+    }
+    return chars;
+  }
+
+  private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile(
+      " ?[\\p{L}\\p{N}]+| ?[^\\s\\p{L}\\p{N}]|\\s+");
+  private static final java.util.Map<String, Integer> VOCABULARY = new java.util.concurrent.ConcurrentHashMap<>();
 
   private boolean keyMatches(HttpServerRequest request) {
     String auth = request.getHeader("Authorization");

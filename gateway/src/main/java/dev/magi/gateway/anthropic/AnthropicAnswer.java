@@ -4,11 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.proxy.api.ApiException;
+import dev.magi.proxy.api.ChatChunks;
 import dev.magi.proxy.api.ClientFace;
 import dev.magi.proxy.api.Json;
 import io.vertx.core.buffer.Buffer;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -60,6 +59,8 @@ final class AnthropicAnswer implements ClientFace.Answer {
   private long contentEvents;
   /** The error the backend's stream ended with, for a whole answer. */
   private ApiException failure;
+  /** Where the events of the push under way go; null between pushes. */
+  private Buffer out;
 
   AnthropicAnswer(boolean whole, String model, List<String> stopSequences) {
     this.whole = whole;
@@ -80,32 +81,11 @@ final class AnthropicAnswer implements ClientFace.Answer {
 
   @Override
   public Buffer push(Buffer events) {
-    Buffer out = Buffer.buffer();
-    String text = events.toString(StandardCharsets.UTF_8);
-    for (String line : text.split("\r?\n")) {
-      if (ended || stopSequence != null) {
-        break;
-      }
-      if (!line.startsWith("data:")) {
-        continue;
-      }
-      String data = line.substring(5).trim();
-      if (data.equals("[DONE]")) {
-        done = true;
-        continue;
-      }
-      JsonNode chunk = Json.parseOrNull(Buffer.buffer(data));
-      if (chunk == null) {
-        continue;
-      }
-      start(out);
-      if (chunk.hasNonNull("error")) {
-        fail(chunk.get("error"), out);
-      } else {
-        chunk(chunk, out);
-      }
-    }
-    return whole ? Buffer.buffer() : out;
+    out = Buffer.buffer();
+    ChatChunks.read(events, listener);
+    Buffer given = out;
+    out = null;
+    return whole ? Buffer.buffer() : given;
   }
 
   @Override
@@ -136,8 +116,8 @@ final class AnthropicAnswer implements ClientFace.Answer {
     ObjectNode delta = Json.object().put("type", "message_delta");
     delta.putObject("delta").put("stop_reason", stopReason()).put("stop_sequence", stopSequence);
     delta.set("usage", usage());
-    out.appendBuffer(AnthropicEvents.event("message_delta", delta));
-    out.appendBuffer(AnthropicEvents.event("message_stop", Json.object().put("type", "message_stop")));
+    out.appendBuffer(ChatChunks.namedEvent("message_delta", delta));
+    out.appendBuffer(ChatChunks.namedEvent("message_stop", Json.object().put("type", "message_stop")));
     return out;
   }
 
@@ -154,39 +134,56 @@ final class AnthropicAnswer implements ClientFace.Answer {
       message.putObject("usage").put("input_tokens", 0).put("output_tokens", 0);
       ObjectNode event = Json.object().put("type", "message_start");
       event.set("message", message);
-      out.appendBuffer(AnthropicEvents.event("message_start", event));
+      out.appendBuffer(ChatChunks.namedEvent("message_start", event));
     }
   }
 
-  private void chunk(JsonNode chunk, Buffer out) {
-    JsonNode usage = chunk.get("usage");
-    if (usage != null && usage.isObject()) {
-      promptTokens = usage.path("prompt_tokens").asLong(promptTokens);
-      completionTokens = usage.path("completion_tokens").asLong(completionTokens);
-      cachedTokens = usage.path("prompt_tokens_details").path("cached_tokens").asLong(0);
+  /** What the backend's events say, applied to this answer; writes to {@link #out}. */
+  private final ChatChunks.Listener listener = new ChatChunks.Listener() {
+    @Override
+    public boolean stopped() {
+      return ended || stopSequence != null;
     }
-    JsonNode choice = chunk.path("choices").path(0);
-    if (choice.isMissingNode()) {
-      return;
+
+    @Override
+    public void event() {
+      start(out);
     }
-    JsonNode delta = choice.path("delta");
-    JsonNode text = delta.get("content");
-    if (text != null && text.isTextual() && !text.asText().isEmpty()) {
+
+    @Override
+    public void text(String piece) {
       contentEvents++;
-      text(text.asText(), out);
+      AnthropicAnswer.this.text(piece, out);
     }
-    JsonNode calls = delta.get("tool_calls");
-    if (calls instanceof ArrayNode list) {
+
+    @Override
+    public void toolCall(int index, String callId, String name, String arguments) {
       contentEvents++;
-      for (JsonNode call : list) {
-        toolCall(call, out);
-      }
+      AnthropicAnswer.this.toolCall(index, callId, name, arguments, out);
     }
-    JsonNode reason = choice.get("finish_reason");
-    if (reason != null && reason.isTextual()) {
-      finishReason = reason.asText();
+
+    @Override
+    public void finish(String reason) {
+      finishReason = reason;
     }
-  }
+
+    @Override
+    public void usage(long prompt, long completion, long cached) {
+      promptTokens = prompt;
+      completionTokens = completion;
+      cachedTokens = cached;
+    }
+
+    @Override
+    public void error(JsonNode error) {
+      fail(error, out);
+    }
+
+    @Override
+    public void done() {
+      done = true;
+    }
+  };
 
   /** Text, less what may begin a stop sequence; a stop sequence met ends the answer. */
   private void text(String piece, Buffer out) {
@@ -242,27 +239,23 @@ final class AnthropicAnswer implements ClientFace.Answer {
     } else {
       ObjectNode delta = Json.object().put("type", "content_block_delta").put("index", openIndex);
       delta.putObject("delta").put("type", "text_delta").put("text", text);
-      out.appendBuffer(AnthropicEvents.event("content_block_delta", delta));
+      out.appendBuffer(ChatChunks.namedEvent("content_block_delta", delta));
     }
   }
 
   /** A tool call's first fragment opens a {@code tool_use} block; later ones add to its input. */
-  private void toolCall(JsonNode call, Buffer out) {
-    int index = call.path("index").asInt(0);
-    JsonNode function = call.path("function");
+  private void toolCall(int index, String callId, String name, String arguments, Buffer out) {
     if (openIndex < 0 || openIsText || openToolIndex != index) {
       // Text held back for a stop sequence goes out before the call: it came first.
       giveText(pending.toString(), out);
       pending.setLength(0);
       closeBlock(out);
-      String callId = call.path("id").asText("");
       ObjectNode block = Json.object().put("type", "tool_use")
           .put("id", callId.isEmpty() ? "toolu_" + Long.toHexString(ThreadLocalRandom.current().nextLong()) : callId)
-          .put("name", function.path("name").asText(""));
+          .put("name", name);
       block.putObject("input");
       openBlock(block, false, index, out);
     }
-    String arguments = function.path("arguments").asText("");
     if (arguments.isEmpty()) {
       return;
     }
@@ -271,7 +264,7 @@ final class AnthropicAnswer implements ClientFace.Answer {
     } else {
       ObjectNode delta = Json.object().put("type", "content_block_delta").put("index", openIndex);
       delta.putObject("delta").put("type", "input_json_delta").put("partial_json", arguments);
-      out.appendBuffer(AnthropicEvents.event("content_block_delta", delta));
+      out.appendBuffer(ChatChunks.namedEvent("content_block_delta", delta));
     }
   }
 
@@ -285,7 +278,7 @@ final class AnthropicAnswer implements ClientFace.Answer {
     } else {
       ObjectNode start = Json.object().put("type", "content_block_start").put("index", openIndex);
       start.set("content_block", block);
-      out.appendBuffer(AnthropicEvents.event("content_block_start", start));
+      out.appendBuffer(ChatChunks.namedEvent("content_block_start", start));
     }
   }
 
@@ -302,7 +295,7 @@ final class AnthropicAnswer implements ClientFace.Answer {
         block.set("input", input instanceof ObjectNode ? input : Json.object());
       }
     } else {
-      out.appendBuffer(AnthropicEvents.event("content_block_stop",
+      out.appendBuffer(ChatChunks.namedEvent("content_block_stop",
           Json.object().put("type", "content_block_stop").put("index", openIndex)));
     }
     openIndex = -1;
@@ -311,9 +304,7 @@ final class AnthropicAnswer implements ClientFace.Answer {
 
   /** The backend's in-band error: an {@code error} event, or the whole answer's HTTP error. */
   private void fail(JsonNode error, Buffer out) {
-    JsonNode code = error.get("code");
-    int status = code != null && code.isInt() && code.asInt() >= 400 && code.asInt() < 600 ? code.asInt() : 502;
-    failure = new ApiException(status, "server_error", null, "upstream_error",
+    failure = new ApiException(ChatChunks.status(error), "server_error", null, "upstream_error",
         error.path("message").asText("The backend failed during the answer."));
     if (!whole) {
       ended = true;

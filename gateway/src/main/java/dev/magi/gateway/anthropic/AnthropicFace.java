@@ -8,16 +8,18 @@ import java.util.List;
 
 /**
  * Anthropic's Messages API as the proxy sees it: errors in Anthropic's shape, and answers made by
- * {@link AnthropicAnswer} from the backend's OpenAI stream. One per request, made from its
- * {@linkplain AnthropicRequests.Translated translation}; {@link #ERRORS} serves the errors of
- * requests that never got that far.
+ * {@link AnthropicAnswer} from the backend's OpenAI stream. One per message request, made from its
+ * {@linkplain AnthropicRequests.Translated translation}; {@link #ERRORS} shapes the errors of requests
+ * that never got that far, and of {@code count_tokens}, whose answer passes through as llama-server
+ * gives it.
  */
 public final class AnthropicFace implements ClientFace {
 
-  /** Errors only: for a request refused before it was translated. */
-  public static final AnthropicFace ERRORS = new AnthropicFace(false, "", List.of());
+  /** Errors only; answers pass through. */
+  public static final AnthropicFace ERRORS = new AnthropicFace(false, null, List.of());
 
   private final boolean stream;
+  /** The model the client asked for; null for {@link #ERRORS}. */
   private final String model;
   private final List<String> stopSequences;
 
@@ -44,6 +46,6 @@ public final class AnthropicFace implements ClientFace {
 
   @Override
   public Answer answer(ApiRequest request) {
-    return new AnthropicAnswer(!stream, model, stopSequences);
+    return model == null ? null : new AnthropicAnswer(!stream, model, stopSequences);
   }
 }

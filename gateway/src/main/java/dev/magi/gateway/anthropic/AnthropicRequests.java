@@ -45,15 +45,31 @@ public final class AnthropicRequests {
    *     request, or asks for something Magi cannot give a local model
    */
   public static Translated toChat(JsonNode body) {
+    return translate(body, true);
+  }
+
+  /**
+   * Checks a {@code count_tokens} request (a Messages request without {@code max_tokens}), which
+   * llama-server then counts as it is.
+   *
+   * @return the model it names
+   * @throws ApiException 400 as {@link #toChat} would
+   */
+  public static String checkCountTokens(JsonNode body) {
+    return translate(body, false).model();
+  }
+
+  private static Translated translate(JsonNode body, boolean needsMaxTokens) {
     if (!(body instanceof ObjectNode request)) {
       throw invalid(null, "The request body must be a JSON object.");
     }
     String model = requiredString(request, "model");
     JsonNode maxTokens = request.get("max_tokens");
-    if (maxTokens == null || maxTokens.isNull()) {
+    if (needsMaxTokens && (maxTokens == null || maxTokens.isNull())) {
       throw invalid("max_tokens", "max_tokens: Field required.");
     }
-    if (!maxTokens.canConvertToLong() || !maxTokens.isIntegralNumber() || maxTokens.asLong() < 1) {
+    if (maxTokens != null && !maxTokens.isNull()
+        && (!maxTokens.canConvertToLong() || !maxTokens.isIntegralNumber() || maxTokens.asLong() < 1)) {
       throw invalid("max_tokens", "max_tokens: must be an integer of at least 1.");
     }
     boolean stream = optionalBoolean(request, "stream");
@@ -68,7 +84,9 @@ public final class AnthropicRequests {
     for (int i = 0; i < list.size(); i++) {
       message(list.get(i), "messages." + i, messages);
     }
-    chat.set("max_tokens", maxTokens);
+    if (maxTokens != null && !maxTokens.isNull()) {
+      chat.set("max_tokens", maxTokens);
+    }
     copyNumber(request, "temperature", chat);
     copyNumber(request, "top_p", chat);
     copyNumber(request, "top_k", chat);

@@ -78,7 +78,8 @@ public final class RequestParser {
    */
   public ApiRequest parse(Operation operation, Buffer raw) {
     ObjectNode whole = null;
-    ObjectNode body = readFields(raw);
+    // llama-server's own operations are small and read whole: nothing in them is a conversation.
+    ObjectNode body = operation.llamaServerOnly() ? null : readFields(raw);
     if (body == null) {
       whole = parseObject(raw);
       body = whole;
@@ -120,7 +121,14 @@ public final class RequestParser {
         base64 = checkEncodingFormat(body);
         checkIntIfPresent(body, "dimensions", 1, 65536);
       }
-      default -> throw new IllegalStateException("unknown operation " + operation);
+      case TOKENIZE -> {
+        requiredString(body, "content");
+        checkBooleanIfPresent(body, "add_special");
+        checkBooleanIfPresent(body, "parse_special");
+        checkBooleanIfPresent(body, "with_pieces");
+      }
+      case DETOKENIZE -> checkTokenIds(body);
+      default -> throw new IllegalStateException("not parsed here: " + operation);
     }
     if (whole != null) {
       return new ApiRequest(operation, model, stream, includeUsage, base64, maxTokens, whole, raw);
@@ -128,6 +136,19 @@ public final class RequestParser {
     body.remove(SUMMARIZED);
     return ApiRequest.ofFields(operation, model, stream, includeUsage, base64, maxTokens, body, CAPTURED, raw,
         this::wholeObject);
+  }
+
+  /** {@code tokens}: a non-empty array of token ids (non-negative integers). */
+  private static void checkTokenIds(ObjectNode body) {
+    JsonNode tokens = body.get("tokens");
+    if (!(tokens instanceof ArrayNode ids) || ids.isEmpty()) {
+      throw ApiException.invalid("tokens", "'tokens' must be a non-empty array of token ids.");
+    }
+    for (JsonNode id : ids) {
+      if (!id.canConvertToInt() || !id.isIntegralNumber() || id.asInt() < 0) {
+        throw ApiException.invalid("tokens", "'tokens' must hold token ids: integers of at least 0.");
+      }
+    }
   }
 
   /** The fields read as summaries of their shape, dropped before the request is made. */

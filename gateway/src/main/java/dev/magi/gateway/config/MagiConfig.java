@@ -46,11 +46,12 @@ import java.util.Set;
  * @param log how log lines are written
  * @param tracing where spans go
  * @param cluster how this node joins others through Redis
+ * @param responses the Responses API's stored responses
  */
 public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Timeouts timeouts, HealthChecks health,
     Duration ollamaRefresh, List<BackendSettings> backends, Models models, Admin admin,
     Routing routing, Map<String, Profile> profiles, Optional<String> startupProfile, Retrieval retrieval,
-    boolean watchFile, Metrics metrics, Log log, Tracing tracing, Cluster cluster) {
+    boolean watchFile, Metrics metrics, Log log, Tracing tracing, Cluster cluster, Responses responses) {
 
   /** Copies the lists and checks that no model name is claimed twice by aliases. */
   public MagiConfig {
@@ -77,18 +78,19 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
       @JsonProperty("admin") Admin admin, @JsonProperty("router") Routing router,
       @JsonProperty("profiles") Map<String, ProfileSettings> profiles, @JsonProperty("retrieval") Retrieval retrieval,
       @JsonProperty("config") Reload config, @JsonProperty("metrics") Metrics metrics, @JsonProperty("log") Log log,
-      @JsonProperty("tracing") Tracing tracing, @JsonProperty("cluster") Cluster cluster) {
+      @JsonProperty("tracing") Tracing tracing, @JsonProperty("cluster") Cluster cluster,
+      @JsonProperty("responses") Responses responses) {
     Map<String, Profile> byName = new LinkedHashMap<>();
     map(profiles).forEach((name, profile) -> byName.put(ConfigValues.modelName("profiles." + name, name),
         profile.toProfile(name)));
     return new MagiConfig(server, auth.apiKeys(), limits, timeouts, health, ollama.refresh(), list(backends), models,
-        admin, router, byName, Optional.empty(), retrieval, config.watch(), metrics, log, tracing, cluster);
+        admin, router, byName, Optional.empty(), retrieval, config.watch(), metrics, log, tracing, cluster, responses);
   }
 
   /** This configuration with {@code profile} to activate at startup. */
   MagiConfig withStartupProfile(Optional<String> profile) {
     return new MagiConfig(server, apiKeys, limits, timeouts, health, ollamaRefresh, backends, models, admin, routing,
-        profiles, profile, retrieval, watchFile, metrics, log, tracing, cluster);
+        profiles, profile, retrieval, watchFile, metrics, log, tracing, cluster, responses);
   }
 
   /** The token {@code /api/} requires; empty means loopback clients only. */
@@ -168,6 +170,22 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
         throw new ConfigException("format", "must be text or json, got '" + format + "'");
       }
       return new Log(value.equals("json"));
+    }
+  }
+
+  /**
+   * The Responses API's stored responses ({@code previous_response_id}, {@code GET /v1/responses/{id}}).
+   *
+   * @param storeLimit most responses kept in memory, the least recently used going first; default 1,000
+   */
+  public record Responses(@JsonProperty("store_limit") Integer storeLimit) {
+
+    /** Fills in the default and checks bounds. */
+    public Responses {
+      storeLimit = or(storeLimit, 1000);
+      if (storeLimit < 0 || storeLimit > 1_000_000) {
+        throw new ConfigException("store_limit", "must be between 0 and 1000000, got " + storeLimit);
+      }
     }
   }
 

@@ -1,0 +1,296 @@
+package dev.magi.gateway.responses;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.magi.proxy.api.ApiException;
+import dev.magi.proxy.api.ChatChunks;
+import dev.magi.proxy.api.ClientFace;
+import dev.magi.proxy.api.Json;
+import io.vertx.core.buffer.Buffer;
+import java.util.function.Consumer;
+
+/**
+ * One answer of the Responses API, made from a backend's OpenAI chat stream: a {@code response} object
+ * whose {@code output} holds a {@code message} item for the text and a {@code function_call} item for
+ * each tool call, in the order they came; streamed as the Responses API's events, each with its
+ * {@code sequence_number} ({@code response.created}, {@code response.in_progress}, the items' added,
+ * delta and done events, then {@code response.completed}, {@code response.incomplete} when
+ * {@code max_output_tokens} cut it, or {@code response.failed}), or whole at the end.
+ *
+ * <p>A finished response is handed to {@code keep} (the store, when the request asked to be stored).
+ * Used on one event loop, for one attempt.
+ */
+final class ResponsesAnswer implements ClientFace.Answer {
+
+  private final ResponsesRequests.Translated request;
+  private final Consumer<ObjectNode> keep;
+  private final String id = ResponseIds.next("resp_");
+  private final long createdAt = System.currentTimeMillis() / 1000;
+  private final ArrayNode output = Json.array();
+  private long sequence;
+  /** The open item, or null; {@code openIsText} says whether it is the message item. */
+  private ObjectNode open;
+  private boolean openIsText;
+  private int openToolIndex = -1;
+  private final StringBuilder openBody = new StringBuilder();
+  private boolean started;
+  private boolean done;
+  private boolean ended;
+  private String finishReason;
+  private ObjectNode usage;
+  private ApiException failure;
+  /** Where the events of the push under way go. */
+  private Buffer out;
+
+  ResponsesAnswer(ResponsesRequests.Translated request, Consumer<ObjectNode> keep) {
+    this.request = request;
+    this.keep = keep;
+  }
+
+  @Override
+  public boolean whole() {
+    return !request.stream();
+  }
+
+  @Override
+  public boolean complete() {
+    return false;
+  }
+
+  @Override
+  public Buffer push(Buffer events) {
+    out = Buffer.buffer();
+    ChatChunks.read(events, listener);
+    Buffer given = out;
+    out = null;
+    return whole() ? Buffer.buffer() : given;
+  }
+
+  @Override
+  public Buffer finish() {
+    out = Buffer.buffer();
+    if (ended) {
+      return out;
+    }
+    if (failure == null && !done) {
+      failure = ApiException.badGateway("The backend ended the stream before it was complete.");
+    }
+    if (failure != null) {
+      if (whole()) {
+        ended = true;
+        throw failure;
+      }
+      return failed(failure);
+    }
+    start();
+    closeItem();
+    ended = true;
+    boolean cut = "length".equals(finishReason);
+    ObjectNode response = response(cut ? "incomplete" : "completed");
+    if (cut) {
+      response.putObject("incomplete_details").put("reason", "max_output_tokens");
+    }
+    keep.accept(response);
+    if (whole()) {
+      return Json.buffer(response);
+    }
+    ObjectNode event = Json.object();
+    event.set("response", response);
+    emit(cut ? "response.incomplete" : "response.completed", event);
+    return out;
+  }
+
+  /**
+   * The stream's last event for a failure after it began: {@code response.failed}. Written to the push
+   * under way, if any, and returned.
+   */
+  Buffer failed(ApiException error) {
+    boolean own = out == null;
+    if (own) {
+      out = Buffer.buffer();
+    }
+    ended = true;
+    start();
+    ObjectNode response = response("failed");
+    response.putObject("error").put("code", "server_error").put("message", error.getMessage());
+    ObjectNode event = Json.object();
+    event.set("response", response);
+    emit("response.failed", event);
+    Buffer events = out;
+    if (own) {
+      out = null;
+    }
+    return events;
+  }
+
+  private final ChatChunks.Listener listener = new ChatChunks.Listener() {
+    @Override
+    public boolean stopped() {
+      return ended;
+    }
+
+    @Override
+    public void event() {
+      start();
+    }
+
+    @Override
+    public void text(String piece) {
+      if (open == null || !openIsText) {
+        closeItem();
+        openItem(Json.object().put("id", ResponseIds.next("msg_")).put("type", "message").put("status", "in_progress")
+            .put("role", "assistant"), true, -1);
+        ObjectNode added = itemEvent();
+        added.put("content_index", 0);
+        added.set("part", textPart(""));
+        emit("response.content_part.added", added);
+      }
+      openBody.append(piece);
+      ObjectNode delta = itemEvent();
+      delta.put("content_index", 0).put("delta", piece);
+      delta.putArray("logprobs");
+      emit("response.output_text.delta", delta);
+    }
+
+    @Override
+    public void toolCall(int index, String callId, String name, String arguments) {
+      if (open == null || openIsText || openToolIndex != index) {
+        closeItem();
+        openItem(Json.object().put("id", ResponseIds.next("fc_")).put("type", "function_call")
+            .put("status", "in_progress").put("arguments", "")
+            .put("call_id", callId.isEmpty() ? ResponseIds.next("call_") : callId).put("name", name), false, index);
+      }
+      if (!arguments.isEmpty()) {
+        openBody.append(arguments);
+        ObjectNode delta = itemEvent();
+        delta.put("delta", arguments);
+        emit("response.function_call_arguments.delta", delta);
+      }
+    }
+
+    @Override
+    public void finish(String reason) {
+      finishReason = reason;
+    }
+
+    @Override
+    public void usage(long prompt, long completion, long cached) {
+      usage = Json.object();
+      usage.put("input_tokens", prompt);
+      usage.putObject("input_tokens_details").put("cached_tokens", cached).put("cache_write_tokens", 0);
+      usage.put("output_tokens", completion);
+      usage.putObject("output_tokens_details").put("reasoning_tokens", 0);
+      usage.put("total_tokens", prompt + completion);
+    }
+
+    @Override
+    public void error(JsonNode error) {
+      failure = new ApiException(ChatChunks.status(error), "server_error", null, "upstream_error",
+          error.path("message").asText("The backend failed during the answer."));
+      if (!whole()) {
+        failed(failure);
+      }
+    }
+
+    @Override
+    public void done() {
+      done = true;
+    }
+  };
+
+  /** {@code response.created} and {@code response.in_progress}, before anything else. */
+  private void start() {
+    if (started) {
+      return;
+    }
+    started = true;
+    ObjectNode event = Json.object();
+    event.set("response", response("in_progress"));
+    emit("response.created", event);
+    event = Json.object();
+    event.set("response", response("in_progress"));
+    emit("response.in_progress", event);
+  }
+
+  private void openItem(ObjectNode item, boolean text, int toolIndex) {
+    open = item;
+    openIsText = text;
+    openToolIndex = toolIndex;
+    openBody.setLength(0);
+    if (text) {
+      item.putArray("content");
+    }
+    ObjectNode added = Json.object().put("output_index", output.size());
+    added.set("item", item.deepCopy());
+    emit("response.output_item.added", added);
+  }
+
+  private void closeItem() {
+    if (open == null) {
+      return;
+    }
+    String body = openBody.toString();
+    if (openIsText) {
+      ObjectNode textDone = itemEvent();
+      textDone.put("content_index", 0).put("text", body);
+      textDone.putArray("logprobs");
+      emit("response.output_text.done", textDone);
+      ObjectNode partDone = itemEvent();
+      partDone.put("content_index", 0);
+      partDone.set("part", textPart(body));
+      emit("response.content_part.done", partDone);
+      ((ArrayNode) open.get("content")).add(textPart(body));
+    } else {
+      ObjectNode argumentsDone = itemEvent();
+      argumentsDone.put("arguments", body).put("name", open.get("name").asText());
+      emit("response.function_call_arguments.done", argumentsDone);
+      open.put("arguments", body);
+    }
+    open.put("status", "completed");
+    ObjectNode itemDone = Json.object().put("output_index", output.size());
+    itemDone.set("item", open);
+    emit("response.output_item.done", itemDone);
+    output.add(open);
+    open = null;
+    openToolIndex = -1;
+  }
+
+  /** An event about the open item: its {@code item_id} and {@code output_index}. */
+  private ObjectNode itemEvent() {
+    return Json.object().put("item_id", open.get("id").asText()).put("output_index", output.size());
+  }
+
+  private static ObjectNode textPart(String text) {
+    ObjectNode part = Json.object().put("type", "output_text");
+    part.putArray("annotations");
+    part.putArray("logprobs");
+    part.put("text", text);
+    return part;
+  }
+
+  private void emit(String type, ObjectNode event) {
+    if (whole() || out == null) {
+      sequence++;
+      return;
+    }
+    ObjectNode data = Json.object().put("type", type);
+    data.setAll(event);
+    data.put("sequence_number", sequence++);
+    out.appendBuffer(ChatChunks.namedEvent(type, data));
+  }
+
+  /** The response object as it stands, with {@code status}. */
+  private ObjectNode response(String status) {
+    ObjectNode response = Json.object();
+    response.put("id", id).put("object", "response").put("created_at", createdAt).put("status", status);
+    response.putNull("error");
+    response.putNull("incomplete_details");
+    response.setAll(request.echo());
+    response.set("output", output.deepCopy());
+    response.putObject("reasoning").putNull("effort").putNull("summary");
+    response.put("truncation", "disabled");
+    response.set("usage", usage == null ? Json.object().nullNode() : usage);
+    return response;
+  }
+}
