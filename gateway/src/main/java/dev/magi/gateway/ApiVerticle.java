@@ -10,6 +10,8 @@ import dev.magi.gateway.rag.Retrieval;
 import dev.magi.models.ModelLifecycle;
 import dev.magi.gateway.anthropic.AnthropicFace;
 import dev.magi.gateway.anthropic.AnthropicRequests;
+import dev.magi.gateway.ollama.OllamaApi;
+import dev.magi.gateway.ollama.OllamaApiFace;
 import dev.magi.proxy.ErrorResponses;
 import dev.magi.proxy.api.ClientFace;
 import dev.magi.proxy.Proxy;
@@ -29,6 +31,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import java.util.List;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -53,6 +56,8 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
 
   private static final Logger LOG = Logger.getLogger(ApiVerticle.class.getName());
   private static final String TAG = "magi.tag";
+  /** The routing context's face for errors, when its router has one for every path. */
+  private static final String FACE = "magi.face";
 
   // Replaced, on this verticle's event loop, when the configuration is reloaded (see reconfigure).
   private MagiConfig config;
@@ -74,6 +79,8 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
   private Proxy proxy;
   private UpstreamClient upstream;
   private HttpServer server;
+  /** The server of Ollama's own port; null when {@code ollama_api.port} is 0. */
+  private HttpServer ollamaServer;
   private ClientConnections connections;
 
   /**
@@ -192,13 +199,32 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     MagiConfig.Server settings = config.server();
     connections = new ClientConnections(vertx, new ClientConnections.Limits(settings.headerTimeout(),
         settings.bodyTimeout(), settings.idleTimeout(), settings.maxConnections()), shared.connections(), serverOptions);
-    vertx.createHttpServer(serverOptions)
+    Future<Void> main = vertx.createHttpServer(serverOptions)
         .connectionHandler(connections::accepted)
         .invalidRequestHandler(ApiVerticle::invalidRequest)
         .requestHandler(request -> dispatch(router, request))
         .listen()
-        .<Void>map(listening -> {
+        .map(listening -> {
           server = listening;
+          return null;
+        });
+    int ollamaPort = config.ollamaApi().port();
+    if (ollamaPort == 0) {
+      main.onComplete(started);
+      return;
+    }
+    // Ollama's port: the same connection limits and deadlines, its own routes.
+    Router ollama = ollamaRoutes();
+    main.compose(ignored -> vertx.createHttpServer(new HttpServerOptions(serverOptions).setPort(ollamaPort))
+        .connectionHandler(connections::accepted)
+        .invalidRequestHandler(ApiVerticle::invalidRequest)
+        .requestHandler(request -> {
+          connections.began(request);
+          ollama.handle(request);
+        })
+        .listen())
+        .<Void>map(listening -> {
+          ollamaServer = listening;
           return null;
         })
         .onComplete(started);
@@ -240,12 +266,15 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
       long timer = vertx.setTimer(Math.max(1, deadline.toMillis()), id -> cutNow.handle(null));
       hurry.onComplete(hurried -> context.runOnContext(cutNow));
       // The grace Vert.x allows beyond the deadline covers writing what the cut sends.
-      server.shutdown(deadline.toMillis() + 2_000, TimeUnit.MILLISECONDS).onComplete(closed -> {
-        vertx.cancelTimer(timer);
-        done[0] = true;
-        // The last connection may close inside the cut itself: count once the cut has returned.
-        context.runOnContext(counted -> result.complete(new Gateway.Drained(inFlight, cut[0])));
-      });
+      Future<Void> ollamaClosed = ollamaServer == null ? Future.succeededFuture()
+          : ollamaServer.shutdown(deadline.toMillis() + 2_000, TimeUnit.MILLISECONDS);
+      Future.join(server.shutdown(deadline.toMillis() + 2_000, TimeUnit.MILLISECONDS), ollamaClosed)
+          .onComplete(closed -> {
+            vertx.cancelTimer(timer);
+            done[0] = true;
+            // The last connection may close inside the cut itself: count once the cut has returned.
+            context.runOnContext(counted -> result.complete(new Gateway.Drained(inFlight, cut[0])));
+          });
     });
     return result.future();
   }
@@ -292,20 +321,48 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
 
   /** The router of every endpoint in {@link Routes}; {@link #dispatch} takes the usual proxied requests before it. */
   Router routes() {
-    Router router = Router.router(vertx);
     // Sized from Content-Length: by default every body starts in a 1 KB buffer, which a held stream
     // would keep for its whole life.
     bodies = BodyHandler.create(false).setBodyLimit(config.limits().bodyBytes()).setPreallocateBodyBuffer(true);
-    table = Routes.table(this, shared.responses(), retrieval.api(), retrieval.files(), admin,
+    table = Routes.table(this, shared.responses(), ollamaApi(), retrieval.api(), retrieval.files(), admin,
         shared.metrics() == null ? java.util.Optional.empty() : java.util.Optional.of(config.metrics().path()));
     fastPath = Routes.proxied(table);
+    return router(table, Routes.AREAS, null);
+  }
+
+  /**
+   * The router of Ollama's own port ({@code ollama_api.port}): Ollama's API under {@code /api/}, every
+   * route a client's, errors in Ollama's shape; and {@code GET /}, which Ollama's clients probe.
+   */
+  Router ollamaRoutes() {
+    OllamaApi api = ollamaApi();
+    List<Routes.Route> ollama = new java.util.ArrayList<>(Routes.ollama(api, "/api", bodies));
+    ollama.add(new Routes.Route(HttpMethod.GET, "/", false, null, List.of(api::root), Routes.Access.OPEN));
+    ollama.add(new Routes.Route(HttpMethod.HEAD, "/", false, null, List.of(api::root), Routes.Access.OPEN));
+    return router(ollama, List.of(new Routes.Area("/api/", Routes.Access.CLIENT)), OllamaApiFace.ERRORS);
+  }
+
+  private OllamaApi ollamaApi() {
+    return new OllamaApi(this::forwardTranslated, raw -> parser.parseObject(raw), directory::routes,
+        admin.models().lifecycle());
+  }
+
+  /**
+   * A router of {@code routes}, each area's requests checked by its guard (and for other origins), and
+   * errors answered in the shape of {@code face}, or of each path's face when null.
+   */
+  private Router router(List<Routes.Route> routes, List<Routes.Area> areas, ClientFace face) {
+    Router router = Router.router(vertx);
     router.route().handler(ctx -> {
       String path = ctx.request().path();
       ctx.put(TAG, tag(ctx.request(), fastPath.containsKey(path) ? path : null));
+      if (face != null) {
+        ctx.put(FACE, face);
+      }
       ctx.next();
     });
     Handler<RoutingContext> crossOrigin = crossOrigin(shared.origins());
-    for (Routes.Area area : Routes.AREAS) {
+    for (Routes.Area area : areas) {
       // Before the guard: a browser's preflight carries no credentials.
       router.route(area.prefix() + "*").handler(crossOrigin);
       router.route(area.prefix() + "*").handler(ctx -> {
@@ -313,7 +370,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
         ctx.next();
       });
     }
-    for (Routes.Route route : table) {
+    for (Routes.Route route : routes) {
       io.vertx.ext.web.Route added = route.regex() ? router.routeWithRegex(route.method(), route.path())
           : router.route(route.method(), route.path());
       route.handlers().forEach(added::handler);
@@ -516,12 +573,19 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
   /** {@code POST /v1/messages}: Anthropic's Messages API, translated to a chat and forwarded like one. */
   @Override
   public void messages(RoutingContext ctx) {
+    AnthropicRequests.Translated translated = AnthropicRequests.toChat(parser.parseObject(ctx.body().buffer()));
+    forwardTranslated(ctx, Operation.CHAT, translated.chat(), AnthropicFace.of(translated));
+  }
+
+  /**
+   * Forwards a request a face translated into OpenAI's terms: checked as any such request is (the
+   * same bounds), measured under its route's path, answered through {@code face}.
+   */
+  private void forwardTranslated(RoutingContext ctx, Operation operation, ObjectNode openAi, ClientFace face) {
     BoundedBody.dropReader(ctx.request());
     RequestRecord tag = ctx.get(TAG);
     tag.endpoint(ctx.currentRoute().getPath());
-    AnthropicRequests.Translated translated = AnthropicRequests.toChat(parser.parseObject(ctx.body().buffer()));
-    ApiRequest request = parser.parse(Operation.CHAT, Json.buffer(translated.chat()));
-    forward(ctx.request(), request, tag, ctx::fail, AnthropicFace.of(translated));
+    forward(ctx.request(), parser.parse(operation, Json.buffer(openAi)), tag, ctx::fail, face);
   }
 
   /**
@@ -530,14 +594,10 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
    */
   @Override
   public void responses(RoutingContext ctx) {
-    BoundedBody.dropReader(ctx.request());
-    RequestRecord tag = ctx.get(TAG);
-    tag.endpoint(ctx.currentRoute().getPath());
     ObjectNode body = parser.parseObject(ctx.body().buffer());
     dev.magi.gateway.responses.ResponsesRequests.Translated translated =
         dev.magi.gateway.responses.ResponsesRequests.toChat(body, shared.responses().previous(body));
-    ApiRequest request = parser.parse(Operation.CHAT, Json.buffer(translated.chat()));
-    forward(ctx.request(), request, tag, ctx::fail,
+    forwardTranslated(ctx, Operation.CHAT, translated.chat(),
         new dev.magi.gateway.responses.ResponsesFace(translated, shared.responses().store()));
   }
 
@@ -685,7 +745,8 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     if (tag != null) {
       tag.answeredWith(error);
     }
-    ErrorResponses.send(ctx.response(), error, Routes.face(ctx.request().path()));
+    ClientFace face = ctx.get(FACE);
+    ErrorResponses.send(ctx.response(), error, face != null ? face : Routes.face(ctx.request().path()));
   }
 
   /** The error a failure is answered with: itself when it is an API error, else a logged 500. */

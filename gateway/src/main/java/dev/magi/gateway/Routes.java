@@ -2,6 +2,8 @@ package dev.magi.gateway;
 
 import dev.magi.gateway.rag.FilesApi;
 import dev.magi.gateway.rag.VectorStoresApi;
+import dev.magi.gateway.ollama.OllamaApi;
+import dev.magi.gateway.ollama.OllamaApiFace;
 import dev.magi.gateway.responses.ResponsesApi;
 import dev.magi.gateway.anthropic.AnthropicFace;
 import dev.magi.proxy.api.ClientFace;
@@ -65,7 +67,8 @@ final class Routes {
   }
 
   /** The areas, by prefix; a path in none of them is open. */
-  static final List<Area> AREAS = List.of(new Area("/v1/", Access.CLIENT), new Area("/tokenize", Access.CLIENT),
+  static final List<Area> AREAS = List.of(new Area("/v1/", Access.CLIENT), new Area("/ollama/", Access.CLIENT),
+      new Area("/tokenize", Access.CLIENT),
       new Area("/detokenize", Access.CLIENT), new Area("/api/", Access.ADMIN));
 
   /** The handlers {@link ApiVerticle} serves itself. */
@@ -105,12 +108,13 @@ final class Routes {
    *
    * @param metricsPath where the metrics are served ({@code metrics.path}); empty when they are off
    */
-  static List<Route> table(GatewayHandlers gateway, ResponsesApi responses, VectorStoresApi stores, FilesApi files,
-      AdminApi admin, java.util.Optional<String> metricsPath) {
+  static List<Route> table(GatewayHandlers gateway, ResponsesApi responses, OllamaApi ollama, VectorStoresApi stores,
+      FilesApi files, AdminApi admin, java.util.Optional<String> metricsPath) {
     List<Route> table = new java.util.ArrayList<>();
     metricsPath.ifPresent(path -> table.add(new Route(HttpMethod.GET, path, false, null, List.of(gateway::metrics),
         Access.METRICS)));
     table.addAll(endpoints(gateway, responses, stores, files, admin));
+    table.addAll(ollama(ollama, OLLAMA_PREFIX, gateway.proxiedBody()));
     return List.copyOf(table);
   }
 
@@ -168,6 +172,30 @@ final class Routes {
         route(HttpMethod.POST, "/api/models/profile/activate", false, AdminApi.activateBody(), admin::activate));
   }
 
+  /** Where Ollama's API is served on the main port; on its own port ({@code ollama_api.port}) it is {@code /api}. */
+  static final String OLLAMA_PREFIX = "/ollama/api";
+
+  /**
+   * Ollama's own API under {@code prefix}: every route a client's (API keys, when set), whatever the
+   * prefix; on Ollama's own port, nothing else is served.
+   *
+   * @param body what reads a request's body ({@code limits.body_bytes})
+   */
+  static List<Route> ollama(OllamaApi api, String prefix, Handler<RoutingContext> body) {
+    List<Route> routes = new java.util.ArrayList<>(List.of(
+        new Route(HttpMethod.POST, prefix + "/chat", false, null, List.of(body, api::chat), Access.CLIENT),
+        new Route(HttpMethod.POST, prefix + "/generate", false, null, List.of(body, api::generate), Access.CLIENT),
+        new Route(HttpMethod.POST, prefix + "/embed", false, null, List.of(body, api::embed), Access.CLIENT),
+        new Route(HttpMethod.POST, prefix + "/embeddings", false, null, List.of(body, api::embeddings), Access.CLIENT),
+        new Route(HttpMethod.POST, prefix + "/show", false, null, List.of(body, api::show), Access.CLIENT),
+        new Route(HttpMethod.GET, prefix + "/tags", false, null, List.of(api::tags), Access.CLIENT),
+        new Route(HttpMethod.GET, prefix + "/ps", false, null, List.of(api::ps), Access.CLIENT),
+        new Route(HttpMethod.GET, prefix + "/version", false, null, List.of(api::version), Access.CLIENT)));
+    OllamaApi.REFUSED.forEach((path, method) -> routes.add(new Route(method, prefix + path, false, null,
+        List.of(api::refused), Access.CLIENT)));
+    return List.copyOf(routes);
+  }
+
   /** The proxied routes of {@code table}, by exact path: what the fast path serves. */
   static Map<String, Operation> proxied(List<Route> table) {
     Map<String, Operation> proxied = new LinkedHashMap<>();
@@ -178,7 +206,8 @@ final class Routes {
 
   /** The API face of {@code path}: the shape of its errors. */
   static ClientFace face(String path) {
-    return path.startsWith(ANTHROPIC_PREFIX) ? AnthropicFace.ERRORS : ClientFace.OPENAI;
+    return path.startsWith(ANTHROPIC_PREFIX) ? AnthropicFace.ERRORS
+        : path.startsWith(OLLAMA_PREFIX) ? OllamaApiFace.ERRORS : ClientFace.OPENAI;
   }
 
   /** Where Anthropic's Messages API is served. */

@@ -49,7 +49,7 @@ class RoutesTest {
         }
       }
       assertEquals(List.of(), wrong);
-      assertEquals(Set.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings"),
+      assertEquals(Set.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/tokenize", "/detokenize"),
           Routes.proxied(table).keySet(), "the fast path serves the proxied routes of the table");
     }
   }

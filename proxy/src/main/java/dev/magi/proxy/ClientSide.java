@@ -28,7 +28,6 @@ import io.vertx.core.http.HttpServerResponse;
  */
 final class ClientSide {
 
-  private static final Buffer PING = Buffer.buffer(": ping\n\n");
   // Header names and fixed values made once: Vert.x hashes a String name case-insensitively on every
   // put, an optimized one keeps its hash.
   private static final CharSequence CONTENT_TYPE = HttpHeaders.createOptimized("Content-Type");
@@ -38,6 +37,7 @@ final class ClientSide {
   private static final CharSequence NO_CACHE = HttpHeaders.createOptimized("no-cache");
   private static final CharSequence NO = HttpHeaders.createOptimized("no");
   private static final CharSequence EVENT_STREAM = HttpHeaders.createOptimized("text/event-stream");
+  private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
 
   private final Context context;
   private final HttpServerResponse response;
@@ -133,7 +133,7 @@ final class ClientSide {
       return 0;
     }
     source = upstream;
-    head(200, EVENT_STREAM);
+    head(200, face == ClientFace.OPENAI ? EVENT_STREAM : face.streamContentType());
     response.putHeader(CACHE_CONTROL, NO_CACHE);
     response.putHeader(ACCEL_BUFFERING, NO);
     response.setChunked(true);
@@ -161,16 +161,22 @@ final class ClientSide {
     }
   }
 
-  /** Sends an SSE comment, which clients ignore, to keep proxies from timing a silent stream out. */
+  /**
+   * Sends the face's ping (an SSE comment, which clients ignore) to keep proxies from timing a silent
+   * stream out; nothing for a face whose format has none.
+   */
   void ping(long now) {
     lastPingNanos = now;
-    emit(PING);
+    Buffer ping = face.ping();
+    if (ping != null) {
+      emit(ping);
+    }
   }
 
   /** Ends the stream with whatever is still queued or held, followed by {@code last}. */
   void endStream(Buffer last) {
     if (whole) {
-      head(200, "application/json");
+      head(200, JSON);
       response.end(last);
       return;
     }

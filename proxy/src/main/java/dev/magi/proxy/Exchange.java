@@ -322,7 +322,8 @@ final class Exchange extends Watchdog.Watched {
           faced));
     } else if (protocol.streams(request, contentType)) {
       relay(answer, protocol.streamTranslator(request, tried.get(tried.size() - 1), pool.modelId()));
-    } else if (protocol.translatesBody(request)) {
+    } else if (protocol.translatesBody(request) || face.rewritesBody(request)) {
+      ApiRequest asked = request;
       readAtMost(answer, settings.upstreamResponseBytes()).onComplete(body -> {
         if (body.failed()) {
           attempt.end(AttemptPolicy.Outcome.BROKEN_ANSWER);
@@ -332,12 +333,14 @@ final class Exchange extends Watchdog.Watched {
         }
         attempt.end(null);
         try {
-          Buffer translated = protocol.translateBody(request, pool.modelId(), body.result());
+          Buffer translated = protocol.translatesBody(asked) ? protocol.translateBody(asked, pool.modelId(),
+              body.result()) : body.result();
           tellTokens(TokenCounts.inTail(translated));
+          Buffer answered = face.body(asked, translated);
           clientSide.head(status, "application/json");
           markFinished();
           observer.ended();
-          clientSide.end(translated);
+          clientSide.end(answered);
         } catch (ApiException e) {
           fail(e);
         }

@@ -188,7 +188,7 @@ public record ConfigChanges(List<String> applied, List<String> restartRequired) 
     return new MagiConfig(after.server(), after.apiKeys(), after.limits(), after.timeouts(), after.health(),
         after.ollamaRefresh(), backends, after.models(), after.admin(), after.routing(), after.profiles(),
         after.startupProfile(), after.retrieval(), after.watchFile(), after.metrics(), after.log(),
-        after.tracing(), after.cluster(), after.responses());
+        after.tracing(), after.cluster(), after.responses(), after.ollamaApi());
   }
 
   private static String key(Endpoint endpoint) {

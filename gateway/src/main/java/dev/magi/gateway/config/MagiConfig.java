@@ -47,11 +47,13 @@ import java.util.Set;
  * @param tracing where spans go
  * @param cluster how this node joins others through Redis
  * @param responses the Responses API's stored responses
+ * @param ollamaApi Ollama's own API on a port of its own
  */
 public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Timeouts timeouts, HealthChecks health,
     Duration ollamaRefresh, List<BackendSettings> backends, Models models, Admin admin,
     Routing routing, Map<String, Profile> profiles, Optional<String> startupProfile, Retrieval retrieval,
-    boolean watchFile, Metrics metrics, Log log, Tracing tracing, Cluster cluster, Responses responses) {
+    boolean watchFile, Metrics metrics, Log log, Tracing tracing, Cluster cluster, Responses responses,
+    OllamaApi ollamaApi) {
 
   /** Copies the lists and checks that no model name is claimed twice by aliases. */
   public MagiConfig {
@@ -79,18 +81,19 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
       @JsonProperty("profiles") Map<String, ProfileSettings> profiles, @JsonProperty("retrieval") Retrieval retrieval,
       @JsonProperty("config") Reload config, @JsonProperty("metrics") Metrics metrics, @JsonProperty("log") Log log,
       @JsonProperty("tracing") Tracing tracing, @JsonProperty("cluster") Cluster cluster,
-      @JsonProperty("responses") Responses responses) {
+      @JsonProperty("responses") Responses responses, @JsonProperty("ollama_api") OllamaApi ollamaApi) {
     Map<String, Profile> byName = new LinkedHashMap<>();
     map(profiles).forEach((name, profile) -> byName.put(ConfigValues.modelName("profiles." + name, name),
         profile.toProfile(name)));
     return new MagiConfig(server, auth.apiKeys(), limits, timeouts, health, ollama.refresh(), list(backends), models,
-        admin, router, byName, Optional.empty(), retrieval, config.watch(), metrics, log, tracing, cluster, responses);
+        admin, router, byName, Optional.empty(), retrieval, config.watch(), metrics, log, tracing, cluster, responses,
+        ollamaApi);
   }
 
   /** This configuration with {@code profile} to activate at startup. */
   MagiConfig withStartupProfile(Optional<String> profile) {
     return new MagiConfig(server, apiKeys, limits, timeouts, health, ollamaRefresh, backends, models, admin, routing,
-        profiles, profile, retrieval, watchFile, metrics, log, tracing, cluster, responses);
+        profiles, profile, retrieval, watchFile, metrics, log, tracing, cluster, responses, ollamaApi);
   }
 
   /** The token {@code /api/} requires; empty means loopback clients only. */
@@ -170,6 +173,23 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
         throw new ConfigException("format", "must be text or json, got '" + format + "'");
       }
       return new Log(value.equals("json"));
+    }
+  }
+
+  /**
+   * Ollama's own API ({@code /api/chat}, {@code /api/tags}, ...) on a port of its own, for tools that
+   * speak only Ollama; it is also served under {@code /ollama/api/} on the main port.
+   *
+   * @param port where it listens, on {@code server.host}; 0 (the default) serves it on no port of its own
+   */
+  public record OllamaApi(@JsonProperty("port") Integer port) {
+
+    /** Fills in the default and checks bounds. */
+    public OllamaApi {
+      port = or(port, 0);
+      if (port < 0 || port > 65535) {
+        throw new ConfigException("port", "must be between 0 (off) and 65535, got " + port);
+      }
     }
   }
 

@@ -36,6 +36,39 @@ public interface ClientFace {
   /** The body of an HTTP error answer (its status is {@link ApiException#status()}, as for every face). */
   Buffer errorBody(ApiException error);
 
+  /** The {@code Content-Type} of a streamed answer. */
+  default String streamContentType() {
+    return "text/event-stream";
+  }
+
+  /**
+   * What fills a stream's silences (a long prompt being read) so that proxies keep it open, or null
+   * when the face's stream format has no such thing.
+   */
+  default Buffer ping() {
+    return PING;
+  }
+
+  /** An SSE comment, which every SSE client skips. */
+  Buffer PING = Buffer.buffer(": ping\n\n");
+
+  /**
+   * Whether a whole (non-streamed) answer to {@code request} is rewritten by {@link #body}; else its
+   * bytes pass through as the backend (or its protocol's translation) gave them.
+   */
+  default boolean rewritesBody(ApiRequest request) {
+    return false;
+  }
+
+  /**
+   * Rewrites a whole, successful, OpenAI-shaped answer into the face's.
+   *
+   * @throws ApiException 502 when the answer is not what it should be
+   */
+  default Buffer body(ApiRequest request, Buffer openAi) {
+    return openAi;
+  }
+
   /** The in-band error event that ends a stream already under way. */
   Buffer errorEvent(ApiException error);
 
