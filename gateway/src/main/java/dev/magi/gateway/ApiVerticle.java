@@ -395,7 +395,8 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     if (origins.corsEnabled()) {
       cors = io.vertx.ext.web.handler.CorsHandler.create()
           .allowedMethods(java.util.Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE, HttpMethod.OPTIONS))
-          .exposedHeaders(java.util.Set.of("x-request-id", "retry-after", "retry-after-ms", "x-magi-retrieval"))
+          .exposedHeaders(java.util.Set.of("x-request-id", "retry-after", "retry-after-ms", "x-magi-retrieval",
+              "x-magi-retrieval-count", "x-magi-rerank"))
           .maxAgeSeconds(600);
       if (!origins.listed().contains("*")) {
         cors.addOrigins(origins.listed());

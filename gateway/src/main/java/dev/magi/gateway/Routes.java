@@ -68,7 +68,7 @@ final class Routes {
 
   /** The areas, by prefix; a path in none of them is open. */
   static final List<Area> AREAS = List.of(new Area("/v1/", Access.CLIENT), new Area("/ollama/", Access.CLIENT),
-      new Area("/tokenize", Access.CLIENT),
+      new Area("/rerank", Access.CLIENT), new Area("/tokenize", Access.CLIENT),
       new Area("/detokenize", Access.CLIENT), new Area("/api/", Access.ADMIN));
 
   /** The handlers {@link ApiVerticle} serves itself. */
@@ -135,6 +135,8 @@ final class Routes {
         get("/v1/responses/:id", responses::get),
         route(HttpMethod.DELETE, "/v1/responses/:id", false, responses::delete),
         get("/v1/responses/:id/input_items", responses::inputItems),
+        proxied("/v1/rerank", Operation.RERANK, gateway),
+        proxied("/rerank", Operation.RERANK, gateway),
         proxied("/tokenize", Operation.TOKENIZE, gateway),
         proxied("/detokenize", Operation.DETOKENIZE, gateway),
         get("/v1/models", gateway::listModels),

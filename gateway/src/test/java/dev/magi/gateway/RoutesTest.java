@@ -49,7 +49,8 @@ class RoutesTest {
         }
       }
       assertEquals(List.of(), wrong);
-      assertEquals(Set.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/tokenize", "/detokenize"),
+      assertEquals(Set.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/tokenize", "/detokenize",
+          "/v1/rerank", "/rerank"),
           Routes.proxied(table).keySet(), "the fast path serves the proxied routes of the table");
     }
   }

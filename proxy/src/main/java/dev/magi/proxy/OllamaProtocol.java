@@ -29,7 +29,7 @@ final class OllamaProtocol implements BackendProtocol {
       case COMPLETION -> new UpstreamRequest(base + "/api/generate",
           Json.buffer(OllamaRequests.generate(request, model)));
       case EMBEDDING -> new UpstreamRequest(base + "/api/embed", Json.buffer(OllamaRequests.embed(request, model)));
-      case TOKENIZE, DETOKENIZE, COUNT_TOKENS -> throw OpenAiPassthrough.llamaServerOnly(request, "an Ollama server");
+      case RERANK, TOKENIZE, DETOKENIZE, COUNT_TOKENS -> throw OpenAiPassthrough.notServed(request, "an Ollama server");
     };
   }
 
@@ -58,7 +58,7 @@ final class OllamaProtocol implements BackendProtocol {
       case CHAT -> chatCompletion(line, modelId);
       case COMPLETION -> textCompletion(line, modelId);
       case EMBEDDING -> embeddings(line, modelId, request.base64());
-      case TOKENIZE, DETOKENIZE, COUNT_TOKENS -> throw new IllegalStateException("never sent to Ollama");
+      case RERANK, TOKENIZE, DETOKENIZE, COUNT_TOKENS -> throw new IllegalStateException("never sent to Ollama");
     });
   }
 

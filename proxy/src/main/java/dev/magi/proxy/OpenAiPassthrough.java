@@ -30,8 +30,8 @@ final class OpenAiPassthrough implements BackendProtocol {
 
   @Override
   public UpstreamRequest upstreamRequest(ApiRequest request, Backend backend) {
-    if (request.operation().llamaServerOnly() && backend.endpoint().type() == BackendType.OPENAI) {
-      throw llamaServerOnly(request, "an OpenAI-compatible server");
+    if (!request.operation().servedBy(backend.endpoint().type())) {
+      throw notServed(request, "an OpenAI-compatible server");
     }
     // Read through field(): a request forwarded as it came is never parsed whole.
     ObjectNode changed = null;
@@ -64,10 +64,12 @@ final class OpenAiPassthrough implements BackendProtocol {
     return new UpstreamRequest(backend.endpoint().basePath() + request.operation().path(), bytes);
   }
 
-  /** The 400 for one of llama-server's own operations asked of a model that another kind of server serves. */
-  static ApiException llamaServerOnly(ApiRequest request, String servedBy) {
+  /** The 400 for an operation asked of a model whose kind of server does not serve it. */
+  static ApiException notServed(ApiRequest request, String servedBy) {
+    String who = request.operation().servedBy(BackendType.OPENAI) ? "llama-server and OpenAI-compatible backends"
+        : "llama-server backends";
     return new ApiException(400, "invalid_request_error", "model", "unsupported_for_backend", "'"
-        + request.operation().path() + "' is served by llama-server backends only; model '" + request.model()
+        + request.operation().path() + "' is served by " + who + " only; model '" + request.model()
         + "' is served by " + servedBy + ".");
   }
 

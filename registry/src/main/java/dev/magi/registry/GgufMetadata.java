@@ -22,6 +22,9 @@ public record GgufMetadata(int version, long tensorCount, String architecture, S
     String quantization, long contextLength, long blockCount, long embeddingLength, long headCount,
     long headCountKv, int poolingType, boolean hasChatTemplate) {
 
+  /** {@code pooling_type} of a reranker: it scores a query and a document together. */
+  public static final int POOLING_RANK = 4;
+
   private static final java.util.Set<String> EMBEDDING_ARCHITECTURES = java.util.Set.of("bert", "nomic-bert",
       "nomic-bert-moe", "jina-bert-v2", "jina-bert-v3", "t5encoder", "neo-bert", "modern-bert");
 

@@ -154,7 +154,8 @@ public final class ModelScanner {
     } catch (IOException e) {
       return invalid(file, id, e.getMessage());
     }
-    ModelKind kind = metadata.isEmbedding() ? ModelKind.EMBEDDING : ModelKind.CHAT;
+    ModelKind kind = configured.kind().orElse(metadata.poolingType() == GgufMetadata.POOLING_RANK ? ModelKind.RERANK
+        : metadata.isEmbedding() ? ModelKind.EMBEDDING : ModelKind.CHAT);
     LaunchSettings launch = trainedContextCap(configured, metadata);
     return new ModelEntry(id, configured.aliases(), realPath(file), relative(file), size, parts,
         Optional.ofNullable(mmproj), kind, Optional.of(metadata), Optional.empty(), launch,

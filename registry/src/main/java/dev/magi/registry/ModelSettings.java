@@ -11,9 +11,15 @@ import java.util.Optional;
  * @param launch how its server is started
  * @param contextConfigured whether its {@code context} was configured for it; if not, the context is
  *     the defaults' capped by what the model was trained for
+ * @param kind what it is for, when configured; else what its header says
  */
 public record ModelSettings(Optional<String> id, List<String> aliases, LaunchSettings launch,
-    boolean contextConfigured) {
+    boolean contextConfigured, Optional<ModelKind> kind) {
+
+  /** Settings whose kind the header tells. */
+  public ModelSettings(Optional<String> id, List<String> aliases, LaunchSettings launch, boolean contextConfigured) {
+    this(id, aliases, launch, contextConfigured, Optional.empty());
+  }
 
   /** Copies the aliases. */
   public ModelSettings {
@@ -22,6 +28,6 @@ public record ModelSettings(Optional<String> id, List<String> aliases, LaunchSet
 
   /** No id override, no aliases, default launch settings. */
   public static ModelSettings defaults(LaunchSettings launch) {
-    return new ModelSettings(Optional.empty(), List.of(), launch, false);
+    return new ModelSettings(Optional.empty(), List.of(), launch, false, Optional.empty());
   }
 }

@@ -47,6 +47,18 @@ class ModelScannerTest {
   }
 
   @Test
+  void rerankersAreToldByTheirPoolingOrByConfiguration() throws Exception {
+    GgufWriter.rerankModel("r").write(dir.resolve("models/bge-reranker.gguf"));
+    GgufWriter.chatModel("c", 10).write(dir.resolve("models/configured.gguf"));
+
+    List<ModelEntry> entries = scan(Map.of("configured", new ModelSettings(Optional.empty(), List.of(),
+        dev.magi.registry.LaunchSettings.DEFAULTS, false, Optional.of(ModelKind.RERANK))));
+
+    assertEquals(ModelKind.RERANK, find(entries, "bge-reranker").kind());
+    assertEquals(ModelKind.RERANK, find(entries, "configured").kind());
+  }
+
+  @Test
   void splitModelsAreListedOnceWithAllPartsCounted() throws Exception {
     Path first = GgufWriter.chatModel("big", 10).write(dir.resolve("models/big-00001-of-00002.gguf"));
     Path second = GgufWriter.v3().filler(5000).write(dir.resolve("models/big-00002-of-00002.gguf"));

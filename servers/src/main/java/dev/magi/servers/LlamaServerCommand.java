@@ -39,7 +39,9 @@ public final class LlamaServerCommand {
       command.add("-ngl");
       command.add(Integer.toString(model.launch().gpuLayers()));
     }
-    if (model.kind() == ModelKind.EMBEDDING) {
+    if (model.kind() == ModelKind.RERANK) {
+      command.add("--reranking");
+    } else if (model.kind() == ModelKind.EMBEDDING) {
       command.add("--embeddings");
       String pooling = model.metadata().map(m -> m.poolingName()).orElse("mean");
       command.add("--pooling");

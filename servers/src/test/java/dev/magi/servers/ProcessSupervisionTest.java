@@ -67,6 +67,7 @@ class ProcessSupervisionTest {
   private ServerFleet fleet(String behaviour, PortProbe probe, Duration grace) throws Exception {
     GgufWriter.chatModel("tiny", 10).write(dir.resolve("models/tiny.gguf"));
     GgufWriter.embeddingModel("embed").write(dir.resolve("models/embed.gguf"));
+    GgufWriter.rerankModel("rerank").write(dir.resolve("models/rerank.gguf"));
     List<ModelEntry> models = new ModelScanner(dir.resolve("models"), Map.of(), new LaunchSettings(512, 1, -1,
         List.of())).scan();
     Catalog catalog = new Catalog(models, java.time.Instant.now());
@@ -135,6 +136,17 @@ class ProcessSupervisionTest {
     pids.add(ready.pid());
 
     assertTrue(Await.result(fleet.logs("embed", 5)).get(0).endsWith("--embeddings --pooling mean"));
+  }
+
+  @Test
+  void rerankModelsStartWithReranking() throws Exception {
+    ServerFleet fleet = fleet("", PortProbe.BIND, Duration.ofSeconds(5));
+
+    ServerInfo ready = Await.result(fleet.ensureReady("rerank"));
+    pids.add(ready.pid());
+
+    assertTrue(Await.result(fleet.logs("rerank", 5)).get(0).endsWith("--metrics --reranking"),
+        Await.result(fleet.logs("rerank", 5)).get(0));
   }
 
   @Test

@@ -167,12 +167,66 @@ public final class FakeLlamaServer extends FakeServer {
       case "POST /v1/chat/completions", "POST /chat/completions" -> generate(request, body, json, true);
       case "POST /v1/completions", "POST /completions" -> generate(request, body, json, false);
       case "POST /v1/embeddings" -> embeddings(request, body, json);
+      case "POST /v1/rerank", "POST /rerank", "POST /v1/reranking", "POST /reranking" -> rerank(request, json);
       case "POST /tokenize" -> tokenize(request, json);
       case "POST /detokenize" -> detokenize(request, json);
       case "POST /v1/messages/count_tokens" -> countTokens(request, json);
       default -> error(request, 404,
           "{\"error\":{\"message\":\"File Not Found\",\"type\":\"not_found_error\",\"code\":404}}");
     }
+  }
+
+  /**
+   * {@code /v1/rerank} of a server started with {@code --reranking}: each document scored by the share
+   * of the query's words it holds (so that tests can tell the order), best first, {@code top_n} kept;
+   * {@code return_documents} adds each document's text. Without {@code --reranking}, 501 as llama-server.
+   */
+  private void rerank(HttpServerRequest request, JsonNode json) {
+    if (!options.reranking) {
+      error(request, 501, "{\"error\":{\"code\":501,\"message\":\"This server does not support reranking. Start it"
+          + " with `--reranking`\",\"type\":\"not_supported_error\"}}");
+      return;
+    }
+    if (json == null || !json.path("query").isTextual() || !json.path("documents").isArray()) {
+      error(request, 400, "{\"error\":{\"code\":400,\"message\":\"\\\"query\\\" and \\\"documents\\\" must be"
+          + " provided\",\"type\":\"invalid_request_error\"}}");
+      return;
+    }
+    java.util.Set<String> query = words(json.get("query").asText());
+    List<double[]> scored = new java.util.ArrayList<>();
+    List<String> texts = new java.util.ArrayList<>();
+    int tokens = query.size();
+    for (JsonNode document : json.get("documents")) {
+      String text = document.isTextual() ? document.asText() : document.path("text").asText("");
+      texts.add(text);
+      java.util.Set<String> words = words(text);
+      tokens += words.size();
+      long shared = words.stream().filter(query::contains).count();
+      scored.add(new double[] {scored.size(), query.isEmpty() ? 0 : (double) shared / query.size()});
+    }
+    scored.sort((a, b) -> Double.compare(b[1], a[1]));
+    int topN = json.path("top_n").asInt(scored.size());
+    ObjectNode answer = FakeJson.object();
+    answer.put("model", options.alias).put("object", "list");
+    answer.putObject("usage").put("prompt_tokens", tokens).put("total_tokens", tokens);
+    com.fasterxml.jackson.databind.node.ArrayNode results = answer.putArray("results");
+    for (double[] score : scored.subList(0, Math.min(topN, scored.size()))) {
+      ObjectNode result = results.addObject().put("index", (int) score[0]).put("relevance_score", score[1]);
+      if (json.path("return_documents").asBoolean(false)) {
+        result.putObject("document").put("text", texts.get((int) score[0]));
+      }
+    }
+    ok(request, FakeJson.write(answer));
+  }
+
+  private static java.util.Set<String> words(String text) {
+    java.util.Set<String> words = new java.util.HashSet<>();
+    for (String word : text.toLowerCase(java.util.Locale.ROOT).split("[^\\p{L}\\p{N}]+")) {
+      if (!word.isEmpty()) {
+        words.add(word);
+      }
+    }
+    return words;
   }
 
   /**
@@ -816,6 +870,7 @@ public final class FakeLlamaServer extends FakeServer {
     int defaultTokens = 8;
     List<String> tokens = TRANSCRIPT_TOKENS;
     boolean embeddings;
+    boolean reranking;
     int embeddingDimensions = 64;
     boolean base64Embeddings = true;
     String apiKey;
@@ -879,6 +934,12 @@ public final class FakeLlamaServer extends FakeServer {
     /** Serve {@code /v1/embeddings} ({@code --embeddings}); otherwise it answers 501. */
     public Options embeddings(boolean enabled) {
       this.embeddings = enabled;
+      return this;
+    }
+
+    /** Whether it was started with {@code --reranking}: {@code /v1/rerank} answers. */
+    public Options reranking(boolean enabled) {
+      this.reranking = enabled;
       return this;
     }
 

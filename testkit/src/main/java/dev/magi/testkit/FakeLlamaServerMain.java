@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * A fake {@code llama-server} executable, for supervision tests: started as a real child process
- * with llama-server's own flags ({@code -m --host --port --alias -c -np --embeddings --metrics}), it binds its
+ * with llama-server's own flags ({@code -m --host --port --alias -c -np --embeddings --reranking --metrics}), it binds its
  * port at once, answers 503 "Loading model" while "loading", then serves like {@link FakeLlamaServer}.
  *
  * <p>Behaviours come from {@code FAKE_LLAMA_BEHAVIOUR}, comma-separated:
@@ -53,6 +53,7 @@ public final class FakeLlamaServerMain {
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
     FakeLlamaServer.Options options = new FakeLlamaServer.Options().port(port).alias(alias).slots(slots)
         .contextPerSlot(Math.max(1, context / slots)).embeddings(flags.containsKey("--embeddings"))
+        .reranking(flags.containsKey("--reranking"))
         .metrics(flags.containsKey("--metrics"))
         .tokenDelayMillis(Long.parseLong(behaviour.getOrDefault("token_ms", "0"))).startLoading(true);
     FakeLlamaServer.start(vertx, options).onComplete(started -> {

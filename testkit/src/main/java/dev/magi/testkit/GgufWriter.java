@@ -60,6 +60,11 @@ public final class GgufWriter {
     return chatModel(name, 16).u32("llama.pooling_type", 1);
   }
 
+  /** The chat model header with {@code llama.pooling_type} = RANK, as a reranker. */
+  public static GgufWriter rerankModel(String name) {
+    return chatModel(name, 16).u32("llama.pooling_type", 4);
+  }
+
   /** Replaces the magic number (to write something that is not GGUF). */
   public GgufWriter magic(int magic) {
     this.magic = magic;

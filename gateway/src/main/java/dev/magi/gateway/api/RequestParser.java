@@ -79,7 +79,7 @@ public final class RequestParser {
   public ApiRequest parse(Operation operation, Buffer raw) {
     ObjectNode whole = null;
     // llama-server's own operations are small and read whole: nothing in them is a conversation.
-    ObjectNode body = operation.llamaServerOnly() ? null : readFields(raw);
+    ObjectNode body = operation.openAiCore() ? readFields(raw) : null;
     if (body == null) {
       whole = parseObject(raw);
       body = whole;
@@ -128,6 +128,12 @@ public final class RequestParser {
         checkBooleanIfPresent(body, "with_pieces");
       }
       case DETOKENIZE -> checkTokenIds(body);
+      case RERANK -> {
+        requiredString(body, "query");
+        checkDocuments(body);
+        checkIntIfPresent(body, "top_n", 1, MAX_RERANK_DOCUMENTS);
+        checkBooleanIfPresent(body, "return_documents");
+      }
       default -> throw new IllegalStateException("not parsed here: " + operation);
     }
     if (whole != null) {
@@ -136,6 +142,23 @@ public final class RequestParser {
     body.remove(SUMMARIZED);
     return ApiRequest.ofFields(operation, model, stream, includeUsage, base64, maxTokens, body, CAPTURED, raw,
         this::wholeObject);
+  }
+
+  /** Most documents one rerank request may score. */
+  public static final int MAX_RERANK_DOCUMENTS = 1000;
+
+  /** {@code documents}: a non-empty array of strings (or of objects with a {@code text}), bounded. */
+  private static void checkDocuments(ObjectNode body) {
+    JsonNode documents = body.get("documents");
+    if (!(documents instanceof ArrayNode list) || list.isEmpty() || list.size() > MAX_RERANK_DOCUMENTS) {
+      throw ApiException.invalid("documents", "'documents' must be an array of 1 to " + MAX_RERANK_DOCUMENTS
+          + " strings.");
+    }
+    for (JsonNode document : list) {
+      if (!document.isTextual() && !document.path("text").isTextual()) {
+        throw ApiException.invalid("documents", "'documents' must hold strings (or objects with a 'text').");
+      }
+    }
   }
 
   /** {@code tokens}: a non-empty array of token ids (non-negative integers). */

@@ -568,9 +568,11 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
    * @param chunkTokens default {@code max_chunk_size_tokens}
    * @param overlapTokens default {@code chunk_overlap_tokens}
    * @param maxDocumentBytes largest document or file accepted
+   * @param rerankModel a rerank model that reorders the vector search's candidates before a chat gets
+   *     them as context; empty: the vector order
    */
   public record Retrieval(Optional<String> databaseUrl, Optional<String> password, String embeddingModel,
-      int chunkTokens, int overlapTokens, long maxDocumentBytes) {
+      int chunkTokens, int overlapTokens, long maxDocumentBytes, Optional<String> rerankModel) {
 
     /** Checks the URL and the bounds. */
     public Retrieval {
@@ -595,7 +597,8 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
     static Retrieval bind(@JsonProperty("database_url") String databaseUrl,
         @JsonProperty("password_file") String passwordFile, @JsonProperty("embedding_model") String embeddingModel,
         @JsonProperty("chunk_tokens") Integer chunkTokens, @JsonProperty("overlap_tokens") Integer overlapTokens,
-        @JsonProperty("max_document_bytes") @JsonDeserialize(using = ConfigBinding.Size.class) Long maxDocumentBytes) {
+        @JsonProperty("max_document_bytes") @JsonDeserialize(using = ConfigBinding.Size.class) Long maxDocumentBytes,
+        @JsonProperty("rerank_model") String rerankModel) {
       Optional<String> password = text(passwordFile).map(file -> {
         try {
           return java.nio.file.Files.readString(Path.of(file)).strip();
@@ -606,7 +609,7 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
         }
       });
       return new Retrieval(text(databaseUrl), password, or(embeddingModel, "nomic-embed-text"), or(chunkTokens, 800),
-          or(overlapTokens, 400), or(maxDocumentBytes, 8L << 20));
+          or(overlapTokens, 400), or(maxDocumentBytes, 8L << 20), text(rerankModel));
     }
   }
 

@@ -20,8 +20,10 @@ import java.util.Optional;
  * @param launch its own launch settings
  * @param pinned never unloaded to make room for another model
  * @param preload loaded at startup
+ * @param kind what it is for ({@code chat}, {@code embedding}, {@code rerank}), when its header does not say
  */
-record ModelFileSettings(Optional<String> id, List<String> aliases, Launch launch, boolean pinned, boolean preload) {
+record ModelFileSettings(Optional<String> id, List<String> aliases, Launch launch, boolean pinned, boolean preload,
+    Optional<dev.magi.registry.ModelKind> kind) {
 
   /** Checks the names. */
   ModelFileSettings {
@@ -34,14 +36,26 @@ record ModelFileSettings(Optional<String> id, List<String> aliases, Launch launc
       @JsonProperty("context") Integer context, @JsonProperty("parallel") Integer parallel,
       @JsonProperty("gpu_layers") Integer gpuLayers, @JsonProperty("args") List<String> args,
       @JsonProperty("env") Map<String, String> env, @JsonProperty("pinned") boolean pinned,
-      @JsonProperty("preload") boolean preload) {
+      @JsonProperty("preload") boolean preload, @JsonProperty("kind") String kind) {
     return new ModelFileSettings(ConfigValues.text(id), ConfigValues.nonBlank("aliases", aliases),
-        new Launch(context, parallel, gpuLayers, args, env), pinned, preload);
+        new Launch(context, parallel, gpuLayers, args, env), pinned, preload, kind(kind));
+  }
+
+  private static Optional<dev.magi.registry.ModelKind> kind(String kind) {
+    if (kind == null || kind.isBlank()) {
+      return Optional.empty();
+    }
+    for (dev.magi.registry.ModelKind known : dev.magi.registry.ModelKind.values()) {
+      if (known.json().equals(kind.trim())) {
+        return Optional.of(known);
+      }
+    }
+    throw new ConfigException("kind", "must be chat, embedding or rerank, got '" + kind + "'");
   }
 
   /** The settings of this file, with what it does not set taken from {@code defaults}. */
   ModelSettings resolve(LaunchSettings defaults) {
-    return new ModelSettings(id, aliases, launch.resolve(defaults), launch.context() != null);
+    return new ModelSettings(id, aliases, launch.resolve(defaults), launch.context() != null, kind);
   }
 
   /**

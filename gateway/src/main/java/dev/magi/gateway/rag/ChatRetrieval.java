@@ -22,13 +22,28 @@ import java.util.Optional;
  * system message. The response says how many were used ({@code x-magi-retrieval-count}). When the store
  * cannot be reached the chat still answers, with {@code x-magi-retrieval: skipped}, unless the request
  * set {@code required: true}: then it is a 503 {@code retrieval_unavailable}.
+ *
+ * <p>With a rerank model ({@code retrieval.rerank_model}), more passages are searched
+ * ({@link #candidates}) and the rerank model's best {@code max_num_results} are used, best first;
+ * when it fails, the vector order is kept ({@code x-magi-rerank: skipped: ...}).
  */
 public final class ChatRetrieval {
 
   private final RetrievalService service;
+  private final Optional<Reranking> reranking;
 
-  public ChatRetrieval(RetrievalService service) {
+  /** A rerank model, and what asks it. */
+  public record Reranking(String model, LoopbackReranker reranker) {
+  }
+
+  public ChatRetrieval(RetrievalService service, Optional<Reranking> reranking) {
     this.service = service;
+    this.reranking = reranking;
+  }
+
+  /** How many passages are searched for a rerank model to choose {@code limit} of. */
+  static int candidates(int limit) {
+    return Math.min(50, Math.max(20, limit * 4));
   }
 
   /** Whether the request asks for retrieval. */
@@ -74,8 +89,10 @@ public final class ChatRetrieval {
       response.putHeader("x-magi-retrieval", "skipped: no user message to search with");
       return Future.succeededFuture(rebuilt(request, body));
     }
-    return CallerContext.resume(service.search(store.asText(), query, limit, filter))
-        .map(matches -> {
+    return CallerContext.resume(search(store.asText(), query, limit, filter))
+        .map(found -> {
+          found.rerankSkipped().ifPresent(why -> response.putHeader("x-magi-rerank", "skipped: " + oneLine(why)));
+          List<Match> matches = found.matches();
           response.putHeader("x-magi-retrieval-count", Integer.toString(matches.size()));
           if (!matches.isEmpty()) {
             ArrayNode messages = Json.array();
@@ -98,6 +115,30 @@ public final class ChatRetrieval {
           response.putHeader("x-magi-retrieval", "skipped: " + oneLine(failure.getMessage()));
           return Future.succeededFuture(rebuilt(request, body));
         });
+  }
+
+  /** Passages for the context, and why the rerank model was not used when it failed. */
+  private record Found(List<Match> matches, Optional<String> rerankSkipped) {
+  }
+
+  /**
+   * The best {@code limit} passages: the vector search's, or, with a rerank model, its choice among
+   * more. Completes on whatever context the search or the rerank model answered on.
+   */
+  private Future<Found> search(String store, String query, int limit, Optional<Filter> filter) {
+    if (reranking.isEmpty()) {
+      return service.search(store, query, limit, filter).map(found -> new Found(found, Optional.empty()));
+    }
+    Reranking rerank = reranking.get();
+    return service.search(store, query, candidates(limit), filter).compose(found -> {
+      if (found.size() <= 1) {
+        return Future.succeededFuture(new Found(found, Optional.empty()));
+      }
+      return rerank.reranker().rank(rerank.model(), query, found.stream().map(Match::text).toList(), limit)
+          .map(order -> new Found(order.stream().map(found::get).toList(), Optional.empty()))
+          .recover(failure -> Future.succeededFuture(new Found(found.subList(0, Math.min(limit, found.size())),
+              Optional.of(String.valueOf(failure.getMessage())))));
+    });
   }
 
   /** The system message: numbered passages, most relevant first. */
