@@ -97,6 +97,11 @@ public final class ModelLifecycle {
   private final LongSupplier nanoClock;
   private volatile Settings settings;
   private final Map<String, Long> lastUsed = new ConcurrentHashMap<>();
+  /**
+   * Idle times clients asked for (Ollama's {@code keep_alive}), by model id, in nanoseconds;
+   * {@link Long#MAX_VALUE} keeps a model however long it idles. Dropped when the model unloads.
+   */
+  private final Map<String, Long> keepAlive = new ConcurrentHashMap<>();
   /** Bytes of loads decided and not yet finished, by model id: counted before their servers show. */
   private final Map<String, Long> reserved = new ConcurrentHashMap<>();
   private volatile Index index = new Index(Catalog.EMPTY, Map.of());
@@ -152,6 +157,21 @@ public final class ModelLifecycle {
     if (entry != null) {
       lastUsed.put(entry.id(), nanoClock.getAsLong());
     }
+  }
+
+  /**
+   * How long {@code name}, a local model, may idle before it is unloaded, as a client asked (Ollama's
+   * {@code keep_alive}): zero unloads it once its requests in flight are done, a negative duration
+   * keeps it. It replaces the profile's ttl until the model unloads. A pinned model, or a name that is
+   * not a local model, is left as it is.
+   */
+  public void keepAlive(String name, Duration idle) {
+    ModelEntry entry = index().get(name);
+    if (entry == null || settings.pinned().contains(entry.id())) {
+      return;
+    }
+    // At least a nanosecond: a ttl of zero means "no ttl" to the eviction rule.
+    keepAlive.put(entry.id(), idle.isNegative() ? Long.MAX_VALUE : Math.max(1, idle.toNanos()));
   }
 
   /** The catalogue's models by id and alias; rebuilt only when the catalogue changed. */
@@ -575,30 +595,50 @@ public final class ModelLifecycle {
     }
   }
 
-  /** Unloads every model idle past its ttl: on-demand models of the active profile, after theirs. */
+  /**
+   * Unloads every model idle past its ttl: on-demand models of the active profile, after theirs, and
+   * models a client gave a {@linkplain #keepAlive keep-alive}, after that (which replaces the profile's).
+   */
   public void sweep() {
-    Optional<Profile> active = profiles.active();
-    if (active.isEmpty()) {
-      return;
-    }
     long now = nanoClock.getAsLong();
     Catalog current = catalog.get();
-    for (ProfileModel model : active.get().models()) {
-      if (!model.onDemand()) {
-        continue;
+    java.util.Set<String> swept = new java.util.HashSet<>();
+    profiles.active().ifPresent(active -> {
+      for (ProfileModel model : active.models()) {
+        if (model.onDemand()) {
+          current.find(model.model()).ifPresent(entry -> {
+            swept.add(entry.id());
+            unloadIfIdle(entry.id(), keepAlive.getOrDefault(entry.id(), model.ttl().toNanos()), now);
+          });
+        }
       }
-      Optional<ModelEntry> entry = current.find(model.model());
-      if (entry.isEmpty()) {
-        continue;
+    });
+    keepAlive.forEach((id, idle) -> {
+      if (!swept.contains(id)) {
+        unloadIfIdle(id, idle, now);
       }
-      String id = entry.get().id();
-      int busy = directory.routes().resolve(id).map(BackendPool::busy).orElse(0);
-      List<ServerInfo> running = servers(id).stream().filter(s -> s.state() == ServerState.READY).toList();
-      if (!running.isEmpty() && Eviction.expired(now, lastUsed.getOrDefault(id, now), model.ttl().toNanos(), busy)) {
-        LOG.info(() -> "unloading model " + id + " after " + model.ttl().toSeconds() + " s without requests");
-        running.forEach(server -> effects.stop(server.name()));
-        lastUsed.remove(id);
+    });
+  }
+
+  /** Stops the ready servers of {@code id} when it has been idle {@code idleNanos}, with nothing in flight. */
+  private void unloadIfIdle(String id, long idleNanos, long now) {
+    if (idleNanos == Long.MAX_VALUE) {
+      return;
+    }
+    int busy = directory.routes().resolve(id).map(BackendPool::busy).orElse(0);
+    List<ServerInfo> running = servers(id).stream().filter(s -> s.state() == ServerState.READY).toList();
+    if (running.isEmpty()) {
+      if (servers(id).isEmpty()) {
+        keepAlive.remove(id);
       }
+      return;
+    }
+    if (Eviction.expired(now, lastUsed.getOrDefault(id, now), idleNanos, busy)) {
+      LOG.info(() -> "unloading model " + id + " after " + TimeUnit.NANOSECONDS.toSeconds(idleNanos)
+          + " s without requests");
+      running.forEach(server -> effects.stop(server.name()));
+      lastUsed.remove(id);
+      keepAlive.remove(id);
     }
   }
 

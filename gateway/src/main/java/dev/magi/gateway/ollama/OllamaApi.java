@@ -53,14 +53,19 @@ public final class OllamaApi {
     forward(ctx, Operation.CHAT, OllamaApiRequests.chat(named(ctx)));
   }
 
-  /** An empty prompt only loads the model in Ollama: answered at once (Magi loads models on their first request). */
+  /**
+   * An empty prompt only loads the model in Ollama, or with {@code keep_alive: 0} unloads it: answered at
+   * once (Magi loads a model on its first request, and unloads it by its keep-alive).
+   */
   public void generate(RoutingContext ctx) {
     ObjectNode body = named(ctx);
     if (OllamaApiRequests.onlyLoads(body)) {
       OllamaApiRequests.generate(body);
+      java.util.Optional<java.time.Duration> keep = OllamaApiRequests.keepAlive(body);
       ObjectNode loaded = Json.object().put("model", body.get("model").asText())
           .put("created_at", java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).toString())
-          .put("response", "").put("done", true).put("done_reason", "load");
+          .put("response", "").put("done", true)
+          .put("done_reason", keep.map(java.time.Duration::isZero).orElse(false) ? "unload" : "load");
       json(ctx, loaded);
       return;
     }
@@ -112,6 +117,19 @@ public final class OllamaApi {
    */
   private ObjectNode named(RoutingContext ctx) {
     ObjectNode body = bodies.apply(ctx.body().buffer());
+    named(body);
+    keepAlive(body);
+    return body;
+  }
+
+  /** The request's {@code keep_alive}, handed to the model's lifecycle: its idle time until it unloads. */
+  private java.util.Optional<java.time.Duration> keepAlive(ObjectNode body) {
+    java.util.Optional<java.time.Duration> keep = OllamaApiRequests.keepAlive(body);
+    keep.ifPresent(idle -> lifecycle.keepAlive(body.path("model").asText(""), idle));
+    return keep;
+  }
+
+  private void named(ObjectNode body) {
     String model = body.path("model").asText(body.path("name").asText(""));
     if (model.endsWith(":latest") && routes.get().resolve(model).isEmpty() && lifecycle.view(model).isEmpty()) {
       String bare = model.substring(0, model.length() - ":latest".length());
@@ -119,7 +137,6 @@ public final class OllamaApi {
         body.put("model", bare);
       }
     }
-    return body;
   }
 
   private static void json(RoutingContext ctx, ObjectNode body) {

@@ -123,6 +123,70 @@ public final class OllamaApiRequests {
     return new Translated(embeddings, model, legacy ? Kind.EMBEDDINGS : Kind.EMBED, false);
   }
 
+  /** Longest {@code keep_alive} taken as it is; longer ones are this. */
+  static final java.time.Duration MAX_KEEP_ALIVE = java.time.Duration.ofDays(30);
+
+  private static final java.util.regex.Pattern DURATION_PART =
+      java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
+
+  /**
+   * The request's {@code keep_alive}: a number of seconds, or a duration as Ollama writes them
+   * ({@code "10m"}, {@code "1h30m"}, {@code "0"}); negative keeps the model; at most
+   * {@link #MAX_KEEP_ALIVE}. Empty when the request gives none.
+   *
+   * @throws ApiException 400 for anything else
+   */
+  public static java.util.Optional<java.time.Duration> keepAlive(JsonNode body) {
+    JsonNode value = body == null ? null : body.get("keep_alive");
+    if (value == null || value.isNull() || (value.isTextual() && value.asText().isBlank())) {
+      return java.util.Optional.empty();
+    }
+    java.time.Duration duration;
+    if (value.isNumber()) {
+      duration = java.time.Duration.ofMillis((long) (Math.max(-1e9, Math.min(1e9, value.asDouble())) * 1000));
+    } else if (value.isTextual()) {
+      duration = goDuration(value.asText().trim());
+    } else {
+      throw ApiException.invalid("keep_alive", "keep_alive must be a duration (\"5m\") or a number of seconds");
+    }
+    if (duration.compareTo(MAX_KEEP_ALIVE) > 0) {
+      duration = MAX_KEEP_ALIVE;
+    }
+    return java.util.Optional.of(duration);
+  }
+
+  /** A duration as Go writes them ({@code 1h30m}, {@code -5m}, {@code 300ms}); a bare number is seconds. */
+  private static java.time.Duration goDuration(String text) {
+    boolean negative = text.startsWith("-");
+    String rest = negative ? text.substring(1) : text;
+    if (rest.matches("\\d+(\\.\\d+)?")) {
+      double seconds = Math.min(1e9, Double.parseDouble(rest));
+      java.time.Duration plain = java.time.Duration.ofMillis((long) (seconds * 1000));
+      return negative ? plain.negated() : plain;
+    }
+    java.util.regex.Matcher parts = DURATION_PART.matcher(rest);
+    double nanos = 0;
+    int end = 0;
+    while (parts.find() && parts.start() == end && rest.length() <= 64) {
+      double amount = Double.parseDouble(parts.group(1));
+      nanos += amount * switch (parts.group(2)) {
+        case "ns" -> 1d;
+        case "us", "µs" -> 1e3;
+        case "ms" -> 1e6;
+        case "s" -> 1e9;
+        case "m" -> 60e9;
+        default -> 3600e9;
+      };
+      end = parts.end();
+    }
+    if (end == 0 || end != rest.length()) {
+      throw ApiException.invalid("keep_alive", "keep_alive must be a duration (\"5m\", \"1h30m\") or a number of"
+          + " seconds, not '" + text + "'");
+    }
+    java.time.Duration parsed = java.time.Duration.ofNanos((long) Math.min(nanos, Long.MAX_VALUE / 2.0));
+    return negative ? parsed.negated() : parsed;
+  }
+
   /** Options, {@code format}, streaming with usage: what chat and generate share. */
   private static ObjectNode generation(ObjectNode request, ObjectNode chat) {
     JsonNode options = request.get("options");

@@ -58,6 +58,21 @@ class OllamaApiTranslationTest {
         .openAi().get("input").toString());
   }
 
+  @Test
+  void keepAliveIsSecondsOrAGoDuration() throws Exception {
+    assertEquals(java.util.Optional.of(java.time.Duration.ofMinutes(90)),
+        OllamaApiRequests.keepAlive(JSON.readTree("{\"keep_alive\":\"1h30m\"}")));
+    assertEquals(java.util.Optional.of(java.time.Duration.ZERO), OllamaApiRequests.keepAlive(JSON.readTree("{\"keep_alive\":0}")));
+    assertEquals(java.util.Optional.of(java.time.Duration.ofSeconds(300)),
+        OllamaApiRequests.keepAlive(JSON.readTree("{\"keep_alive\":\"300\"}")));
+    assertTrue(OllamaApiRequests.keepAlive(JSON.readTree("{\"keep_alive\":\"-1m\"}")).orElseThrow().isNegative());
+    assertEquals(OllamaApiRequests.MAX_KEEP_ALIVE, OllamaApiRequests.keepAlive(JSON.readTree("{\"keep_alive\":\"99999h\"}"))
+        .orElseThrow());
+    assertTrue(OllamaApiRequests.keepAlive(JSON.readTree("{}")).isEmpty());
+    assertEquals(400, assertThrows(ApiException.class, () -> OllamaApiRequests.keepAlive(
+        JSON.readTree("{\"keep_alive\":\"5 minutes\"}"))).status());
+  }
+
   private static final String STREAM = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"
       + "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c\",\"function\":"
       + "{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":\"}}]}}]}\n\n"
