@@ -65,7 +65,7 @@ final class ApiKeys {
     }
     if (presented == null || presented.isEmpty()) {
       throw new ApiException(401, "invalid_request_error", null, "missing_api_key",
-          "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.");
+          "You didn't provide an API key. Send it as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'.");
     }
     byte[] candidate = sha256(presented);
     boolean match = false;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.magi.testkit.FakeLlamaServer;
+import dev.magi.testkit.FakeOllama;
 import dev.magi.testkit.FreePorts;
 import dev.magi.testkit.RepositoryFiles;
 import java.io.IOException;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Ollama's official JavaScript client (npm {@code ollama}, installed by {@code ./run-tests}) against
- * Magi in front of a fake llama-server, on Ollama's own port ({@code ollama_api.port}) and under
+ * Magi in front of a fake llama-server and a fake Ollama, on Ollama's own port ({@code ollama_api.port}) and under
  * {@code /ollama/api/} on the main port: list, ps, show, chat (whole and streamed), generate, a tool
  * call round trip (whole and streamed), embed, the legacy embeddings, and refusals.
  */
@@ -41,11 +42,14 @@ class OllamaClientTest {
     magi = new GatewayFixture();
     FakeLlamaServer chat = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
     FakeLlamaServer embed = magi.llama(new FakeLlamaServer.Options().alias("tiny-embed").embeddings(true));
+    FakeOllama ollama = magi.ollama(new FakeOllama.Options().models(List.of("llama3.2:latest",
+        "nomic-embed-text:latest")));
     ollamaPort = FreePorts.any();
     magi.start("ollama_api:\n  port: " + ollamaPort + "\n"
         + "backends:\n"
         + "  - model: tiny\n    url: " + chat.url() + "\n    type: llama-server\n"
-        + "  - model: tiny-embed\n    url: " + embed.url() + "\n    type: llama-server\n");
+        + "  - model: tiny-embed\n    url: " + embed.url() + "\n    type: llama-server\n"
+        + "  - url: " + ollama.url() + "\n    type: ollama\n");
   }
 
   @AfterAll
@@ -53,12 +57,17 @@ class OllamaClientTest {
     magi.close();
   }
 
-  /** Runs the client script against {@code host}; its output, once it exited 0. */
+  /** Runs the client script against {@code host} with the llama-server's models; its output, once it exited 0. */
   private static JsonNode client(String host) throws Exception {
+    return client(host, "tiny", "tiny-embed");
+  }
+
+  /** Runs the client script against {@code host}; its output, once it exited 0. */
+  private static JsonNode client(String host, String chatModel, String embedModel) throws Exception {
     if (!Files.isDirectory(CLIENTS.resolve("node_modules/ollama"))) {
       throw new IllegalStateException("the npm clients are not installed (./run-tests runs npm ci in " + CLIENTS + ")");
     }
-    Process node = new ProcessBuilder("node", "ollama-client.mjs", host, "tiny", "tiny-embed")
+    Process node = new ProcessBuilder("node", "ollama-client.mjs", host, chatModel, embedModel)
         .directory(CLIENTS.toFile()).redirectErrorStream(false).start();
     try {
       assertTrue(node.waitFor(60, TimeUnit.SECONDS), "the client finished");
@@ -79,6 +88,23 @@ class OllamaClientTest {
   @Test
   void theOfficialClientWorksUnderThePrefixOfTheMainPort() throws Exception {
     check(client(magi.url() + "/ollama"));
+  }
+
+  @Test
+  void theOfficialClientWorksOverAnOllamaBackend() throws Exception {
+    JsonNode out = client("http://127.0.0.1:" + ollamaPort, "llama3.2", "nomic-embed-text");
+
+    assertTrue(out.get("tags").toString().contains("\"llama3.2:latest\""), out.get("tags").toString());
+    assertFalse(out.at("/chat/content").asText().isEmpty());
+    assertTrue(out.at("/chat/done").asBoolean());
+    assertTrue(out.at("/chatStream/pieces").size() > 1);
+    assertFalse(out.get("generate").asText().isEmpty());
+    assertEquals("get_weather", out.at("/toolCalls/0/function/name").asText());
+    assertEquals("Paris", out.at("/toolCalls/0/function/arguments/city").asText());
+    assertFalse(out.get("afterTool").asText().isEmpty());
+    assertEquals("Paris", out.at("/streamedToolCalls/0/function/arguments/city").asText());
+    assertEquals("[8,8]", out.get("embed").toString(), "the fake Ollama's 8 dimensions");
+    assertEquals(8, out.get("embeddingsLegacy").asInt());
   }
 
   private static void check(JsonNode out) {
