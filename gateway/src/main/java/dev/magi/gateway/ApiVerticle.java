@@ -596,10 +596,19 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
   @Override
   public void responses(RoutingContext ctx) {
     ObjectNode body = parser.parseObject(ctx.body().buffer());
-    dev.magi.gateway.responses.ResponsesRequests.Translated translated =
-        dev.magi.gateway.responses.ResponsesRequests.toChat(body, shared.responses().previous(body));
-    forwardTranslated(ctx, Operation.CHAT, translated.chat(),
-        new dev.magi.gateway.responses.ResponsesFace(translated, shared.responses().store()));
+    shared.responses().previous(body).onSuccess(previous -> {
+      if (ctx.response().closed()) {
+        return;
+      }
+      try {
+        dev.magi.gateway.responses.ResponsesRequests.Translated translated =
+            dev.magi.gateway.responses.ResponsesRequests.toChat(body, previous);
+        forwardTranslated(ctx, Operation.CHAT, translated.chat(),
+            new dev.magi.gateway.responses.ResponsesFace(translated, shared.responses().store()));
+      } catch (ApiException e) {
+        ctx.fail(e);
+      }
+    }).onFailure(ctx::fail);
   }
 
   /**

@@ -118,8 +118,10 @@ public final class Gateway {
     ApiVerticle.Shared shared = new ApiVerticle.Shared(new AccessLog(config.server().accessLogEvery()), arrivals,
         connections, new java.util.concurrent.atomic.AtomicBoolean(), origins, metrics, new MetricsGuard(config),
         dev.magi.gateway.tracing.RequestTracer.of(config.tracing()).orElse(null),
-        new dev.magi.gateway.responses.ResponsesApi(new dev.magi.gateway.responses.ResponseStore(
-            config.responses().storeLimit())));
+        new dev.magi.gateway.responses.ResponsesApi(config.retrieval().databaseUrl()
+            .map(url -> dev.magi.gateway.responses.ResponseStore.persistent(vertx, url, config.retrieval().password(),
+                config.responses().storeLimit()))
+            .orElseGet(() -> new dev.magi.gateway.responses.ResponseStore(config.responses().storeLimit()))));
     if (metrics != null) {
       metrics.modelServers(new ModelServerMetrics(UpstreamClients.create(vertx, new io.vertx.core.http.HttpClientOptions()
           .setKeepAlive(false).setConnectTimeout(500), new io.vertx.core.http.PoolOptions()), () -> models.fleet().servers(),
@@ -345,7 +347,8 @@ public final class Gateway {
   public Future<Void> stop() {
     stopIdleCollector.run();
     Future<Void> left = cluster == null ? Future.succeededFuture() : cluster.leave();
-    return left.transform(done -> models.fleet().stopAll())
+    return left.transform(done -> shared.responses().store().flush())
+        .transform(done -> models.fleet().stopAll())
         .<Void>eventually(() -> {
           models.close();
           if (shared.metrics() != null) {
