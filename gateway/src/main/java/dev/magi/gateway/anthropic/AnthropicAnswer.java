@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.proxy.api.ApiException;
 import dev.magi.proxy.api.ChatChunks;
-import dev.magi.proxy.api.ClientFace;
+import dev.magi.proxy.api.ChatStreamAnswer;
 import dev.magi.proxy.api.Json;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
@@ -26,7 +26,7 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>Used on one event loop, for one attempt.
  */
-final class AnthropicAnswer implements ClientFace.Answer {
+final class AnthropicAnswer extends ChatStreamAnswer {
 
   private final boolean whole;
   private final String model;
@@ -49,18 +49,11 @@ final class AnthropicAnswer implements ClientFace.Answer {
   /** Text received but not yet given out: it may be the start of a stop sequence. */
   private final StringBuilder pending = new StringBuilder();
   private boolean started;
-  private boolean done;
   private boolean ended;
-  private String finishReason;
   private String stopSequence;
-  private long promptTokens = -1;
-  private long completionTokens = -1;
-  private long cachedTokens;
   private long contentEvents;
   /** The error the backend's stream ended with, for a whole answer. */
   private ApiException failure;
-  /** Where the events of the push under way go; null between pushes. */
-  private Buffer out;
 
   AnthropicAnswer(boolean whole, String model, List<String> stopSequences) {
     this.whole = whole;
@@ -77,15 +70,6 @@ final class AnthropicAnswer implements ClientFace.Answer {
   @Override
   public boolean complete() {
     return stopSequence != null;
-  }
-
-  @Override
-  public Buffer push(Buffer events) {
-    out = Buffer.buffer();
-    ChatChunks.read(events, listener);
-    Buffer given = out;
-    out = null;
-    return whole ? Buffer.buffer() : given;
   }
 
   @Override
@@ -138,52 +122,32 @@ final class AnthropicAnswer implements ClientFace.Answer {
     }
   }
 
-  /** What the backend's events say, applied to this answer; writes to {@link #out}. */
-  private final ChatChunks.Listener listener = new ChatChunks.Listener() {
-    @Override
-    public boolean stopped() {
-      return ended || stopSequence != null;
-    }
+  @Override
+  protected boolean stopped() {
+    return ended || stopSequence != null;
+  }
 
-    @Override
-    public void event() {
-      start(out);
-    }
+  @Override
+  protected void started() {
+    start(out);
+  }
 
-    @Override
-    public void text(String piece) {
-      contentEvents++;
-      AnthropicAnswer.this.text(piece, out);
-    }
+  @Override
+  protected void text(String piece) {
+    contentEvents++;
+    text(piece, out);
+  }
 
-    @Override
-    public void toolCall(int index, String callId, String name, String arguments) {
-      contentEvents++;
-      AnthropicAnswer.this.toolCall(index, callId, name, arguments, out);
-    }
+  @Override
+  protected void toolCall(int index, String callId, String name, String arguments) {
+    contentEvents++;
+    toolCall(index, callId, name, arguments, out);
+  }
 
-    @Override
-    public void finish(String reason) {
-      finishReason = reason;
-    }
-
-    @Override
-    public void usage(long prompt, long completion, long cached) {
-      promptTokens = prompt;
-      completionTokens = completion;
-      cachedTokens = cached;
-    }
-
-    @Override
-    public void error(JsonNode error) {
-      fail(error, out);
-    }
-
-    @Override
-    public void done() {
-      done = true;
-    }
-  };
+  @Override
+  protected void failed(JsonNode error) {
+    fail(error, out);
+  }
 
   /** Text, less what may begin a stop sequence; a stop sequence met ends the answer. */
   private void text(String piece, Buffer out) {
@@ -304,8 +268,7 @@ final class AnthropicAnswer implements ClientFace.Answer {
 
   /** The backend's in-band error: an {@code error} event, or the whole answer's HTTP error. */
   private void fail(JsonNode error, Buffer out) {
-    failure = new ApiException(ChatChunks.status(error), "server_error", null, "upstream_error",
-        error.path("message").asText("The backend failed during the answer."));
+    failure = upstreamError(error);
     if (!whole) {
       ended = true;
       out.appendBuffer(AnthropicErrors.event(failure));

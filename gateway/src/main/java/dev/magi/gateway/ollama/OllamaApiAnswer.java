@@ -4,8 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.proxy.api.ApiException;
-import dev.magi.proxy.api.ChatChunks;
-import dev.magi.proxy.api.ClientFace;
+import dev.magi.proxy.api.ChatStreamAnswer;
 import dev.magi.proxy.api.Json;
 import io.vertx.core.buffer.Buffer;
 import java.time.OffsetDateTime;
@@ -22,7 +21,7 @@ import java.util.List;
  *
  * <p>Used on one event loop, for one attempt.
  */
-final class OllamaApiAnswer implements ClientFace.Answer {
+final class OllamaApiAnswer extends ChatStreamAnswer {
 
   private final OllamaApiRequests.Translated request;
   private final boolean chat;
@@ -33,13 +32,8 @@ final class OllamaApiAnswer implements ClientFace.Answer {
   private final List<String[]> calls = new ArrayList<>();
   private int sentCalls;
   private int openCall = -1;
-  private boolean done;
   private boolean ended;
-  private String finishReason;
-  private long promptTokens;
-  private long completionTokens;
   private ApiException failure;
-  private Buffer out;
 
   OllamaApiAnswer(OllamaApiRequests.Translated request) {
     this.request = request;
@@ -49,20 +43,6 @@ final class OllamaApiAnswer implements ClientFace.Answer {
   @Override
   public boolean whole() {
     return !request.stream();
-  }
-
-  @Override
-  public boolean complete() {
-    return false;
-  }
-
-  @Override
-  public Buffer push(Buffer events) {
-    out = Buffer.buffer();
-    ChatChunks.read(events, listener);
-    Buffer given = out;
-    out = null;
-    return whole() ? Buffer.buffer() : given;
   }
 
   @Override
@@ -103,8 +83,8 @@ final class OllamaApiAnswer implements ClientFace.Answer {
     long now = System.nanoTime();
     long first = firstNanos == 0 ? now : firstNanos;
     end.put("total_duration", now - startNanos).put("load_duration", 0)
-        .put("prompt_eval_count", promptTokens).put("prompt_eval_duration", first - startNanos)
-        .put("eval_count", completionTokens).put("eval_duration", now - first);
+        .put("prompt_eval_count", Math.max(0, promptTokens)).put("prompt_eval_duration", first - startNanos)
+        .put("eval_count", Math.max(0, completionTokens)).put("eval_duration", now - first);
     if (whole()) {
       return Json.buffer(end);
     }
@@ -116,71 +96,52 @@ final class OllamaApiAnswer implements ClientFace.Answer {
     return Json.buffer(json).appendString("\n");
   }
 
-  private final ChatChunks.Listener listener = new ChatChunks.Listener() {
-    @Override
-    public boolean stopped() {
-      return ended || failure != null;
-    }
+  @Override
+  protected boolean stopped() {
+    return ended || failure != null;
+  }
 
-    @Override
-    public void event() {
-      if (firstNanos == 0) {
-        firstNanos = System.nanoTime();
+  @Override
+  protected void started() {
+    if (firstNanos == 0) {
+      firstNanos = System.nanoTime();
+    }
+  }
+
+  @Override
+  protected void text(String piece) {
+    sendCalls();
+    text.append(piece);
+    if (!whole()) {
+      ObjectNode line = head();
+      if (chat) {
+        line.putObject("message").put("role", "assistant").put("content", piece);
+      } else {
+        line.put("response", piece);
       }
+      line.put("done", false);
+      out.appendBuffer(line(line));
     }
+  }
 
-    @Override
-    public void text(String piece) {
-      sendCalls();
-      text.append(piece);
-      if (!whole()) {
-        ObjectNode line = head();
-        if (chat) {
-          line.putObject("message").put("role", "assistant").put("content", piece);
-        } else {
-          line.put("response", piece);
-        }
-        line.put("done", false);
-        out.appendBuffer(line(line));
-      }
+  @Override
+  protected void toolCall(int index, String id, String name, String arguments) {
+    if (index != openCall) {
+      openCall = index;
+      calls.add(new String[] {name, id, ""});
     }
+    String[] call = calls.get(calls.size() - 1);
+    call[2] += arguments;
+  }
 
-    @Override
-    public void toolCall(int index, String id, String name, String arguments) {
-      if (index != openCall) {
-        openCall = index;
-        calls.add(new String[] {name, id, ""});
-      }
-      String[] call = calls.get(calls.size() - 1);
-      call[2] += arguments;
+  @Override
+  protected void failed(JsonNode error) {
+    failure = upstreamError(error);
+    if (!whole()) {
+      ended = true;
+      out.appendBuffer(line(OllamaApiFace.error(failure)));
     }
-
-    @Override
-    public void finish(String reason) {
-      finishReason = reason;
-    }
-
-    @Override
-    public void usage(long prompt, long completion, long cached) {
-      promptTokens = prompt;
-      completionTokens = completion;
-    }
-
-    @Override
-    public void error(JsonNode error) {
-      failure = new ApiException(ChatChunks.status(error), "server_error", null, "upstream_error",
-          error.path("message").asText("the backend failed during the answer"));
-      if (!whole()) {
-        ended = true;
-        out.appendBuffer(line(OllamaApiFace.error(failure)));
-      }
-    }
-
-    @Override
-    public void done() {
-      done = true;
-    }
-  };
+  }
 
   /** Sends the tool calls received whole so far (all but the one still open, unless the stream is done). */
   private void sendCalls() {

@@ -6,13 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.proxy.api.Json;
 import dev.magi.retrieval.Embedder;
 import io.vertx.core.Future;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.function.IntSupplier;
 
 /**
  * Embeds through the gateway's own {@code /v1/embeddings}: the same routing, admission, retries and
@@ -23,18 +18,10 @@ public final class LoopbackEmbedder implements Embedder {
   /** Texts per request. */
   public static final int BATCH = 64;
 
-  private final HttpClient client;
-  private final IntSupplier port;
-  private final Optional<String> apiKey;
+  private final Loopback gateway;
 
-  /**
-   * @param port the gateway's port, asked at each call (known only once it listens)
-   * @param apiKey a key the gateway accepts, when keys are required
-   */
-  public LoopbackEmbedder(HttpClient client, IntSupplier port, Optional<String> apiKey) {
-    this.client = client;
-    this.port = port;
-    this.apiKey = apiKey;
+  public LoopbackEmbedder(Loopback gateway) {
+    this.gateway = gateway;
   }
 
   @Override
@@ -56,17 +43,11 @@ public final class LoopbackEmbedder implements Embedder {
     ArrayNode input = body.putArray("input");
     texts.forEach(input::add);
     body.put("encoding_format", "float");
-    RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
-        .setPort(port.getAsInt()).setURI("/v1/embeddings").putHeader("Content-Type", "application/json");
-    apiKey.ifPresent(key -> options.putHeader("Authorization", "Bearer " + key));
-    return client.request(options)
-        .compose(request -> request.send(Json.buffer(body)))
-        .compose(response -> response.body().compose(bytes -> {
-          JsonNode json = Json.parseOrNull(bytes);
-          if (response.statusCode() != 200 || json == null) {
-            String message = json == null ? bytes.toString() : json.path("error").path("message").asText(bytes.toString());
-            return Future.failedFuture(new EmbeddingFailedException(response.statusCode(), "embedding model '" + model
-                + "' failed: " + message));
+    return gateway.post("/v1/embeddings", body).compose(answer -> {
+          JsonNode json = answer.json();
+          if (answer.status() != 200 || json == null) {
+            return Future.failedFuture(new EmbeddingFailedException(answer.status(), "embedding model '" + model
+                + "' failed: " + answer.message()));
           }
           List<float[]> vectors = new ArrayList<>();
           for (JsonNode item : json.path("data")) {
@@ -82,7 +63,7 @@ public final class LoopbackEmbedder implements Embedder {
                 + vectors.size() + " vectors for " + texts.size() + " texts"));
           }
           return Future.succeededFuture(vectors);
-        }));
+        });
   }
 
   /** The embedding model answered with an error (its status is kept). */

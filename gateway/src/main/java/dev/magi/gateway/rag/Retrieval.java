@@ -33,13 +33,14 @@ public final class Retrieval {
 
   public Retrieval(Vertx vertx, MagiConfig config, dev.magi.gateway.metrics.EventMeters events) {
     io.vertx.core.http.HttpClient loopback = vertx.createHttpClient(new HttpClientOptions().setKeepAliveTimeout(3));
-    LoopbackEmbedder embedder = new LoopbackEmbedder(loopback, port::get, config.apiKeys().stream().findFirst());
+    Loopback gateway = new Loopback(loopback, port::get, config.apiKeys().stream().findFirst());
+    LoopbackEmbedder embedder = new LoopbackEmbedder(gateway);
     this.service = new RetrievalService(vertx, config.retrieval(), embedder, Clock.systemUTC(), events);
     this.api = new VectorStoresApi(service, config.retrieval());
     this.files = new FilesApi(service, config.retrieval(), privateDirectory(config.models().dataDir().resolve(
         "uploads")));
     this.chat = new ChatRetrieval(service, config.retrieval().rerankModel().map(model -> new ChatRetrieval.Reranking(
-        model, new LoopbackReranker(loopback, port::get, config.apiKeys().stream().findFirst()))));
+        model, new LoopbackReranker(gateway))));
     this.where = config.retrieval().databaseUrl().map(Retrieval::withoutCredentials).orElse("memory");
     if (!service.persistent()) {
       LOG.warning(IN_MEMORY_WARNING);

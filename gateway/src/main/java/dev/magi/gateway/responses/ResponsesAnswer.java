@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.proxy.api.ApiException;
 import dev.magi.proxy.api.ChatChunks;
-import dev.magi.proxy.api.ClientFace;
+import dev.magi.proxy.api.ChatStreamAnswer;
 import dev.magi.proxy.api.Json;
 import io.vertx.core.buffer.Buffer;
 import java.util.function.Consumer;
@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * <p>A finished response is handed to {@code keep} (the store, when the request asked to be stored).
  * Used on one event loop, for one attempt.
  */
-final class ResponsesAnswer implements ClientFace.Answer {
+final class ResponsesAnswer extends ChatStreamAnswer {
 
   private final ResponsesRequests.Translated request;
   private final Consumer<ObjectNode> keep;
@@ -35,13 +35,8 @@ final class ResponsesAnswer implements ClientFace.Answer {
   private int openToolIndex = -1;
   private final StringBuilder openBody = new StringBuilder();
   private boolean started;
-  private boolean done;
   private boolean ended;
-  private String finishReason;
-  private ObjectNode usage;
   private ApiException failure;
-  /** Where the events of the push under way go. */
-  private Buffer out;
 
   ResponsesAnswer(ResponsesRequests.Translated request, Consumer<ObjectNode> keep) {
     this.request = request;
@@ -51,20 +46,6 @@ final class ResponsesAnswer implements ClientFace.Answer {
   @Override
   public boolean whole() {
     return !request.stream();
-  }
-
-  @Override
-  public boolean complete() {
-    return false;
-  }
-
-  @Override
-  public Buffer push(Buffer events) {
-    out = Buffer.buffer();
-    ChatChunks.read(events, listener);
-    Buffer given = out;
-    out = null;
-    return whole() ? Buffer.buffer() : given;
   }
 
   @Override
@@ -124,80 +105,57 @@ final class ResponsesAnswer implements ClientFace.Answer {
     return events;
   }
 
-  private final ChatChunks.Listener listener = new ChatChunks.Listener() {
-    @Override
-    public boolean stopped() {
-      return ended;
-    }
+  @Override
+  protected boolean stopped() {
+    return ended;
+  }
 
-    @Override
-    public void event() {
-      start();
-    }
+  @Override
+  protected void started() {
+    start();
+  }
 
-    @Override
-    public void text(String piece) {
-      if (open == null || !openIsText) {
-        closeItem();
-        openItem(Json.object().put("id", ResponseIds.next("msg_")).put("type", "message").put("status", "in_progress")
-            .put("role", "assistant"), true, -1);
-        ObjectNode added = itemEvent();
-        added.put("content_index", 0);
-        added.set("part", textPart(""));
-        emit("response.content_part.added", added);
-      }
-      openBody.append(piece);
+  @Override
+  protected void text(String piece) {
+    if (open == null || !openIsText) {
+      closeItem();
+      openItem(Json.object().put("id", ResponseIds.next("msg_")).put("type", "message").put("status", "in_progress")
+          .put("role", "assistant"), true, -1);
+      ObjectNode added = itemEvent();
+      added.put("content_index", 0);
+      added.set("part", textPart(""));
+      emit("response.content_part.added", added);
+    }
+    openBody.append(piece);
+    ObjectNode delta = itemEvent();
+    delta.put("content_index", 0).put("delta", piece);
+    delta.putArray("logprobs");
+    emit("response.output_text.delta", delta);
+  }
+
+  @Override
+  protected void toolCall(int index, String callId, String name, String arguments) {
+    if (open == null || openIsText || openToolIndex != index) {
+      closeItem();
+      openItem(Json.object().put("id", ResponseIds.next("fc_")).put("type", "function_call")
+          .put("status", "in_progress").put("arguments", "")
+          .put("call_id", callId.isEmpty() ? ResponseIds.next("call_") : callId).put("name", name), false, index);
+    }
+    if (!arguments.isEmpty()) {
+      openBody.append(arguments);
       ObjectNode delta = itemEvent();
-      delta.put("content_index", 0).put("delta", piece);
-      delta.putArray("logprobs");
-      emit("response.output_text.delta", delta);
+      delta.put("delta", arguments);
+      emit("response.function_call_arguments.delta", delta);
     }
+  }
 
-    @Override
-    public void toolCall(int index, String callId, String name, String arguments) {
-      if (open == null || openIsText || openToolIndex != index) {
-        closeItem();
-        openItem(Json.object().put("id", ResponseIds.next("fc_")).put("type", "function_call")
-            .put("status", "in_progress").put("arguments", "")
-            .put("call_id", callId.isEmpty() ? ResponseIds.next("call_") : callId).put("name", name), false, index);
-      }
-      if (!arguments.isEmpty()) {
-        openBody.append(arguments);
-        ObjectNode delta = itemEvent();
-        delta.put("delta", arguments);
-        emit("response.function_call_arguments.delta", delta);
-      }
+  @Override
+  protected void failed(JsonNode error) {
+    failure = upstreamError(error);
+    if (!whole()) {
+      failed(failure);
     }
-
-    @Override
-    public void finish(String reason) {
-      finishReason = reason;
-    }
-
-    @Override
-    public void usage(long prompt, long completion, long cached) {
-      usage = Json.object();
-      usage.put("input_tokens", prompt);
-      usage.putObject("input_tokens_details").put("cached_tokens", cached).put("cache_write_tokens", 0);
-      usage.put("output_tokens", completion);
-      usage.putObject("output_tokens_details").put("reasoning_tokens", 0);
-      usage.put("total_tokens", prompt + completion);
-    }
-
-    @Override
-    public void error(JsonNode error) {
-      failure = new ApiException(ChatChunks.status(error), "server_error", null, "upstream_error",
-          error.path("message").asText("The backend failed during the answer."));
-      if (!whole()) {
-        failed(failure);
-      }
-    }
-
-    @Override
-    public void done() {
-      done = true;
-    }
-  };
+  }
 
   /** {@code response.created} and {@code response.in_progress}, before anything else. */
   private void start() {
@@ -280,6 +238,20 @@ final class ResponsesAnswer implements ClientFace.Answer {
     out.appendBuffer(ChatChunks.namedEvent(type, data));
   }
 
+  /** The usage chunk's counts in the Responses API's shape; null before it came. */
+  private JsonNode usage() {
+    if (promptTokens < 0) {
+      return Json.object().nullNode();
+    }
+    ObjectNode usage = Json.object();
+    usage.put("input_tokens", promptTokens);
+    usage.putObject("input_tokens_details").put("cached_tokens", cachedTokens).put("cache_write_tokens", 0);
+    usage.put("output_tokens", Math.max(0, completionTokens));
+    usage.putObject("output_tokens_details").put("reasoning_tokens", 0);
+    usage.put("total_tokens", promptTokens + Math.max(0, completionTokens));
+    return usage;
+  }
+
   /** The response object as it stands, with {@code status}. */
   private ObjectNode response(String status) {
     ObjectNode response = Json.object();
@@ -290,7 +262,7 @@ final class ResponsesAnswer implements ClientFace.Answer {
     response.set("output", output.deepCopy());
     response.putObject("reasoning").putNull("effort").putNull("summary");
     response.put("truncation", "disabled");
-    response.set("usage", usage == null ? Json.object().nullNode() : usage);
+    response.set("usage", usage());
     return response;
   }
 }
