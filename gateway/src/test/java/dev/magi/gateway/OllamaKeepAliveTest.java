@@ -1,6 +1,7 @@
 package dev.magi.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -42,6 +43,13 @@ class OllamaKeepAliveTest {
           + "\"stream\":false,\"options\":{\"num_predict\":2},\"keep_alive\":-1}");
       assertEquals(200, kept.statusCode(), kept.body());
       assertEquals("loaded", status(magi, "model-a"), "loaded by its request, and kept");
+      assertTrue(magi.get("/ollama/api/ps").body().contains("\"expires_at\":\"2318-"), "kept: expires far ahead");
+      assertEquals(200, magi.post("/ollama/api/generate", "{\"model\":\"model-a\",\"prompt\":\"Hi\",\"stream\":false,"
+          + "\"options\":{\"num_predict\":1},\"keep_alive\":\"1h\"}").statusCode());
+      java.time.Instant expires = java.time.Instant.parse(JSON.readTree(magi.get("/ollama/api/ps").body())
+          .at("/models/0/expires_at").asText());
+      assertTrue(expires.isAfter(java.time.Instant.now().plusSeconds(3500)) && expires.isBefore(
+          java.time.Instant.now().plusSeconds(3700)), "an hour after its last request: " + expires);
 
       HttpResponse<String> answered = magi.post("/ollama/api/chat", "{\"model\":\"model-a:latest\",\"stream\":false,"
           + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"options\":{\"num_predict\":2},\"keep_alive\":0}");

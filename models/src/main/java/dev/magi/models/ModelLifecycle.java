@@ -174,6 +174,27 @@ public final class ModelLifecycle {
     keepAlive.put(entry.id(), idle.isNegative() ? Long.MAX_VALUE : Math.max(1, idle.toNanos()));
   }
 
+  /**
+   * When {@code id}, a running local model, will be unloaded if no request comes: its last request plus
+   * the idle time a client asked for ({@link #keepAlive}) or its on-demand profile's ttl. Empty when
+   * idling does not unload it (only the memory budget might).
+   */
+  public Optional<java.time.Instant> expiresAt(String id) {
+    Long idle = keepAlive.get(id);
+    if (idle == null) {
+      idle = profiles.active().flatMap(active -> active.models().stream()
+          .filter(model -> model.onDemand() && catalog.get().find(model.model())
+              .map(entry -> entry.id().equals(id)).orElse(false))
+          .findFirst()).map(model -> model.ttl().toNanos()).orElse(null);
+    }
+    if (idle == null || idle == Long.MAX_VALUE || idle <= 0) {
+      return Optional.empty();
+    }
+    long now = nanoClock.getAsLong();
+    long left = lastUsed.getOrDefault(id, now) + idle - now;
+    return Optional.of(java.time.Instant.now().plusNanos(Math.max(0, left)));
+  }
+
   /** The catalogue's models by id and alias; rebuilt only when the catalogue changed. */
   private Map<String, ModelEntry> index() {
     Catalog current = catalog.get();

@@ -119,6 +119,8 @@ final class AnthropicAnswer extends ChatStreamAnswer {
       ObjectNode event = Json.object().put("type", "message_start");
       event.set("message", message);
       out.appendBuffer(ChatChunks.namedEvent("message_start", event));
+      // As Anthropic's own streams do; silences later are filled with SSE comments, which every client skips.
+      out.appendBuffer(ChatChunks.namedEvent("ping", Json.object().put("type", "ping")));
     }
   }
 

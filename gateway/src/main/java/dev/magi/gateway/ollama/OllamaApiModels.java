@@ -37,6 +37,8 @@ public final class OllamaApiModels {
   private OllamaApiModels() {
   }
 
+  private static final Instant FOREVER = Instant.parse("2318-01-01T00:00:00Z");
+
   /** {@code GET /api/tags}. */
   public static ObjectNode tags(RouteTable routes, ModelLifecycle lifecycle) {
     ObjectNode answer = Json.object();
@@ -65,8 +67,8 @@ public final class OllamaApiModels {
           .put("size", view.map(ModelLifecycle.View::memoryEstimateBytes).orElse(0L))
           .put("digest", digest(pool.modelId()));
       model.set("details", details(view));
-      // Magi unloads idle models by its own settings (models.ttl), not by a deadline it could state here.
-      model.put("expires_at", Instant.parse("2318-01-01T00:00:00Z").atOffset(ZoneOffset.UTC).toString());
+      // A model that idling does not unload is shown as Ollama shows one kept forever: far ahead.
+      model.put("expires_at", lifecycle.expiresAt(pool.modelId()).orElse(FOREVER).atOffset(ZoneOffset.UTC).toString());
       model.put("size_vram", 0);
       view.flatMap(v -> v.entry().metadata()).ifPresent(meta -> model.put("context_length", meta.contextLength()));
     }

@@ -54,13 +54,13 @@ class AnthropicAnswerTest {
     out.append(answer.finish().toString());
 
     List<JsonNode> events = events(out.toString());
-    assertEquals(List.of("message_start", "content_block_start", "content_block_delta", "content_block_delta",
+    assertEquals(List.of("message_start", "ping", "content_block_start", "content_block_delta", "content_block_delta",
         "content_block_stop", "message_delta", "message_stop"), events.stream().map(e -> e.get("type").asText()).toList());
     assertEquals("m", events.get(0).at("/message/model").asText());
-    assertEquals("Hel", events.get(2).at("/delta/text").asText());
-    assertEquals("end_turn", events.get(5).at("/delta/stop_reason").asText());
+    assertEquals("Hel", events.get(3).at("/delta/text").asText());
+    assertEquals("end_turn", events.get(6).at("/delta/stop_reason").asText());
     assertEquals(JSON.readTree("{\"input_tokens\":20,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":10,"
-        + "\"output_tokens\":3}"), events.get(5).get("usage"));
+        + "\"output_tokens\":3}"), events.get(6).get("usage"));
   }
 
   @Test
