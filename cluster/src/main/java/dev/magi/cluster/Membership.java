@@ -36,6 +36,8 @@ public final class Membership {
   static final String NODE_PREFIX = "magi:cluster:node:";
 
   private final Vertx vertx;
+  /** Where the heartbeats run and the connection is touched. */
+  private final io.vertx.core.Context context;
   private final ClusterSettings settings;
   private final Supplier<NodeRecord> self;
   private final Redis client;
@@ -64,6 +66,7 @@ public final class Membership {
       java.util.function.Consumer<ClusterView> seen) {
     this.seen = seen;
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
     this.settings = settings;
     this.self = self;
     this.client = Redis.createClient(vertx, new RedisOptions().setConnectionString(settings.redisUrl())
@@ -72,8 +75,10 @@ public final class Membership {
 
   /** Starts the heartbeats; the first runs at once. Never fails: Redis may come later. */
   public void start() {
-    beat();
-    timer = vertx.setPeriodic(settings.heartbeat().toMillis(), id -> beat());
+    context.runOnContext(begin -> {
+      beat();
+      timer = vertx.setPeriodic(settings.heartbeat().toMillis(), id -> beat());
+    });
   }
 
   /** The cluster as last seen. */
@@ -165,6 +170,16 @@ public final class Membership {
    * dropped by its own handlers (instead of the client's default, which logs every reset as an
    * unhandled error), and the next heartbeat connects again.
    */
+  /**
+   * The held Redis connection's API, connecting when there is none: for other users of this node's
+   * Redis. Taken on the membership's own context, which alone touches the connection.
+   */
+  public Future<RedisAPI> redis() {
+    io.vertx.core.Promise<RedisAPI> taken = io.vertx.core.Promise.promise();
+    context.runOnContext(now -> api().onComplete(taken));
+    return taken.future();
+  }
+
   private Future<RedisAPI> api() {
     io.vertx.redis.client.RedisConnection held = connection;
     if (held != null) {

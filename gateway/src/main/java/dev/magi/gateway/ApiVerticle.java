@@ -95,11 +95,13 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
    * @param metricsGuard who may read {@code /metrics}
    * @param tracer where requests' spans go; null when tracing is off
    * @param responses the Responses API's stored responses
+   * @param limits the named keys' models and rates
    */
   record Shared(AccessLog accessLog, IdleCollector.Arrivals arrivals, ClientConnections.Count connections,
       java.util.concurrent.atomic.AtomicBoolean draining, WebOrigins origins,
       dev.magi.gateway.metrics.GatewayMetrics metrics, MetricsGuard metricsGuard,
-      dev.magi.gateway.tracing.RequestTracer tracer, dev.magi.gateway.responses.ResponsesApi responses) {
+      dev.magi.gateway.tracing.RequestTracer tracer, dev.magi.gateway.responses.ResponsesApi responses,
+      KeyLimits limits) {
   }
 
   /** @param port the port to listen on; -1 shares one random port among all instances */
@@ -115,7 +117,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     this.port = port;
     this.directory = directory;
     this.parser = parser;
-    this.apiKeys = new ApiKeys(config.apiKeys(), config.cluster().secret());
+    this.apiKeys = new ApiKeys(config.apiKeys(), config.clientKeys(), config.cluster().secret());
   }
 
   /**
@@ -130,7 +132,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     context.runOnContext(v -> {
       this.config = next;
       this.parser = parser;
-      this.apiKeys = new ApiKeys(next.apiKeys(), next.cluster().secret());
+      this.apiKeys = new ApiKeys(next.apiKeys(), next.clientKeys(), next.cluster().secret());
       if (bodies != null) {
         bodies.setBodyLimit(next.limits().bodyBytes());
       }
@@ -311,7 +313,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
       ErrorResponses.send(request.response(), error);
     };
     try {
-      guard(Routes.access(request.path()), request);
+      guard(Routes.access(request.path()), request, tag);
       BoundedBody.read(request, config.limits().bodyBytes(),
           body -> forward(request, operation, body, tag, onFailure), onFailure);
     } catch (RuntimeException e) {
@@ -366,7 +368,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
       // Before the guard: a browser's preflight carries no credentials.
       router.route(area.prefix() + "*").handler(crossOrigin);
       router.route(area.prefix() + "*").handler(ctx -> {
-        guard(area.access(), ctx.request());
+        guard(area.access(), ctx.request(), ctx.get(TAG));
         ctx.next();
       });
     }
@@ -530,9 +532,9 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
   }
 
   /** Lets {@code request} through when its caller has {@code access}; throws the 401 or 403 otherwise. */
-  private void guard(Routes.Access access, HttpServerRequest request) {
+  private void guard(Routes.Access access, HttpServerRequest request, RequestRecord tag) {
     switch (access) {
-      case CLIENT -> apiKeys.check(request);
+      case CLIENT -> tag.clientKey(apiKeys.check(request), shared.limits());
       case ADMIN -> admin.guard().check(request);
       case METRICS -> shared.metricsGuard().check(request);
       case OPEN -> {
@@ -634,6 +636,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
   private void forward(HttpServerRequest http, ApiRequest request, RequestRecord tag, Handler<Throwable> onFailure,
       ClientFace face) {
     tag.bodyRead(request.model());
+    shared.limits().admit(tag.clientKey(), request.model());
     HttpServerResponse response = http.response();
     dev.magi.proxy.TraceContext trace = trace(http, tag);
     // Forwarded by another node of the cluster (which proved it with the secret): served here, never
@@ -691,7 +694,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
   /** The Prometheus text, formatted on a worker: a scrape walks every series. */
   @Override
   public void metrics(RoutingContext ctx) {
-    guard(Routes.Access.METRICS, ctx.request());
+    guard(Routes.Access.METRICS, ctx.request(), ctx.get(TAG));
     shared.metrics().scrape(vertx).onComplete(scraped -> {
       if (scraped.failed()) {
         ctx.fail(scraped.cause());
@@ -699,6 +702,12 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
       }
       ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(scraped.result());
     });
+  }
+
+  /** {@code GET /api/keys}: the named keys, their limits and their rates now. */
+  @Override
+  public void keys(RoutingContext ctx) {
+    json(ctx, 200, shared.limits().describe());
   }
 
   @Override

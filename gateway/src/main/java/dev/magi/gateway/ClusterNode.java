@@ -28,6 +28,7 @@ import java.util.Optional;
 final class ClusterNode {
 
   private final Membership membership;
+  private dev.magi.cluster.SharedCounters counters;
   private final String nodeId;
 
   private ClusterNode(Membership membership, String nodeId) {
@@ -56,6 +57,18 @@ final class ClusterNode {
     return Optional.of(new ClusterNode(membership, nodeId));
   }
 
+  /** How often a node sends its keys' counts to Redis and reads the cluster's. */
+  static final long COUNTERS_EVERY_MILLIS = 250;
+
+  /** Counters every node adds to, for keys' limits, on this node's Redis connection; started. */
+  dev.magi.cluster.SharedCounters counters(Vertx vertx) {
+    if (counters == null) {
+      counters = new dev.magi.cluster.SharedCounters(vertx, membership::redis, COUNTERS_EVERY_MILLIS);
+      counters.start();
+    }
+    return counters;
+  }
+
   String nodeId() {
     return nodeId;
   }
@@ -67,6 +80,9 @@ final class ClusterNode {
 
   /** Leaves the cluster at once (a clean stop); later calls do nothing. */
   Future<Void> leave() {
+    if (counters != null) {
+      counters.stop();
+    }
     return membership.leave();
   }
 

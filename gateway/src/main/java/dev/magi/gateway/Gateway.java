@@ -109,7 +109,8 @@ public final class Gateway {
     WebOrigins origins = new WebOrigins(config.server().corsOrigins());
     AdminApi admin = new AdminApi(models, new AdminGuard(config.adminToken(), config.admin().allowedHosts(), origins),
         directory, config.routing());
-    Retrieval retrieval = new Retrieval(vertx, config, events);
+    Retrieval retrieval = new Retrieval(vertx, config, events, config.apiKeys().isEmpty()
+        && config.clientKeys().isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(ApiKeys.INTERNAL));
     List<String> deployments = new ArrayList<>();
     // Port 0 means "any free port": Vert.x shares one random port among instances that listen on -1.
     int port = config.server().port() == 0 ? -1 : config.server().port();
@@ -121,7 +122,8 @@ public final class Gateway {
         new dev.magi.gateway.responses.ResponsesApi(config.retrieval().databaseUrl()
             .map(url -> dev.magi.gateway.responses.ResponseStore.persistent(vertx, url, config.retrieval().password(),
                 config.responses().storeLimit()))
-            .orElseGet(() -> new dev.magi.gateway.responses.ResponseStore(config.responses().storeLimit()))));
+            .orElseGet(() -> new dev.magi.gateway.responses.ResponseStore(config.responses().storeLimit()))),
+        new KeyLimits(config, System::currentTimeMillis));
     if (metrics != null) {
       metrics.modelServers(new ModelServerMetrics(UpstreamClients.create(vertx, new io.vertx.core.http.HttpClientOptions()
           .setKeepAlive(false).setConnectTimeout(500), new io.vertx.core.http.PoolOptions()), () -> models.fleet().servers(),
@@ -157,6 +159,9 @@ public final class Gateway {
                 stopIdleCollector, verticles, shared, config, admin, random, control[0]);
             gateway.cluster = ClusterNode.join(vertx, config, first.actualPort(), directory, models).orElse(null);
             admin.cluster(gateway.cluster);
+            if (gateway.cluster != null) {
+              shared.limits().shareThrough(gateway.cluster.counters(vertx));
+            }
             if (gateway.cluster != null && metrics != null) {
               ClusterNode node = gateway.cluster;
               io.micrometer.core.instrument.Gauge.builder("magi.cluster.nodes", () -> node.view().nodes().size())
@@ -251,6 +256,7 @@ public final class Gateway {
         .forEach(source -> directory.replace(source, List.of()));
     admin.guard().reconfigure(next.adminToken(), next.admin().allowedHosts());
     shared.metricsGuard().reconfigure(next);
+    shared.limits().reconfigure(next);
     models.profiles().profiles(next.profiles());
     models.lifecycle().settings(LocalModels.lifecycleSettings(next));
     RequestParser parser = new RequestParser(next.limits());

@@ -63,6 +63,9 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
   private String error;
   /** What the client was told of it; null when nothing. */
   private String errorMessage;
+  /** The named key the request presented ({@code auth.keys}), null for any other; and where its tokens count. */
+  private dev.magi.gateway.config.MagiConfig.ClientKey clientKey;
+  private KeyLimits limits;
   /** The request's spans when tracing is on, else null. */
   private dev.magi.gateway.tracing.RequestSpans spans;
 
@@ -100,6 +103,17 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
   /** Traces the request in {@code spans} from now on. */
   void spans(dev.magi.gateway.tracing.RequestSpans traced) {
     spans = traced;
+  }
+
+  /** Notes the named key the request presented (null for any other), whose tokens {@code limits} counts. */
+  void clientKey(dev.magi.gateway.config.MagiConfig.ClientKey key, KeyLimits keyLimits) {
+    clientKey = key;
+    limits = keyLimits;
+  }
+
+  /** The named key the request presented; null for any other. */
+  dev.magi.gateway.config.MagiConfig.ClientKey clientKey() {
+    return clientKey;
   }
 
   /** Notes the proxied endpoint a request reached through the router. */
@@ -178,6 +192,9 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
   public void handle(Void ended) {
     long now = System.nanoTime();
     boolean cut = !response.ended();
+    if (clientKey != null && promptTokens >= 0) {
+      limits.tokens(clientKey, promptTokens + Math.max(0, completionTokens));
+    }
     if (meters != null && endpoint != null) {
       meters.record(this, now);
     }

@@ -98,6 +98,9 @@ final class Routes {
 
     /** {@code POST /v1/responses}, OpenAI's Responses API, whose body {@link #proxiedBody()} has read. */
     void responses(RoutingContext ctx);
+
+    /** {@code GET /api/keys}: the named keys, their limits and their rates. */
+    void keys(RoutingContext ctx);
   }
 
   private Routes() {
@@ -170,6 +173,7 @@ final class Routes {
         route(HttpMethod.GET, "/api/models/(?<name>[^/]+)/logs", true, admin::logs),
         get("/api/router", admin::routerState),
         get("/api/cluster", admin::cluster),
+        get("/api/keys", gateway::keys),
         get("/api/models/profiles", admin::profiles),
         route(HttpMethod.POST, "/api/models/profile/activate", false, AdminApi.activateBody(), admin::activate));
   }

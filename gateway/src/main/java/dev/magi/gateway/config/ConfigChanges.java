@@ -57,6 +57,9 @@ public record ConfigChanges(List<String> applied, List<String> restartRequired) 
     if (!before.apiKeys().equals(after.apiKeys())) {
       applied.add("auth.api_keys");
     }
+    if (!sameKeys(before.clientKeys(), after.clientKeys()) || before.limitsFailOpen() != after.limitsFailOpen()) {
+      applied.add("auth.keys");
+    }
     if (!before.limits().equals(after.limits())) {
       applied.add("limits");
     }
@@ -185,10 +188,26 @@ public record ConfigChanges(List<String> applied, List<String> restartRequired) 
       backends.add(new BackendSettings(backend.model(), same, backend.aliases(), backend.upstreamModel(),
           backend.slots()));
     }
-    return new MagiConfig(after.server(), after.apiKeys(), after.limits(), after.timeouts(), after.health(),
+    return new MagiConfig(after.server(), after.apiKeys(), after.clientKeys(), after.limitsFailOpen(), after.limits(), after.timeouts(), after.health(),
         after.ollamaRefresh(), backends, after.models(), after.admin(), after.routing(), after.profiles(),
         after.startupProfile(), after.retrieval(), after.watchFile(), after.metrics(), after.log(),
         after.tracing(), after.cluster(), after.responses(), after.ollamaApi());
+  }
+
+  /** Whether two lists of client keys are the same (a record of an array compares the array's identity). */
+  private static boolean sameKeys(List<MagiConfig.ClientKey> a, List<MagiConfig.ClientKey> b) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      MagiConfig.ClientKey x = a.get(i);
+      MagiConfig.ClientKey y = b.get(i);
+      if (!x.name().equals(y.name()) || !java.util.Arrays.equals(x.sha256(), y.sha256()) || !x.models().equals(y.models())
+          || x.rpm() != y.rpm() || x.tpm() != y.tpm()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String key(Endpoint endpoint) {

@@ -30,6 +30,9 @@ import java.util.Set;
  *
  * @param server where to listen
  * @param apiKeys keys accepted on {@code /v1/}; empty means the API is open
+ * @param clientKeys keys with a name, the models they may use and their limits ({@code auth.keys})
+ * @param limitsFailOpen whether keys' limits count on this node alone while Redis is away
+ *     ({@code auth.limits_fail: open}), rather than refusing their requests
  * @param limits bounds on what a client may send
  * @param timeouts bounds on how long upstream exchanges may take
  * @param health active health checking
@@ -49,7 +52,8 @@ import java.util.Set;
  * @param responses the Responses API's stored responses
  * @param ollamaApi Ollama's own API on a port of its own
  */
-public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Timeouts timeouts, HealthChecks health,
+public record MagiConfig(Server server, List<String> apiKeys, List<ClientKey> clientKeys, boolean limitsFailOpen,
+    Limits limits, Timeouts timeouts, HealthChecks health,
     Duration ollamaRefresh, List<BackendSettings> backends, Models models, Admin admin,
     Routing routing, Map<String, Profile> profiles, Optional<String> startupProfile, Retrieval retrieval,
     boolean watchFile, Metrics metrics, Log log, Tracing tracing, Cluster cluster, Responses responses,
@@ -59,6 +63,7 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
   public MagiConfig {
     profiles = map(profiles);
     apiKeys = List.copyOf(apiKeys);
+    clientKeys = List.copyOf(clientKeys);
     backends = List.copyOf(backends);
     Set<String> ids = new HashSet<>();
     backends.forEach(b -> b.model().ifPresent(ids::add));
@@ -85,14 +90,16 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
     Map<String, Profile> byName = new LinkedHashMap<>();
     map(profiles).forEach((name, profile) -> byName.put(ConfigValues.modelName("profiles." + name, name),
         profile.toProfile(name)));
-    return new MagiConfig(server, auth.apiKeys(), limits, timeouts, health, ollama.refresh(), list(backends), models,
+    return new MagiConfig(server, auth.apiKeys(), auth.keys(), auth.limitsFail().equals("open"), limits, timeouts,
+        health, ollama.refresh(), list(backends), models,
         admin, router, byName, Optional.empty(), retrieval, config.watch(), metrics, log, tracing, cluster, responses,
         ollamaApi);
   }
 
   /** This configuration with {@code profile} to activate at startup. */
   MagiConfig withStartupProfile(Optional<String> profile) {
-    return new MagiConfig(server, apiKeys, limits, timeouts, health, ollamaRefresh, backends, models, admin, routing,
+    return new MagiConfig(server, apiKeys, clientKeys, limitsFailOpen, limits, timeouts, health, ollamaRefresh,
+        backends, models, admin, routing,
         profiles, profile, retrieval, watchFile, metrics, log, tracing, cluster, responses, ollamaApi);
   }
 
@@ -107,11 +114,72 @@ public record MagiConfig(Server server, List<String> apiKeys, Limits limits, Tim
   }
 
   /** {@code auth:}, whose keys {@link MagiConfig} carries at its top. */
-  record Auth(@JsonProperty("api_keys") List<String> apiKeys) {
+  record Auth(@JsonProperty("api_keys") List<String> apiKeys, @JsonProperty("keys") List<ClientKey> keys,
+      @JsonProperty("limits_fail") String limitsFail) {
 
     /** Checks and trims the keys. */
     Auth {
       apiKeys = ConfigValues.nonBlank("api_keys", apiKeys);
+      keys = keys == null ? List.of() : List.copyOf(keys);
+      Set<String> names = new HashSet<>();
+      for (int i = 0; i < keys.size(); i++) {
+        if (!names.add(keys.get(i).name())) {
+          throw new ConfigException("keys[" + i + "].name", "'" + keys.get(i).name() + "' names two keys");
+        }
+      }
+      limitsFail = or(limitsFail, "open");
+      if (!limitsFail.equals("open") && !limitsFail.equals("closed")) {
+        throw new ConfigException("limits_fail", "must be open or closed, got '" + limitsFail + "'");
+      }
+    }
+  }
+
+  /**
+   * A client's key with a name and limits ({@code auth.keys}): kept as its SHA-256 only.
+   *
+   * @param name what logs, metrics and {@code GET /api/keys} call it (never the key itself)
+   * @param sha256 the key's SHA-256
+   * @param models the models it may use (ids or aliases); empty: every model
+   * @param rpm requests a minute, over the whole cluster; 0: no limit
+   * @param tpm tokens (prompt and completion) a minute, over the whole cluster; 0: no limit
+   */
+  public record ClientKey(String name, byte[] sha256, List<String> models, int rpm, long tpm) {
+
+    /** Checks the name and the bounds. */
+    public ClientKey {
+      if (name == null || !name.matches("[A-Za-z0-9._-]{1,64}")) {
+        throw new ConfigException("name", "must be 1-64 letters, digits, '.', '_' or '-', got '" + name + "'");
+      }
+      models = models == null ? List.of() : List.copyOf(models);
+      if (rpm < 0 || tpm < 0) {
+        throw new ConfigException("rpm", "rpm and tpm must be 0 (no limit) or more");
+      }
+    }
+
+    @JsonCreator
+    static ClientKey bind(@JsonProperty("name") String name, @JsonProperty("key") String key,
+        @JsonProperty("key_sha256") String keySha256, @JsonProperty("models") List<String> models,
+        @JsonProperty("rpm") Integer rpm, @JsonProperty("tpm") Long tpm) {
+      Optional<String> plain = text(key);
+      Optional<String> digest = text(keySha256);
+      if (plain.isPresent() == digest.isPresent()) {
+        throw new ConfigException("key", "give the key as key or as key_sha256 (64 hex digits), one of them");
+      }
+      byte[] sha256;
+      if (plain.isPresent()) {
+        try {
+          sha256 = java.security.MessageDigest.getInstance("SHA-256").digest(plain.get()
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+          throw new IllegalStateException(e);
+        }
+      } else {
+        if (!digest.get().matches("[0-9a-fA-F]{64}")) {
+          throw new ConfigException("key_sha256", "must be 64 hex digits (sha256sum of the key)");
+        }
+        sha256 = java.util.HexFormat.of().parseHex(digest.get().toLowerCase(java.util.Locale.ROOT));
+      }
+      return new ClientKey(name, sha256, ConfigValues.nonBlank("models", models), or(rpm, 0), or(tpm, 0L));
     }
   }
 

@@ -22,18 +22,21 @@ public final class Retrieval {
   public static final String IN_MEMORY_WARNING = "Vector stores and files are kept in memory and are lost when "
       + "Magi stops; set DATABASE_URL (retrieval.database_url) to a PostgreSQL with pgvector to keep them.";
 
+  /** Where the store is, for the log. */
+  private final String where;
+
   /**
    * Wires retrieval for {@code config}. Creates the uploads directory under the data directory,
    * readable by this user only; call it before any event loop serves (it touches the file system).
    *
+   * @param gatewayKey a key the gateway accepts (its own), for retrieval's requests to models through
+   *     it; empty when the gateway requires none
    * @throws IllegalStateException when the uploads directory cannot be made private
    */
-  /** Where the store is, for the log. */
-  private final String where;
-
-  public Retrieval(Vertx vertx, MagiConfig config, dev.magi.gateway.metrics.EventMeters events) {
+  public Retrieval(Vertx vertx, MagiConfig config, dev.magi.gateway.metrics.EventMeters events,
+      java.util.Optional<String> gatewayKey) {
     io.vertx.core.http.HttpClient loopback = vertx.createHttpClient(new HttpClientOptions().setKeepAliveTimeout(3));
-    Loopback gateway = new Loopback(loopback, port::get, config.apiKeys().stream().findFirst());
+    Loopback gateway = new Loopback(loopback, port::get, gatewayKey);
     LoopbackEmbedder embedder = new LoopbackEmbedder(gateway);
     this.service = new RetrievalService(vertx, config.retrieval(), embedder, Clock.systemUTC(), events);
     this.api = new VectorStoresApi(service, config.retrieval());
