@@ -143,6 +143,14 @@ final class AdminApi {
       throw ApiException.invalid("profile_name", "Send {\"profile_name\": \"<name>\"}.");
     }
     String name = request.get("profile_name").asText();
+    String scope = request.path("scope").asText("node");
+    if (scope.equals("cluster")) {
+      activateEverywhere(ctx, name);
+      return;
+    }
+    if (!scope.equals("node")) {
+      throw ApiException.invalid("scope", "'scope' must be node (the default) or cluster.");
+    }
     Future<SwitchResult> switched = models.switchProfile(name);
     if ("false".equals(ctx.request().getParam("wait"))) {
       if (switched.failed()) {
@@ -159,7 +167,35 @@ final class AdminApi {
     respond(ctx, switched, AdminApi::switchJson);
   }
 
-  private static ObjectNode switchJson(SwitchResult result) {
+  /**
+   * {@code "scope": "cluster"}: every node of the cluster activates the profile, and the answer gathers
+   * their results ({@code nodes}, by node id: {@code status} {@code ready}, {@code failed},
+   * {@code switching} or {@code no_answer}, and what each started, stopped and kept), waiting at most
+   * {@link #CLUSTER_SWITCH_WAIT} after the order.
+   */
+  private void activateEverywhere(RoutingContext ctx, String name) {
+    ClusterNode node = cluster;
+    if (node == null) {
+      throw ApiException.invalid("scope", "'scope': 'cluster' needs a cluster (cluster.redis_url).");
+    }
+    if (!models.profiles().profiles().containsKey(name)) {
+      throw dev.magi.gateway.api.DomainErrors.of(new ProfileException(ProfileException.Reason.PROFILE_NOT_FOUND,
+          "No profile is called '" + name + "'."));
+    }
+    respond(ctx, node.switchEverywhere(ctx.vertx(), name, models, CLUSTER_SWITCH_WAIT), results -> {
+      ObjectNode body = Json.object().put("profile", name).put("scope", "cluster");
+      body.put("ready", results.values().stream().allMatch(r -> "ready".equals(r.path("status").asText())));
+      ObjectNode nodes = body.putObject("nodes");
+      results.forEach(nodes::set);
+      return body;
+    });
+  }
+
+  /** Longest a cluster-wide switch is waited for: nodes still switching then say so. */
+  static final java.time.Duration CLUSTER_SWITCH_WAIT = java.time.Duration.ofMinutes(3);
+
+  /** A switch's result: the profile, and the models started, stopped, kept and failed. */
+  static ObjectNode switchJson(SwitchResult result) {
     ObjectNode body = Json.object();
     body.put("profile", result.profile());
     ArrayNode started = body.putArray("started");

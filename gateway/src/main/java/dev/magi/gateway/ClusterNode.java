@@ -54,7 +54,97 @@ final class ClusterNode {
     Membership membership = new Membership(vertx, settings, () -> advertised(nodeId, advertise, directory, models),
         remote::seen);
     membership.start();
-    return Optional.of(new ClusterNode(membership, nodeId));
+    ClusterNode node = new ClusterNode(membership, nodeId);
+    node.followOrders(vertx, models, cluster.heartbeat().toMillis());
+    return Optional.of(node);
+  }
+
+  /** Cluster-wide profile switches: orders given by any node, read at each heartbeat. */
+  private dev.magi.cluster.ProfileOrders orders;
+  /** The orders this node has applied, or has seen given before it joined (which it leaves alone). */
+  private final java.util.Set<String> applied = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private long following = -1;
+  private Vertx timers;
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(ClusterNode.class.getName());
+
+  /**
+   * Reads the cluster's profile order every {@code everyMillis} and applies, once, each order given
+   * after this node joined: its profile is activated here (make-before-break, as a local switch), with
+   * its progress and result written back for the node that gave the order.
+   */
+  private void followOrders(Vertx vertx, LocalModels models, long everyMillis) {
+    timers = vertx;
+    orders = new dev.magi.cluster.ProfileOrders(membership::redis);
+    long joinedAt = System.currentTimeMillis();
+    following = vertx.setPeriodic(everyMillis, everyMillis, id -> orders.current().onSuccess(current ->
+        current.ifPresent(order -> {
+          if (order.givenAtMillis() < joinedAt || !applied.add(order.id())) {
+            return;
+          }
+          apply(order, models);
+        })));
+  }
+
+  /** Activates the order's profile here, reporting "switching", then the result. */
+  private void apply(dev.magi.cluster.ProfileOrders.Order order, LocalModels models) {
+    LOG.info(() -> "cluster: activating profile " + order.profile() + " as the cluster was asked to");
+    orders.report(order, nodeId, "{\"status\":\"switching\"}");
+    models.switchProfile(order.profile()).onComplete(done -> {
+      com.fasterxml.jackson.databind.node.ObjectNode result;
+      if (done.succeeded()) {
+        result = AdminApi.switchJson(done.result());
+        result.put("status", done.result().failed().isEmpty() ? "ready" : "failed");
+      } else {
+        result = dev.magi.proxy.api.Json.object().put("status", "failed")
+            .put("error", AdminApi.toApi(done.cause()).getMessage());
+      }
+      orders.report(order, nodeId, dev.magi.proxy.api.Json.string(result));
+    });
+  }
+
+  /**
+   * Gives the order to activate {@code profile} on every node, this one included, and gathers the
+   * nodes' results: every node alive in the view has reported its end, or {@code within} has passed
+   * (nodes still switching then say so).
+   *
+   * @return the results by node id
+   */
+  Future<java.util.Map<String, com.fasterxml.jackson.databind.JsonNode>> switchEverywhere(Vertx vertx,
+      String profile, LocalModels models, java.time.Duration within) {
+    return orders.give(profile).compose(order -> {
+      applied.add(order.id());
+      apply(order, models);
+      io.vertx.core.Promise<java.util.Map<String, com.fasterxml.jackson.databind.JsonNode>> gathered =
+          io.vertx.core.Promise.promise();
+      long deadline = System.nanoTime() + within.toNanos();
+      gather(vertx, order, deadline, gathered);
+      return gathered.future();
+    });
+  }
+
+  private void gather(Vertx vertx, dev.magi.cluster.ProfileOrders.Order order, long deadline,
+      io.vertx.core.Promise<java.util.Map<String, com.fasterxml.jackson.databind.JsonNode>> gathered) {
+    orders.results(order).onComplete(read -> {
+      java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> results = new java.util.TreeMap<>();
+      if (read.succeeded()) {
+        read.result().forEach((node, json) -> {
+          com.fasterxml.jackson.databind.JsonNode parsed = dev.magi.proxy.api.Json.parseOrNull(
+              io.vertx.core.buffer.Buffer.buffer(json));
+          if (parsed != null) {
+            results.put(node, parsed);
+          }
+        });
+      }
+      boolean everyNodeEnded = view().nodes().stream().allMatch(node -> results.containsKey(node.nodeId())
+          && !"switching".equals(results.get(node.nodeId()).path("status").asText()));
+      if (everyNodeEnded || System.nanoTime() > deadline) {
+        view().nodes().forEach(node -> results.putIfAbsent(node.nodeId(), dev.magi.proxy.api.Json.object()
+            .put("status", "no_answer")));
+        gathered.tryComplete(results);
+        return;
+      }
+      vertx.setTimer(200, again -> gather(vertx, order, deadline, gathered));
+    });
   }
 
   /** How often a node sends its keys' counts to Redis and reads the cluster's. */
@@ -82,6 +172,9 @@ final class ClusterNode {
   Future<Void> leave() {
     if (counters != null) {
       counters.stop();
+    }
+    if (following >= 0) {
+      timers.cancelTimer(following);
     }
     return membership.leave();
   }
