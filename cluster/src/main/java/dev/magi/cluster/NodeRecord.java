@@ -14,21 +14,28 @@ import java.util.List;
  * @param freeSlots requests its backends could start now, over all its models
  * @param totalSlots requests its backends run at once, over all its models
  * @param writtenAtMillis when the record was written (epoch milliseconds)
+ * @param memoryFreeBytes the memory budget it has left for models ({@link Long#MAX_VALUE} without a budget)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record NodeRecord(@JsonProperty("node_id") String nodeId, @JsonProperty("advertise_url") String advertiseUrl,
     @JsonProperty("version") String version, @JsonProperty("models") List<ModelState> models,
     @JsonProperty("free_slots") int freeSlots, @JsonProperty("total_slots") int totalSlots,
-    @JsonProperty("written_at_ms") long writtenAtMillis) {
+    @JsonProperty("written_at_ms") long writtenAtMillis, @JsonProperty("memory_free_bytes") long memoryFreeBytes) {
 
   /** Copies the list. */
   public NodeRecord {
     models = models == null ? List.of() : List.copyOf(models);
   }
 
+  /** A record that says nothing of memory (as an older node's). */
+  public NodeRecord(String nodeId, String advertiseUrl, String version, List<ModelState> models, int freeSlots,
+      int totalSlots, long writtenAtMillis) {
+    this(nodeId, advertiseUrl, version, models, freeSlots, totalSlots, writtenAtMillis, 0);
+  }
+
   /** This record, written at {@code millis}. */
   NodeRecord writtenAt(long millis) {
-    return new NodeRecord(nodeId, advertiseUrl, version, models, freeSlots, totalSlots, millis);
+    return new NodeRecord(nodeId, advertiseUrl, version, models, freeSlots, totalSlots, millis, memoryFreeBytes);
   }
 
   /**

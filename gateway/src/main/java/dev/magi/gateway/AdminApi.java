@@ -182,7 +182,7 @@ final class AdminApi {
       throw dev.magi.gateway.api.DomainErrors.of(new ProfileException(ProfileException.Reason.PROFILE_NOT_FOUND,
           "No profile is called '" + name + "'."));
     }
-    respond(ctx, node.switchEverywhere(ctx.vertx(), name, models, CLUSTER_SWITCH_WAIT), results -> {
+    respond(ctx, node.profiles().everywhere(name, CLUSTER_SWITCH_WAIT), results -> {
       ObjectNode body = Json.object().put("profile", name).put("scope", "cluster");
       body.put("ready", results.values().stream().allMatch(r -> "ready".equals(r.path("status").asText())));
       ObjectNode nodes = body.putObject("nodes");
@@ -245,6 +245,11 @@ final class AdminApi {
 
   void cluster(ClusterNode node) {
     cluster = node;
+  }
+
+  /** This node in its cluster; null without one (or before it joined). */
+  ClusterNode clusterNode() {
+    return cluster;
   }
 
   void routerState(RoutingContext ctx) {

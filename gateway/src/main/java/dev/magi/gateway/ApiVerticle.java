@@ -170,9 +170,13 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
           @Override
           public java.util.Optional<io.vertx.core.Future<BackendPool>> load(String model) {
             // The proxy answers with an ApiException: the models room's reasons become HTTP here.
-            return lifecycle.load(model).map(loading -> loading.recover(failure -> Future.failedFuture(
-                failure instanceof dev.magi.models.ModelUnavailableException unavailable
-                    ? DomainErrors.of(unavailable) : failure)));
+            java.util.function.Supplier<java.util.Optional<Future<BackendPool>>> here = () -> lifecycle.load(model)
+                .map(loading -> loading.recover(failure -> Future.failedFuture(
+                    failure instanceof dev.magi.models.ModelUnavailableException unavailable
+                        ? DomainErrors.of(unavailable) : failure)));
+            ClusterNode node = admin.clusterNode();
+            // In a cluster, a cold model is loaded once: here, or on the node that took its lock.
+            return node == null ? here.get() : node.placement().load(model, here);
           }
 
           @Override

@@ -29,6 +29,10 @@ final class ClusterNode {
 
   private final Membership membership;
   private dev.magi.cluster.SharedCounters counters;
+  /** Cluster-wide profile switches. */
+  private ClusterProfileSwitch profiles;
+  /** Loads of cold models, once in the cluster. */
+  private ClusterPlacement placement;
   private final String nodeId;
 
   private ClusterNode(Membership membership, String nodeId) {
@@ -50,101 +54,16 @@ final class ClusterNode {
         : reachable) + ":" + port);
     ClusterSettings settings = new ClusterSettings(cluster.redisUrl().get(), nodeId, advertise, cluster.heartbeat(),
         cluster.ttl());
-    RemoteMembers remote = new RemoteMembers(nodeId, cluster.secret(), directory);
+    RemoteMembers remote = new RemoteMembers(nodeId, cluster.secret(), directory,
+        name -> models.lifecycle().view(name).isPresent());
     Membership membership = new Membership(vertx, settings, () -> advertised(nodeId, advertise, directory, models),
         remote::seen);
     membership.start();
     ClusterNode node = new ClusterNode(membership, nodeId);
-    node.followOrders(vertx, models, cluster.heartbeat().toMillis());
+    node.profiles = ClusterProfileSwitch.follow(vertx, membership, nodeId, models, cluster.heartbeat().toMillis());
+    node.placement = new ClusterPlacement(vertx, new dev.magi.cluster.LoadLocks(membership::redis, nodeId), directory,
+        models.lifecycle(), config.models().maxStartupTime().plus(cluster.ttl()));
     return Optional.of(node);
-  }
-
-  /** Cluster-wide profile switches: orders given by any node, read at each heartbeat. */
-  private dev.magi.cluster.ProfileOrders orders;
-  /** The orders this node has applied, or has seen given before it joined (which it leaves alone). */
-  private final java.util.Set<String> applied = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private long following = -1;
-  private Vertx timers;
-  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(ClusterNode.class.getName());
-
-  /**
-   * Reads the cluster's profile order every {@code everyMillis} and applies, once, each order given
-   * after this node joined: its profile is activated here (make-before-break, as a local switch), with
-   * its progress and result written back for the node that gave the order.
-   */
-  private void followOrders(Vertx vertx, LocalModels models, long everyMillis) {
-    timers = vertx;
-    orders = new dev.magi.cluster.ProfileOrders(membership::redis);
-    long joinedAt = System.currentTimeMillis();
-    following = vertx.setPeriodic(everyMillis, everyMillis, id -> orders.current().onSuccess(current ->
-        current.ifPresent(order -> {
-          if (order.givenAtMillis() < joinedAt || !applied.add(order.id())) {
-            return;
-          }
-          apply(order, models);
-        })));
-  }
-
-  /** Activates the order's profile here, reporting "switching", then the result. */
-  private void apply(dev.magi.cluster.ProfileOrders.Order order, LocalModels models) {
-    LOG.info(() -> "cluster: activating profile " + order.profile() + " as the cluster was asked to");
-    orders.report(order, nodeId, "{\"status\":\"switching\"}");
-    models.switchProfile(order.profile()).onComplete(done -> {
-      com.fasterxml.jackson.databind.node.ObjectNode result;
-      if (done.succeeded()) {
-        result = AdminApi.switchJson(done.result());
-        result.put("status", done.result().failed().isEmpty() ? "ready" : "failed");
-      } else {
-        result = dev.magi.proxy.api.Json.object().put("status", "failed")
-            .put("error", AdminApi.toApi(done.cause()).getMessage());
-      }
-      orders.report(order, nodeId, dev.magi.proxy.api.Json.string(result));
-    });
-  }
-
-  /**
-   * Gives the order to activate {@code profile} on every node, this one included, and gathers the
-   * nodes' results: every node alive in the view has reported its end, or {@code within} has passed
-   * (nodes still switching then say so).
-   *
-   * @return the results by node id
-   */
-  Future<java.util.Map<String, com.fasterxml.jackson.databind.JsonNode>> switchEverywhere(Vertx vertx,
-      String profile, LocalModels models, java.time.Duration within) {
-    return orders.give(profile).compose(order -> {
-      applied.add(order.id());
-      apply(order, models);
-      io.vertx.core.Promise<java.util.Map<String, com.fasterxml.jackson.databind.JsonNode>> gathered =
-          io.vertx.core.Promise.promise();
-      long deadline = System.nanoTime() + within.toNanos();
-      gather(vertx, order, deadline, gathered);
-      return gathered.future();
-    });
-  }
-
-  private void gather(Vertx vertx, dev.magi.cluster.ProfileOrders.Order order, long deadline,
-      io.vertx.core.Promise<java.util.Map<String, com.fasterxml.jackson.databind.JsonNode>> gathered) {
-    orders.results(order).onComplete(read -> {
-      java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> results = new java.util.TreeMap<>();
-      if (read.succeeded()) {
-        read.result().forEach((node, json) -> {
-          com.fasterxml.jackson.databind.JsonNode parsed = dev.magi.proxy.api.Json.parseOrNull(
-              io.vertx.core.buffer.Buffer.buffer(json));
-          if (parsed != null) {
-            results.put(node, parsed);
-          }
-        });
-      }
-      boolean everyNodeEnded = view().nodes().stream().allMatch(node -> results.containsKey(node.nodeId())
-          && !"switching".equals(results.get(node.nodeId()).path("status").asText()));
-      if (everyNodeEnded || System.nanoTime() > deadline) {
-        view().nodes().forEach(node -> results.putIfAbsent(node.nodeId(), dev.magi.proxy.api.Json.object()
-            .put("status", "no_answer")));
-        gathered.tryComplete(results);
-        return;
-      }
-      vertx.setTimer(200, again -> gather(vertx, order, deadline, gathered));
-    });
   }
 
   /** How often a node sends its keys' counts to Redis and reads the cluster's. */
@@ -157,6 +76,16 @@ final class ClusterNode {
       counters.start();
     }
     return counters;
+  }
+
+  /** Loads of cold models, once in the cluster. */
+  ClusterPlacement placement() {
+    return placement;
+  }
+
+  /** Cluster-wide profile switches, given here or by any node. */
+  ClusterProfileSwitch profiles() {
+    return profiles;
   }
 
   String nodeId() {
@@ -173,8 +102,8 @@ final class ClusterNode {
     if (counters != null) {
       counters.stop();
     }
-    if (following >= 0) {
-      timers.cancelTimer(following);
+    if (profiles != null) {
+      profiles.stop();
     }
     return membership.leave();
   }
@@ -202,7 +131,8 @@ final class ClusterNode {
     }
     List<NodeRecord.ModelState> states = new ArrayList<>();
     status.forEach((id, state) -> states.add(new NodeRecord.ModelState(id, state)));
-    return new NodeRecord(nodeId, advertise, CommandLine.version(), states, free, total, 0);
+    return new NodeRecord(nodeId, advertise, CommandLine.version(), states, free, total, 0,
+        models.lifecycle().memoryFree());
   }
 
   /** The source under which other nodes' models are declared in the backend directory. */
@@ -217,12 +147,16 @@ final class ClusterNode {
     private final String self;
     private final Optional<String> secret;
     private final BackendDirectory directory;
+    /** Whether this node can load a model itself (its file is here). */
+    private final java.util.function.Predicate<String> loadableHere;
     private java.util.Set<String> declared = java.util.Set.of();
 
-    RemoteMembers(String self, Optional<String> secret, BackendDirectory directory) {
+    RemoteMembers(String self, Optional<String> secret, BackendDirectory directory,
+        java.util.function.Predicate<String> loadableHere) {
       this.self = self;
       this.secret = secret;
       this.directory = directory;
+      this.loadableHere = loadableHere;
     }
 
     void seen(ClusterView view) {
@@ -232,26 +166,53 @@ final class ClusterNode {
       java.util.Set<String> now = new java.util.TreeSet<>();
       List<ModelDeclaration> declarations = new ArrayList<>();
       java.time.Instant at = java.time.Instant.now();
+      // A cold model this node cannot load goes to the one node that can with the most memory left.
+      Map<String, NodeRecord> placement = new java.util.TreeMap<>();
+      java.util.Set<String> loadedSomewhere = new java.util.HashSet<>();
       for (NodeRecord node : view.nodes()) {
-        if (node.nodeId().equals(self)) {
-          continue;
-        }
-        Endpoint endpoint;
-        try {
-          endpoint = Endpoint.of(BackendType.MAGI, node.advertiseUrl(), secret.get());
-        } catch (IllegalArgumentException e) {
+        if (node.nodeId().equals(self) || endpoint(node) == null) {
           continue;
         }
         for (NodeRecord.ModelState model : node.models()) {
           if (model.status().equals("loaded")) {
+            loadedSomewhere.add(model.id());
             now.add(model.id() + " " + node.advertiseUrl());
-            declarations.add(new ModelDeclaration(model.id(), List.of(), endpoint, model.id(), at));
+            declarations.add(new ModelDeclaration(model.id(), List.of(), endpoint(node), model.id(), at));
+          } else if (model.status().equals("unloaded") && !loadableHere.test(model.id())) {
+            placement.merge(model.id(), node, RemoteMembers::roomier);
           }
         }
       }
+      placement.forEach((model, node) -> {
+        if (!loadedSomewhere.contains(model)) {
+          now.add(model + " " + node.advertiseUrl() + " cold");
+          declarations.add(new ModelDeclaration(model, List.of(), endpoint(node), model, at));
+        }
+      });
       if (!now.equals(declared)) {
         declared = now;
         directory.replace(SOURCE, declarations);
+      }
+    }
+
+    /** The node with the more memory left, then the more free slots, then the first by id. */
+    private static NodeRecord roomier(NodeRecord a, NodeRecord b) {
+      int byMemory = Long.compare(a.memoryFreeBytes(), b.memoryFreeBytes());
+      if (byMemory != 0) {
+        return byMemory > 0 ? a : b;
+      }
+      if (a.freeSlots() != b.freeSlots()) {
+        return a.freeSlots() > b.freeSlots() ? a : b;
+      }
+      return a.nodeId().compareTo(b.nodeId()) <= 0 ? a : b;
+    }
+
+    /** The node as a backend of this node's pools, or null when its address cannot be one. */
+    private Endpoint endpoint(NodeRecord node) {
+      try {
+        return Endpoint.of(BackendType.MAGI, node.advertiseUrl(), secret.get());
+      } catch (IllegalArgumentException e) {
+        return null;
       }
     }
   }

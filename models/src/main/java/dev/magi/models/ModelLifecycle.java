@@ -464,6 +464,20 @@ public final class ModelLifecycle {
     return next.future();
   }
 
+  /**
+   * The memory budget left: the budget in force less what local models hold and what loads decided
+   * have reserved; {@link Long#MAX_VALUE} without a budget.
+   */
+  public long memoryFree() {
+    long budget = budget();
+    if (budget <= 0) {
+      return Long.MAX_VALUE;
+    }
+    long held = residents("").stream().mapToLong(Resident::bytes).sum()
+        + reserved.values().stream().mapToLong(Long::longValue).sum();
+    return Math.max(0, budget - held);
+  }
+
   /** The memory budget in force: the global one, and the active profile's when it is smaller. */
   private long budget() {
     long global = settings.memoryBudget();
