@@ -609,6 +609,14 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
       try {
         dev.magi.gateway.responses.ResponsesRequests.Translated translated =
             dev.magi.gateway.responses.ResponsesRequests.toChat(body, previous);
+        // A conversation continued must fit what the client could have sent whole: a chain of
+        // responses cannot grow what is kept, and sent to the backend, without bound.
+        long conversation = Json.buffer(translated.chat()).length();
+        if (conversation > config.limits().bodyBytes()) {
+          throw new ApiException(413, "invalid_request_error", "previous_response_id", "request_too_large",
+              "The conversation (the previous responses' and this input) is " + conversation + " bytes, more than the "
+              + config.limits().bodyBytes() + " a request may be; start a new one.");
+        }
         forwardTranslated(ctx, Operation.CHAT, translated.chat(),
             new dev.magi.gateway.responses.ResponsesFace(translated, shared.responses().store()));
       } catch (ApiException e) {

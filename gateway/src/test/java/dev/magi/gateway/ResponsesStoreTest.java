@@ -27,6 +27,20 @@ class ResponsesStoreTest {
   }
 
   @Test
+  void aConversationCannotGrowBeyondTheBodyLimit() throws Exception {
+    try (GatewayFixture magi = new GatewayFixture()) {
+      FakeLlamaServer llama = magi.llama(new FakeLlamaServer.Options().alias("tiny"));
+      magi.start("limits:\n  body_bytes: 4KiB\nbackends:\n  - model: tiny\n    url: " + llama.url() + "\n");
+      String big = "x".repeat(2500);
+      String first = create(magi, big);
+      HttpResponse<String> continued = magi.post("/v1/responses", "{\"model\":\"tiny\",\"input\":\"" + big
+          + "\",\"max_output_tokens\":2,\"previous_response_id\":\"" + first + "\"}");
+      assertEquals(413, continued.statusCode(), continued.body());
+      assertEquals("request_too_large", JSON.readTree(continued.body()).at("/error/code").asText());
+    }
+  }
+
+  @Test
   void responsesOutliveARestartAndAreBounded() throws Exception {
     String first;
     try (GatewayFixture before = new GatewayFixture()) {

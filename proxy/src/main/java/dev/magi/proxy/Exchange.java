@@ -75,6 +75,8 @@ final class Exchange extends Watchdog.Watched {
   /** The call to the backend now being tried, or whose answer is being relayed. */
   private UpstreamCall upstream;
   private StreamTranslator translator;
+  /** Bytes of a stream gathered into one answer so far ({@link ClientSide#whole()}). */
+  private long gathered;
   /** The last piece of a piped body, whose end is where the answer's token counts are. */
   private Buffer lastPiece;
   private boolean finished;
@@ -402,6 +404,14 @@ final class Exchange extends Watchdog.Watched {
     }
     long arrived = System.nanoTime();
     lastActivityNanos = arrived;
+    if (clientSide.whole() && (gathered += piece.length()) > settings.upstreamResponseBytes()) {
+      // A stream gathered into one answer is held whole: bounded like a whole answer.
+      resetUpstream();
+      attempt.end(null);
+      fail(ApiException.badGateway("The backend for model '" + model + "' sent an answer larger than "
+          + settings.upstreamResponseBytes() + " bytes."));
+      return;
+    }
     Buffer out;
     try {
       out = translator.push(piece);
