@@ -96,12 +96,13 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
    * @param tracer where requests' spans go; null when tracing is off
    * @param responses the Responses API's stored responses
    * @param limits the named keys' models and rates
+   * @param recent the last requests to models, for {@code GET /api/requests}
    */
   record Shared(AccessLog accessLog, IdleCollector.Arrivals arrivals, ClientConnections.Count connections,
       java.util.concurrent.atomic.AtomicBoolean draining, WebOrigins origins,
       dev.magi.gateway.metrics.GatewayMetrics metrics, MetricsGuard metricsGuard,
       dev.magi.gateway.tracing.RequestTracer tracer, dev.magi.gateway.responses.ResponsesApi responses,
-      KeyLimits limits) {
+      KeyLimits limits, RecentRequests recent) {
   }
 
   /** @param port the port to listen on; -1 shares one random port among all instances */
@@ -510,7 +511,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
       id = "req_" + HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextInt());
     }
     request.response().putHeader(REQUEST_ID, id);
-    return RequestRecord.begin(request, id, accessLog, meters, endpoint);
+    return RequestRecord.begin(request, id, accessLog, meters, endpoint, shared.recent());
   }
 
   /** Longest request id taken from a client. */
@@ -714,6 +715,26 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
       }
       ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(scraped.result());
     });
+  }
+
+  /**
+   * {@code GET /api/requests}: the last requests to models, newest first; {@code model},
+   * {@code status} ({@code 200}, {@code 5xx}, {@code cut}) and {@code limit} (1 to 1,000, default 100)
+   * narrow them.
+   */
+  @Override
+  public void recentRequests(RoutingContext ctx) {
+    String limit = ctx.request().getParam("limit", "100");
+    int max;
+    try {
+      max = Integer.parseInt(limit);
+    } catch (NumberFormatException e) {
+      max = -1;
+    }
+    if (max < 1 || max > 1000) {
+      throw ApiException.invalid("limit", "'limit' must be an integer from 1 to 1000.");
+    }
+    json(ctx, 200, shared.recent().list(ctx.request().getParam("model"), ctx.request().getParam("status"), max));
   }
 
   /** {@code GET /api/keys}: the named keys, their limits and their rates now. */

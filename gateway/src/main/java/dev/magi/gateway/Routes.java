@@ -101,6 +101,9 @@ final class Routes {
 
     /** {@code GET /api/keys}: the named keys, their limits and their rates. */
     void keys(RoutingContext ctx);
+
+    /** {@code GET /api/requests}: the last requests to models. */
+    void recentRequests(RoutingContext ctx);
   }
 
   private Routes() {
@@ -174,6 +177,7 @@ final class Routes {
         get("/api/router", admin::routerState),
         get("/api/cluster", admin::cluster),
         get("/api/keys", gateway::keys),
+        get("/api/requests", gateway::recentRequests),
         get("/api/models/profiles", admin::profiles),
         route(HttpMethod.POST, "/api/models/profile/activate", false, AdminApi.activateBody(), admin::activate));
   }

@@ -108,6 +108,15 @@ public record ConfigChanges(List<String> applied, List<String> restartRequired) 
     if (!before.cluster().equals(after.cluster())) {
       restart.add("cluster");
     }
+    if (!before.responses().equals(after.responses())) {
+      restart.add("responses");
+    }
+    if (!before.ollamaApi().equals(after.ollamaApi())) {
+      restart.add("ollama_api");
+    }
+    if (!before.console().equals(after.console())) {
+      applied.add("console");
+    }
     if (before.watchFile() != after.watchFile()) {
       applied.add("config.watch");
     }
@@ -191,7 +200,7 @@ public record ConfigChanges(List<String> applied, List<String> restartRequired) 
     return new MagiConfig(after.server(), after.apiKeys(), after.clientKeys(), after.limitsFailOpen(), after.limits(), after.timeouts(), after.health(),
         after.ollamaRefresh(), backends, after.models(), after.admin(), after.routing(), after.profiles(),
         after.startupProfile(), after.retrieval(), after.watchFile(), after.metrics(), after.log(),
-        after.tracing(), after.cluster(), after.responses(), after.ollamaApi());
+        after.tracing(), after.cluster(), after.responses(), after.ollamaApi(), after.console());
   }
 
   /** Whether two lists of client keys are the same (a record of an array compares the array's identity). */

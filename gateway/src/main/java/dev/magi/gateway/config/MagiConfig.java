@@ -51,13 +51,14 @@ import java.util.Set;
  * @param cluster how this node joins others through Redis
  * @param responses the Responses API's stored responses
  * @param ollamaApi Ollama's own API on a port of its own
+ * @param console what the operator's views keep
  */
 public record MagiConfig(Server server, List<String> apiKeys, List<ClientKey> clientKeys, boolean limitsFailOpen,
     Limits limits, Timeouts timeouts, HealthChecks health,
     Duration ollamaRefresh, List<BackendSettings> backends, Models models, Admin admin,
     Routing routing, Map<String, Profile> profiles, Optional<String> startupProfile, Retrieval retrieval,
     boolean watchFile, Metrics metrics, Log log, Tracing tracing, Cluster cluster, Responses responses,
-    OllamaApi ollamaApi) {
+    OllamaApi ollamaApi, Console console) {
 
   /** Copies the lists and checks that no model name is claimed twice by aliases. */
   public MagiConfig {
@@ -86,21 +87,22 @@ public record MagiConfig(Server server, List<String> apiKeys, List<ClientKey> cl
       @JsonProperty("profiles") Map<String, ProfileSettings> profiles, @JsonProperty("retrieval") Retrieval retrieval,
       @JsonProperty("config") Reload config, @JsonProperty("metrics") Metrics metrics, @JsonProperty("log") Log log,
       @JsonProperty("tracing") Tracing tracing, @JsonProperty("cluster") Cluster cluster,
-      @JsonProperty("responses") Responses responses, @JsonProperty("ollama_api") OllamaApi ollamaApi) {
+      @JsonProperty("responses") Responses responses, @JsonProperty("ollama_api") OllamaApi ollamaApi,
+      @JsonProperty("console") Console console) {
     Map<String, Profile> byName = new LinkedHashMap<>();
     map(profiles).forEach((name, profile) -> byName.put(ConfigValues.modelName("profiles." + name, name),
         profile.toProfile(name)));
     return new MagiConfig(server, auth.apiKeys(), auth.keys(), auth.limitsFail().equals("open"), limits, timeouts,
         health, ollama.refresh(), list(backends), models,
         admin, router, byName, Optional.empty(), retrieval, config.watch(), metrics, log, tracing, cluster, responses,
-        ollamaApi);
+        ollamaApi, console);
   }
 
   /** This configuration with {@code profile} to activate at startup. */
   MagiConfig withStartupProfile(Optional<String> profile) {
     return new MagiConfig(server, apiKeys, clientKeys, limitsFailOpen, limits, timeouts, health, ollamaRefresh,
         backends, models, admin, routing,
-        profiles, profile, retrieval, watchFile, metrics, log, tracing, cluster, responses, ollamaApi);
+        profiles, profile, retrieval, watchFile, metrics, log, tracing, cluster, responses, ollamaApi, console);
   }
 
   /** The token {@code /api/} requires; empty means loopback clients only. */
@@ -241,6 +243,23 @@ public record MagiConfig(Server server, List<String> apiKeys, List<ClientKey> cl
         throw new ConfigException("format", "must be text or json, got '" + format + "'");
       }
       return new Log(value.equals("json"));
+    }
+  }
+
+  /**
+   * What the operator's views keep.
+   *
+   * @param recentRequests how many of the last requests to models {@code GET /api/requests} keeps
+   *     (default 200; 0 keeps none)
+   */
+  public record Console(@JsonProperty("recent_requests") Integer recentRequests) {
+
+    /** Fills in the default and checks bounds. */
+    public Console {
+      recentRequests = or(recentRequests, 200);
+      if (recentRequests < 0 || recentRequests > 100_000) {
+        throw new ConfigException("recent_requests", "must be between 0 and 100000, got " + recentRequests);
+      }
     }
   }
 
