@@ -348,18 +348,11 @@ final class AdminApi {
   /** {@code GET /api/models/(name)/logs}: the tail of a model server's log. */
   void logs(RoutingContext ctx) {
     String name = ctx.pathParam("name");
-    int lines = 100;
-    String asked = ctx.request().getParam("lines");
-    if (asked != null) {
-      try {
-        lines = Integer.parseInt(asked);
-      } catch (NumberFormatException e) {
-        lines = -1;
-      }
-      if (lines < 1 || lines > MAX_LOG_LINES) {
-        throw ApiException.invalid("lines", "'lines' must be a whole number from 1 to " + MAX_LOG_LINES + ".");
-      }
+    if ("true".equals(ctx.request().getParam("follow"))) {
+      LogFollower.follow(ctx, models.fleet(), name);
+      return;
     }
+    int lines = lineCount(ctx.request().getParam("lines"));
     respond(ctx, models.fleet().logs(name, lines), tail -> {
       ObjectNode body = Json.object();
       body.put("name", name);
@@ -367,6 +360,23 @@ final class AdminApi {
       tail.forEach(list::add);
       return body;
     });
+  }
+
+  /** The {@code lines} parameter: 100 when absent; 1 to {@link #MAX_LOG_LINES}, else 400. */
+  static int lineCount(String asked) {
+    if (asked == null) {
+      return 100;
+    }
+    int lines;
+    try {
+      lines = Integer.parseInt(asked);
+    } catch (NumberFormatException e) {
+      lines = -1;
+    }
+    if (lines < 1 || lines > MAX_LOG_LINES) {
+      throw ApiException.invalid("lines", "'lines' must be a whole number from 1 to " + MAX_LOG_LINES + ".");
+    }
+    return lines;
   }
 
   static ObjectNode serverJson(ServerInfo server) {

@@ -20,4 +20,9 @@ public interface Child {
 
   /** The last {@code count} lines it printed on stdout and stderr. */
   List<String> logTail(int count);
+
+  /** The lines it printed after line {@code seq}, at most {@code max} ({@link LogRing#since}). */
+  default LogRing.Lines logSince(long seq, int max) {
+    return new LogRing.Lines(seq, List.of(), false);
+  }
 }

@@ -204,5 +204,10 @@ public final class ProcessLauncher implements ChildLauncher, AutoCloseable {
     public List<String> logTail(int count) {
       return log.tail(count);
     }
+
+    @Override
+    public LogRing.Lines logSince(long seq, int max) {
+      return log.since(seq, max);
+    }
   }
 }

@@ -156,6 +156,15 @@ public final class ServerFleet {
   }
 
   /**
+   * The lines the running server {@code name} (an instance, or a model's first) printed after line
+   * {@code seq}, at most {@code max}; nothing when it is not running.
+   */
+  public Future<LogRing.Lines> logSince(String name, long seq, int max) {
+    return onContext(() -> existing(name).map(server -> server.child == null
+        ? new LogRing.Lines(seq, List.of(), false) : server.child.logSince(seq, max)));
+  }
+
+  /**
    * The server instance called {@code name}, or the first instance of the model called {@code name}
    * (id or alias); a 404 when none was ever started.
    */
