@@ -96,13 +96,14 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
    * @param tracer where requests' spans go; null when tracing is off
    * @param responses the Responses API's stored responses
    * @param limits the named keys' models and rates
-   * @param recent the last requests to models, for {@code GET /api/requests}
+   * @param views the last requests to models and the live figures, for {@code GET /api/requests} and
+   *     {@code GET /api/stats}
    */
   record Shared(AccessLog accessLog, IdleCollector.Arrivals arrivals, ClientConnections.Count connections,
       java.util.concurrent.atomic.AtomicBoolean draining, WebOrigins origins,
       dev.magi.gateway.metrics.GatewayMetrics metrics, MetricsGuard metricsGuard,
       dev.magi.gateway.tracing.RequestTracer tracer, dev.magi.gateway.responses.ResponsesApi responses,
-      KeyLimits limits, RecentRequests recent) {
+      KeyLimits limits, RequestViews views) {
   }
 
   /** @param port the port to listen on; -1 shares one random port among all instances */
@@ -511,7 +512,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
       id = "req_" + HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextInt());
     }
     request.response().putHeader(REQUEST_ID, id);
-    return RequestRecord.begin(request, id, accessLog, meters, endpoint, shared.recent());
+    return RequestRecord.begin(request, id, accessLog, meters, endpoint, shared.views());
   }
 
   /** Longest request id taken from a client. */
@@ -734,7 +735,30 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     if (max < 1 || max > 1000) {
       throw ApiException.invalid("limit", "'limit' must be an integer from 1 to 1000.");
     }
-    json(ctx, 200, shared.recent().list(ctx.request().getParam("model"), ctx.request().getParam("status"), max));
+    json(ctx, 200, shared.views().recent().list(ctx.request().getParam("model"), ctx.request().getParam("status"), max));
+  }
+
+  /**
+   * {@code GET /api/stats}: each model's figures over the last {@code window} seconds (10 to 300,
+   * default 60) with its series over the last five minutes, and the gateway's own.
+   */
+  @Override
+  public void stats(RoutingContext ctx) {
+    int window;
+    try {
+      window = Integer.parseInt(ctx.request().getParam("window", "60"));
+    } catch (NumberFormatException e) {
+      window = -1;
+    }
+    if (window < 10 || window > 300) {
+      throw ApiException.invalid("window", "'window' must be a number of seconds from 10 to 300.");
+    }
+    ObjectNode body = shared.views().stats().snapshot(window);
+    Runtime runtime = Runtime.getRuntime();
+    body.putObject("gateway").put("connections", shared.connections().open())
+        .put("heap_used_bytes", runtime.totalMemory() - runtime.freeMemory()).put("heap_max_bytes", runtime.maxMemory())
+        .put("uptime_seconds", java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() / 1000);
+    json(ctx, 200, body);
   }
 
   /** {@code GET /api/keys}: the named keys, their limits and their rates now. */

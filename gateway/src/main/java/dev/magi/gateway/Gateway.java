@@ -123,7 +123,8 @@ public final class Gateway {
             .map(url -> dev.magi.gateway.responses.ResponseStore.persistent(vertx, url, config.retrieval().password(),
                 config.responses().storeLimit()))
             .orElseGet(() -> new dev.magi.gateway.responses.ResponseStore(config.responses().storeLimit()))),
-        new KeyLimits(config, System::currentTimeMillis), new RecentRequests(config.console().recentRequests()));
+        new KeyLimits(config, System::currentTimeMillis), new RequestViews(
+            new RecentRequests(config.console().recentRequests()), new LiveStats(System::currentTimeMillis)));
     if (metrics != null) {
       metrics.modelServers(new ModelServerMetrics(UpstreamClients.create(vertx, new io.vertx.core.http.HttpClientOptions()
           .setKeepAlive(false).setConnectTimeout(500), new io.vertx.core.http.PoolOptions()), () -> models.fleet().servers(),
@@ -257,7 +258,7 @@ public final class Gateway {
     admin.guard().reconfigure(next.adminToken(), next.admin().allowedHosts());
     shared.metricsGuard().reconfigure(next);
     shared.limits().reconfigure(next);
-    shared.recent().limit(next.console().recentRequests());
+    shared.views().recent().limit(next.console().recentRequests());
     models.profiles().profiles(next.profiles());
     models.lifecycle().settings(LocalModels.lifecycleSettings(next));
     RequestParser parser = new RequestParser(next.limits());

@@ -66,8 +66,8 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
   /** The named key the request presented ({@code auth.keys}), null for any other; and where its tokens count. */
   private dev.magi.gateway.config.MagiConfig.ClientKey clientKey;
   private KeyLimits limits;
-  /** Where a request to a model is kept for {@code GET /api/requests}; null when nothing is kept. */
-  private RecentRequests recent;
+  /** Where a request to a model is kept for the operator's views ({@code /api/requests}, {@code /api/stats}). */
+  private RequestViews views;
   /** When it began, on the wall clock. */
   private final long startMillis = System.currentTimeMillis();
   /** The request's spans when tracing is on, else null. */
@@ -81,9 +81,9 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
    * @param endpoint the proxied route the request is for, null when it is for none
    */
   static RequestRecord begin(HttpServerRequest request, String requestId, AccessLog.Sampler sampler,
-      RequestMeters meters, String endpoint, RecentRequests recent) {
+      RequestMeters meters, String endpoint, RequestViews views) {
     RequestRecord record = new RequestRecord(request, requestId, sampler, meters, endpoint);
-    record.recent = recent;
+    record.views = views;
     record.response.endHandler(record);
     return record;
   }
@@ -203,10 +203,16 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
     if (meters != null && endpoint != null) {
       meters.record(this, now);
     }
-    if (recent != null && endpoint != null && recent.enabled()) {
-      recent.add(new RecentRequests.Entry(startMillis, requestId, endpoint, model, cut ? -1 : response.getStatusCode(),
-          backend, attempts, firstEventNanos == 0 ? -1 : tenths(firstEventNanos - startNanos), tenths(now - startNanos),
-          promptTokens, completionTokens, error, clientKey == null ? null : clientKey.name()));
+    if (views != null && endpoint != null) {
+      double ttft = firstEventNanos == 0 ? -1 : tenths(firstEventNanos - startNanos);
+      double duration = tenths(now - startNanos);
+      if (views.recent().enabled()) {
+        views.recent().add(new RecentRequests.Entry(startMillis, requestId, endpoint, model,
+            cut ? -1 : response.getStatusCode(), backend, attempts, ttft, duration, promptTokens, completionTokens, error,
+            clientKey == null ? null : clientKey.name()));
+      }
+      views.stats().add(modelId != null ? modelId : model, cut || response.getStatusCode() >= 500, ttft, duration,
+          completionTokens);
     }
     if (spans != null) {
       spans.end(requestId, model, response.getStatusCode(), firstEventNanos == 0 ? -1 : (firstEventNanos - startNanos) / 1e6,
