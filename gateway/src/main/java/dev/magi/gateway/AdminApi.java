@@ -352,7 +352,7 @@ final class AdminApi {
       LogFollower.follow(ctx, models.fleet(), name);
       return;
     }
-    int lines = lineCount(ctx.request().getParam("lines"));
+    int lines = lineCount(ctx.request());
     respond(ctx, models.fleet().logs(name, lines), tail -> {
       ObjectNode body = Json.object();
       body.put("name", name);
@@ -363,20 +363,8 @@ final class AdminApi {
   }
 
   /** The {@code lines} parameter: 100 when absent; 1 to {@link #MAX_LOG_LINES}, else 400. */
-  static int lineCount(String asked) {
-    if (asked == null) {
-      return 100;
-    }
-    int lines;
-    try {
-      lines = Integer.parseInt(asked);
-    } catch (NumberFormatException e) {
-      lines = -1;
-    }
-    if (lines < 1 || lines > MAX_LOG_LINES) {
-      throw ApiException.invalid("lines", "'lines' must be a whole number from 1 to " + MAX_LOG_LINES + ".");
-    }
-    return lines;
+  static int lineCount(io.vertx.core.http.HttpServerRequest request) {
+    return dev.magi.gateway.api.QueryParams.integer(request, "lines", 100, 1, MAX_LOG_LINES);
   }
 
   static ObjectNode serverJson(ServerInfo server) {

@@ -725,16 +725,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
    */
   @Override
   public void recentRequests(RoutingContext ctx) {
-    String limit = ctx.request().getParam("limit", "100");
-    int max;
-    try {
-      max = Integer.parseInt(limit);
-    } catch (NumberFormatException e) {
-      max = -1;
-    }
-    if (max < 1 || max > 1000) {
-      throw ApiException.invalid("limit", "'limit' must be an integer from 1 to 1000.");
-    }
+    int max = dev.magi.gateway.api.QueryParams.integer(ctx.request(), "limit", 100, 1, 1000);
     json(ctx, 200, shared.views().recent().list(ctx.request().getParam("model"), ctx.request().getParam("status"), max));
   }
 
@@ -744,15 +735,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
    */
   @Override
   public void stats(RoutingContext ctx) {
-    int window;
-    try {
-      window = Integer.parseInt(ctx.request().getParam("window", "60"));
-    } catch (NumberFormatException e) {
-      window = -1;
-    }
-    if (window < 10 || window > 300) {
-      throw ApiException.invalid("window", "'window' must be a number of seconds from 10 to 300.");
-    }
+    int window = dev.magi.gateway.api.QueryParams.integer(ctx.request(), "window", 60, 10, 300);
     ObjectNode body = shared.views().stats().snapshot(window);
     Runtime runtime = Runtime.getRuntime();
     body.putObject("gateway").put("connections", shared.connections().open())

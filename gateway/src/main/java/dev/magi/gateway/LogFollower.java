@@ -43,7 +43,7 @@ final class LogFollower {
   }
 
   static void follow(RoutingContext ctx, ServerFleet fleet, String name) {
-    int tail = AdminApi.lineCount(ctx.request().getParam("lines"));
+    int tail = AdminApi.lineCount(ctx.request());
     long resumeFrom = -1;
     String lastId = ctx.request().getHeader("Last-Event-ID");
     if (lastId != null && lastId.matches("\\d{1,18}")) {

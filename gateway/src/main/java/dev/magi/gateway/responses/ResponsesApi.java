@@ -70,23 +70,16 @@ public final class ResponsesApi {
 
   /** The request's own input items, newest first unless {@code order=asc}, after {@code after}, {@code limit} a page. */
   public void inputItems(RoutingContext ctx) {
-    stored(ctx.pathParam("id"), null).onSuccess(found -> page(ctx, found.input())).onFailure(ctx::fail);
-  }
-
-  private void page(RoutingContext ctx, ArrayNode items) {
+    // Checked before the store is asked: a refusal thrown here reaches the router's failure handler.
     String order = ctx.request().getParam("order", "desc");
     if (!order.equals("asc") && !order.equals("desc")) {
       throw ApiException.invalid("order", "'order' must be asc or desc.");
     }
-    int limit;
-    try {
-      limit = Integer.parseInt(ctx.request().getParam("limit", "20"));
-    } catch (NumberFormatException e) {
-      limit = -1;
-    }
-    if (limit < 1 || limit > MAX_PAGE) {
-      throw ApiException.invalid("limit", "'limit' must be an integer from 1 to " + MAX_PAGE + ".");
-    }
+    int limit = dev.magi.gateway.api.QueryParams.integer(ctx.request(), "limit", 20, 1, MAX_PAGE);
+    stored(ctx.pathParam("id"), null).onSuccess(found -> page(ctx, found.input(), order, limit)).onFailure(ctx::fail);
+  }
+
+  private void page(RoutingContext ctx, ArrayNode items, String order, int limit) {
     java.util.List<JsonNode> ordered = new java.util.ArrayList<>();
     items.forEach(ordered::add);
     if (order.equals("desc")) {
