@@ -40,16 +40,19 @@ final class ClusterNode {
     this.nodeId = nodeId;
   }
 
-  /** Joins the cluster when one is configured; {@code port} is the one the gateway listens on. */
+  /**
+   * Joins the cluster when one is configured; {@code port} is the one the gateway listens on, and
+   * {@code hostName} this host's name (looked up on a worker), the node's default name and address.
+   */
   static Optional<ClusterNode> join(Vertx vertx, MagiConfig config, int port, BackendDirectory directory,
-      LocalModels models) {
+      LocalModels models, String hostName) {
     MagiConfig.Cluster cluster = config.cluster();
     if (cluster.redisUrl().isEmpty()) {
       return Optional.empty();
     }
     String host = config.server().host();
-    String reachable = host.equals("0.0.0.0") || host.equals("::") ? localHostName() : host;
-    String nodeId = cluster.nodeId().orElse(localHostName() + ":" + port);
+    String reachable = host.equals("0.0.0.0") || host.equals("::") ? hostName : host;
+    String nodeId = cluster.nodeId().orElse(hostName + ":" + port);
     String advertise = cluster.advertiseUrl().orElse("http://" + (reachable.contains(":") ? "[" + reachable + "]"
         : reachable) + ":" + port);
     ClusterSettings settings = new ClusterSettings(cluster.redisUrl().get(), nodeId, advertise, cluster.heartbeat(),
@@ -217,7 +220,8 @@ final class ClusterNode {
     }
   }
 
-  private static String localHostName() {
+  /** This host's name, as the resolver gives it ("localhost" when it cannot): blocking, for a worker. */
+  static String localHostName() {
     try {
       return java.net.InetAddress.getLocalHost().getHostName();
     } catch (java.net.UnknownHostException e) {

@@ -150,7 +150,10 @@ public final class Gateway {
             verticles.add(verticle);
             more.add(vertx.deployVerticle(verticle));
           }
-          return Future.all(more).map(all -> {
+          // The host's name is looked up on a worker: a resolver can take seconds, and an event loop must not wait.
+          return Future.all(more).compose(all -> config.cluster().redisUrl().isPresent()
+              ? vertx.executeBlocking(ClusterNode::localHostName, false) : Future.succeededFuture("localhost"))
+              .map(hostName -> {
             more.forEach(f -> deployments.add(f.result()));
             models.startUp(config.startupProfile(), config.models().preload());
             retrieval.start(vertx, first.actualPort());
@@ -158,7 +161,8 @@ public final class Gateway {
                 config.server().idleGcAfter());
             Gateway gateway = new Gateway(vertx, directory, models, deployments, first.actualPort(),
                 stopIdleCollector, verticles, shared, config, admin, random, control[0]);
-            gateway.cluster = ClusterNode.join(vertx, config, first.actualPort(), directory, models).orElse(null);
+            gateway.cluster = ClusterNode.join(vertx, config, first.actualPort(), directory, models, hostName)
+                .orElse(null);
             admin.cluster(gateway.cluster);
             if (gateway.cluster != null) {
               shared.limits().shareThrough(gateway.cluster.counters(vertx));
