@@ -2,6 +2,7 @@ package dev.magi.proxy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.magi.proxy.api.ApiException;
+import dev.magi.proxy.api.ClientFace;
 import dev.magi.proxy.api.Json;
 import io.vertx.core.buffer.Buffer;
 
@@ -24,7 +25,7 @@ final class SseEvents {
 
   /** The in-band error event: {@code data: {"error":{...}}}; the SDKs raise on it. */
   static Buffer error(ApiException error) {
-    return event(error.toJson());
+    return ClientFace.OPENAI.errorEvent(error);
   }
 
   /** An in-band error for a stream that broke after its first event. */

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.proxy.api.ApiException;
-import dev.magi.proxy.api.ChatChunks;
+import dev.magi.proxy.api.ClientFace;
 import dev.magi.proxy.api.ChatStreamAnswer;
 import dev.magi.proxy.api.Json;
 import io.vertx.core.buffer.Buffer;
@@ -49,11 +49,8 @@ final class AnthropicAnswer extends ChatStreamAnswer {
   /** Text received but not yet given out: it may be the start of a stop sequence. */
   private final StringBuilder pending = new StringBuilder();
   private boolean started;
-  private boolean ended;
   private String stopSequence;
   private long contentEvents;
-  /** The error the backend's stream ended with, for a whole answer. */
-  private ApiException failure;
 
   AnthropicAnswer(boolean whole, String model, List<String> stopSequences) {
     this.whole = whole;
@@ -72,37 +69,28 @@ final class AnthropicAnswer extends ChatStreamAnswer {
     return stopSequence != null;
   }
 
+  /** The text still held back, the open block's end, then {@code message_delta} and {@code message_stop}; or the message. */
   @Override
-  public Buffer finish() {
+  protected Buffer completed() {
     Buffer out = Buffer.buffer();
-    if (ended) {
-      return out;
-    }
-    if (failure == null && stopSequence == null && !done) {
-      failure = ApiException.badGateway("The backend ended the stream before it was complete.");
-    }
-    if (failure != null) {
-      ended = true;
-      if (whole) {
-        throw failure;
-      }
-      out.appendBuffer(AnthropicErrors.event(failure));
-      return out;
-    }
     start(out);
     giveText(pending.toString(), out);
     pending.setLength(0);
     closeBlock(out);
-    ended = true;
     if (whole) {
       return Json.buffer(message());
     }
     ObjectNode delta = Json.object().put("type", "message_delta");
     delta.putObject("delta").put("stop_reason", stopReason()).put("stop_sequence", stopSequence);
     delta.set("usage", usage());
-    out.appendBuffer(ChatChunks.namedEvent("message_delta", delta));
-    out.appendBuffer(ChatChunks.namedEvent("message_stop", Json.object().put("type", "message_stop")));
+    out.appendBuffer(ClientFace.namedEvent("message_delta", delta));
+    out.appendBuffer(ClientFace.namedEvent("message_stop", Json.object().put("type", "message_stop")));
     return out;
+  }
+
+  @Override
+  protected Buffer errorEvent(ApiException failure) {
+    return AnthropicErrors.event(failure);
   }
 
   /** {@code message_start}, before anything else. */
@@ -118,15 +106,10 @@ final class AnthropicAnswer extends ChatStreamAnswer {
       message.putObject("usage").put("input_tokens", 0).put("output_tokens", 0);
       ObjectNode event = Json.object().put("type", "message_start");
       event.set("message", message);
-      out.appendBuffer(ChatChunks.namedEvent("message_start", event));
+      out.appendBuffer(ClientFace.namedEvent("message_start", event));
       // As Anthropic's own streams do; silences later are filled with SSE comments, which every client skips.
-      out.appendBuffer(ChatChunks.namedEvent("ping", Json.object().put("type", "ping")));
+      out.appendBuffer(ClientFace.namedEvent("ping", Json.object().put("type", "ping")));
     }
-  }
-
-  @Override
-  protected boolean stopped() {
-    return ended || stopSequence != null;
   }
 
   @Override
@@ -144,11 +127,6 @@ final class AnthropicAnswer extends ChatStreamAnswer {
   protected void toolCall(int index, String callId, String name, String arguments) {
     contentEvents++;
     toolCall(index, callId, name, arguments, out);
-  }
-
-  @Override
-  protected void failed(JsonNode error) {
-    fail(error, out);
   }
 
   /** Text, less what may begin a stop sequence; a stop sequence met ends the answer. */
@@ -205,7 +183,7 @@ final class AnthropicAnswer extends ChatStreamAnswer {
     } else {
       ObjectNode delta = Json.object().put("type", "content_block_delta").put("index", openIndex);
       delta.putObject("delta").put("type", "text_delta").put("text", text);
-      out.appendBuffer(ChatChunks.namedEvent("content_block_delta", delta));
+      out.appendBuffer(ClientFace.namedEvent("content_block_delta", delta));
     }
   }
 
@@ -230,7 +208,7 @@ final class AnthropicAnswer extends ChatStreamAnswer {
     } else {
       ObjectNode delta = Json.object().put("type", "content_block_delta").put("index", openIndex);
       delta.putObject("delta").put("type", "input_json_delta").put("partial_json", arguments);
-      out.appendBuffer(ChatChunks.namedEvent("content_block_delta", delta));
+      out.appendBuffer(ClientFace.namedEvent("content_block_delta", delta));
     }
   }
 
@@ -244,7 +222,7 @@ final class AnthropicAnswer extends ChatStreamAnswer {
     } else {
       ObjectNode start = Json.object().put("type", "content_block_start").put("index", openIndex);
       start.set("content_block", block);
-      out.appendBuffer(ChatChunks.namedEvent("content_block_start", start));
+      out.appendBuffer(ClientFace.namedEvent("content_block_start", start));
     }
   }
 
@@ -261,20 +239,11 @@ final class AnthropicAnswer extends ChatStreamAnswer {
         block.set("input", input instanceof ObjectNode ? input : Json.object());
       }
     } else {
-      out.appendBuffer(ChatChunks.namedEvent("content_block_stop",
+      out.appendBuffer(ClientFace.namedEvent("content_block_stop",
           Json.object().put("type", "content_block_stop").put("index", openIndex)));
     }
     openIndex = -1;
     openToolIndex = -1;
-  }
-
-  /** The backend's in-band error: an {@code error} event, or the whole answer's HTTP error. */
-  private void fail(JsonNode error, Buffer out) {
-    failure = upstreamError(error);
-    if (!whole) {
-      ended = true;
-      out.appendBuffer(AnthropicErrors.event(failure));
-    }
   }
 
   private String stopReason() {

@@ -2,7 +2,7 @@ package dev.magi.gateway.anthropic;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.proxy.api.ApiException;
-import dev.magi.proxy.api.ChatChunks;
+import dev.magi.proxy.api.ClientFace;
 import dev.magi.proxy.api.Json;
 import io.vertx.core.buffer.Buffer;
 
@@ -44,6 +44,6 @@ public final class AnthropicErrors {
 
   /** The {@code error} event that ends a stream already under way. */
   public static Buffer event(ApiException error) {
-    return ChatChunks.namedEvent("error", json(error));
+    return ClientFace.namedEvent("error", json(error));
   }
 }

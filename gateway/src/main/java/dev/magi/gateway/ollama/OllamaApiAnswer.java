@@ -32,8 +32,6 @@ final class OllamaApiAnswer extends ChatStreamAnswer {
   private final List<String[]> calls = new ArrayList<>();
   private int sentCalls;
   private int openCall = -1;
-  private boolean ended;
-  private ApiException failure;
 
   OllamaApiAnswer(OllamaApiRequests.Translated request) {
     this.request = request;
@@ -46,21 +44,19 @@ final class OllamaApiAnswer extends ChatStreamAnswer {
   }
 
   @Override
-  public Buffer finish() {
+  protected ApiException incomplete() {
+    return ApiException.badGateway("the backend ended the stream before it was complete");
+  }
+
+  @Override
+  protected Buffer errorEvent(ApiException failure) {
+    return line(OllamaApiFace.error(failure));
+  }
+
+  /** The tool calls not sent yet, then the {@code done} line with the counts; or the whole answer. */
+  @Override
+  protected Buffer completed() {
     Buffer last = Buffer.buffer();
-    if (ended) {
-      return last;
-    }
-    ended = true;
-    if (failure == null && !done) {
-      failure = ApiException.badGateway("the backend ended the stream before it was complete");
-    }
-    if (failure != null) {
-      if (whole()) {
-        throw failure;
-      }
-      return line(OllamaApiFace.error(failure));
-    }
     out = last;
     sendCalls();
     out = null;
@@ -97,11 +93,6 @@ final class OllamaApiAnswer extends ChatStreamAnswer {
   }
 
   @Override
-  protected boolean stopped() {
-    return ended || failure != null;
-  }
-
-  @Override
   protected void started() {
     if (firstNanos == 0) {
       firstNanos = System.nanoTime();
@@ -132,15 +123,6 @@ final class OllamaApiAnswer extends ChatStreamAnswer {
     }
     String[] call = calls.get(calls.size() - 1);
     call[2] += arguments;
-  }
-
-  @Override
-  protected void failed(JsonNode error) {
-    failure = upstreamError(error);
-    if (!whole()) {
-      ended = true;
-      out.appendBuffer(line(OllamaApiFace.error(failure)));
-    }
   }
 
   /** Sends the tool calls received whole so far (all but the one still open, unless the stream is done). */

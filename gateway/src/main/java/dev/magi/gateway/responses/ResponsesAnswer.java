@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.proxy.api.ApiException;
-import dev.magi.proxy.api.ChatChunks;
+import dev.magi.proxy.api.ClientFace;
 import dev.magi.proxy.api.ChatStreamAnswer;
 import dev.magi.proxy.api.Json;
 import io.vertx.core.buffer.Buffer;
@@ -35,8 +35,6 @@ final class ResponsesAnswer extends ChatStreamAnswer {
   private int openToolIndex = -1;
   private final StringBuilder openBody = new StringBuilder();
   private boolean started;
-  private boolean ended;
-  private ApiException failure;
 
   ResponsesAnswer(ResponsesRequests.Translated request, Consumer<ObjectNode> keep) {
     this.request = request;
@@ -48,25 +46,12 @@ final class ResponsesAnswer extends ChatStreamAnswer {
     return !request.stream();
   }
 
+  /** The open item's end, then {@code response.completed} (or {@code .incomplete}); or the response. Kept. */
   @Override
-  public Buffer finish() {
+  protected Buffer completed() {
     out = Buffer.buffer();
-    if (ended) {
-      return out;
-    }
-    if (failure == null && !done) {
-      failure = ApiException.badGateway("The backend ended the stream before it was complete.");
-    }
-    if (failure != null) {
-      if (whole()) {
-        ended = true;
-        throw failure;
-      }
-      return failed(failure);
-    }
     start();
     closeItem();
-    ended = true;
     boolean cut = "length".equals(finishReason);
     ObjectNode response = response(cut ? "incomplete" : "completed");
     if (cut) {
@@ -82,15 +67,18 @@ final class ResponsesAnswer extends ChatStreamAnswer {
     return out;
   }
 
+  @Override
+  protected Buffer errorEvent(ApiException failure) {
+    return failed(failure);
+  }
+
   /**
-   * The stream's last event for a failure after it began: {@code response.failed}. Written to the push
-   * under way, if any, and returned.
+   * The stream's last events for a failure after it began: {@code response.failed} (after
+   * {@code response.created} when nothing came before). The answer is over.
    */
   Buffer failed(ApiException error) {
-    boolean own = out == null;
-    if (own) {
-      out = Buffer.buffer();
-    }
+    Buffer around = out;
+    out = Buffer.buffer();
     ended = true;
     start();
     ObjectNode response = response("failed");
@@ -99,15 +87,8 @@ final class ResponsesAnswer extends ChatStreamAnswer {
     event.set("response", response);
     emit("response.failed", event);
     Buffer events = out;
-    if (own) {
-      out = null;
-    }
+    out = around;
     return events;
-  }
-
-  @Override
-  protected boolean stopped() {
-    return ended;
   }
 
   @Override
@@ -146,14 +127,6 @@ final class ResponsesAnswer extends ChatStreamAnswer {
       ObjectNode delta = itemEvent();
       delta.put("delta", arguments);
       emit("response.function_call_arguments.delta", delta);
-    }
-  }
-
-  @Override
-  protected void failed(JsonNode error) {
-    failure = upstreamError(error);
-    if (!whole()) {
-      failed(failure);
     }
   }
 
@@ -235,7 +208,7 @@ final class ResponsesAnswer extends ChatStreamAnswer {
     ObjectNode data = Json.object().put("type", type);
     data.setAll(event);
     data.put("sequence_number", sequence++);
-    out.appendBuffer(ChatChunks.namedEvent(type, data));
+    out.appendBuffer(ClientFace.namedEvent(type, data));
   }
 
   /** The usage chunk's counts in the Responses API's shape; null before it came. */

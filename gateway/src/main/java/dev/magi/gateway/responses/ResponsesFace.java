@@ -36,7 +36,7 @@ public final class ResponsesFace implements ClientFace {
     if (current == null) {
       ObjectNode event = Json.object().put("type", "error").put("code", error.code()).put("message", error.getMessage());
       event.put("param", error.param()).put("sequence_number", 0);
-      return dev.magi.proxy.api.ChatChunks.namedEvent("error", event);
+      return dev.magi.proxy.api.ClientFace.namedEvent("error", event);
     }
     return current.failed(error);
   }

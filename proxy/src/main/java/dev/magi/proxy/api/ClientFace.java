@@ -52,6 +52,12 @@ public interface ClientFace {
   /** An SSE comment, which every SSE client skips. */
   Buffer PING = Buffer.buffer(": ping\n\n");
 
+  /** An SSE event with a name, as Anthropic's and the Responses API's streams send them. */
+  static Buffer namedEvent(String name, com.fasterxml.jackson.databind.JsonNode data) {
+    return Buffer.buffer(64).appendString("event: ").appendString(name).appendString("\ndata: ")
+        .appendBuffer(Json.buffer(data)).appendString("\n\n");
+  }
+
   /**
    * Whether a whole (non-streamed) answer to {@code request} is rewritten by {@link #body}; else its
    * bytes pass through as the backend (or its protocol's translation) gave them.
