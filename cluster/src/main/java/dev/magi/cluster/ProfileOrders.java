@@ -3,8 +3,6 @@ package dev.magi.cluster;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.Future;
 import io.vertx.redis.client.RedisAPI;
-import io.vertx.redis.client.Response;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -80,28 +78,6 @@ public final class ProfileOrders {
 
   /** Every node's report of {@code order}, by node id. */
   public Future<Map<String, String>> results(Order order) {
-    return redis.get().compose(api -> api.hgetall(ORDER + ":" + order.id())).map(ProfileOrders::fields);
-  }
-
-  private static Map<String, String> fields(Response hash) {
-    Map<String, String> fields = new LinkedHashMap<>();
-    if (hash == null) {
-      return fields;
-    }
-    // A map with RESP3, a flat list of field, value, field, value with RESP2.
-    java.util.Set<String> keys;
-    try {
-      keys = hash.getKeys();
-    } catch (RuntimeException notAMap) {
-      keys = java.util.Set.of();
-    }
-    if (!keys.isEmpty()) {
-      keys.forEach(key -> fields.put(key, hash.get(key).toString()));
-    } else {
-      for (int i = 0; i + 1 < hash.size(); i += 2) {
-        fields.put(hash.get(i).toString(), hash.get(i + 1).toString());
-      }
-    }
-    return fields;
+    return redis.get().compose(api -> api.hgetall(ORDER + ":" + order.id())).map(RedisReplies::hash);
   }
 }

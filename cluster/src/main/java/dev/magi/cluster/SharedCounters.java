@@ -153,15 +153,11 @@ public final class SharedCounters {
         });
   }
 
+  /** A minute's hash of counts. */
   private static Map<String, Long> fields(Response hash) {
     Map<String, Long> fields = new HashMap<>();
-    if (hash == null) {
-      return fields;
-    }
-    // A Lua table comes back as an array, whatever the protocol: field, value, field, value.
-    for (int i = 0; i + 1 < hash.size(); i += 2) {
-      fields.put(hash.get(i).toString(), hash.get(i + 1).toLong());
-    }
+    RedisReplies.hash(hash).forEach((field, count) -> fields.put(field, Long.parseLong(count)));
     return fields;
   }
+
 }

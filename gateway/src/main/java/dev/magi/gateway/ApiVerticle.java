@@ -561,12 +561,19 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
   /** A proxied request that came through the router. */
   @Override
   public void forward(RoutingContext ctx, Operation operation) {
-    // The body has been read: the body handler's callbacks, and through them this routing context,
-    // need not live as long as the request does (for a stream, minutes).
+    forward(ctx.request(), operation, ctx.body().buffer(), bodyRead(ctx), ctx::fail);
+  }
+
+  /**
+   * The record of a request to a model that came through the router, now that its body has been
+   * read: measured under its route's path. The body handler's callbacks, and through them the routing
+   * context, need not live as long as the request does (for a stream, minutes).
+   */
+  private RequestRecord bodyRead(RoutingContext ctx) {
     BoundedBody.dropReader(ctx.request());
     RequestRecord tag = ctx.get(TAG);
     tag.endpoint(ctx.currentRoute().getPath());
-    forward(ctx.request(), operation, ctx.body().buffer(), tag, ctx::fail);
+    return tag;
   }
 
   /**
@@ -591,10 +598,12 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
    * same bounds), measured under its route's path, answered through {@code face}.
    */
   private void forwardTranslated(RoutingContext ctx, Operation operation, ObjectNode openAi, ClientFace face) {
-    BoundedBody.dropReader(ctx.request());
-    RequestRecord tag = ctx.get(TAG);
-    tag.endpoint(ctx.currentRoute().getPath());
-    forward(ctx.request(), parser.parse(operation, Json.buffer(openAi)), tag, ctx::fail, face);
+    forwardTranslated(ctx, operation, Json.buffer(openAi), face);
+  }
+
+  /** As {@link #forwardTranslated(RoutingContext, Operation, ObjectNode, ClientFace)}, the request's bytes made already. */
+  private void forwardTranslated(RoutingContext ctx, Operation operation, Buffer openAi, ClientFace face) {
+    forward(ctx.request(), parser.parse(operation, openAi), bodyRead(ctx), ctx::fail, face);
   }
 
   /**
@@ -613,13 +622,13 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
             dev.magi.gateway.responses.ResponsesRequests.toChat(body, previous);
         // A conversation continued must fit what the client could have sent whole: a chain of
         // responses cannot grow what is kept, and sent to the backend, without bound.
-        long conversation = Json.buffer(translated.chat()).length();
-        if (conversation > config.limits().bodyBytes()) {
+        Buffer chat = Json.buffer(translated.chat());
+        if (chat.length() > config.limits().bodyBytes()) {
           throw new ApiException(413, "invalid_request_error", "previous_response_id", "request_too_large",
-              "The conversation (the previous responses' and this input) is " + conversation + " bytes, more than the "
-              + config.limits().bodyBytes() + " a request may be; start a new one.");
+              "The conversation (the previous responses' and this input) is " + chat.length() + " bytes, more than"
+              + " the " + config.limits().bodyBytes() + " a request may be; start a new one.");
         }
-        forwardTranslated(ctx, Operation.CHAT, translated.chat(),
+        forwardTranslated(ctx, Operation.CHAT, chat,
             new dev.magi.gateway.responses.ResponsesFace(translated, shared.responses().store()));
       } catch (ApiException e) {
         ctx.fail(e);
@@ -633,9 +642,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
    */
   @Override
   public void countTokens(RoutingContext ctx) {
-    BoundedBody.dropReader(ctx.request());
-    RequestRecord tag = ctx.get(TAG);
-    tag.endpoint(ctx.currentRoute().getPath());
+    RequestRecord tag = bodyRead(ctx);
     Buffer raw = ctx.body().buffer();
     ObjectNode body = parser.parseObject(raw);
     String model = AnthropicRequests.checkCountTokens(body);

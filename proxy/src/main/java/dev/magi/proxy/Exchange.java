@@ -313,17 +313,18 @@ final class Exchange extends Watchdog.Watched {
     attempt.answered(streaming);
     String contentType = answer.contentType();
     ClientFace.Answer faced = face.answer(request);
-    if (faced != null && !protocol.streams(request, contentType)) {
+    boolean streams = protocol.streams(request, contentType);
+    if (faced != null && !streams) {
       answer.reset();
       attempt.end(AttemptPolicy.Outcome.BROKEN_ANSWER);
       fail(ApiException.badGateway("The backend for model '" + model + "' answered a request for a stream"
           + " without one."));
-    } else if (faced != null) {
-      clientSide.whole(faced.whole());
-      relay(answer, new FacedStream(protocol.streamTranslator(request, tried.get(tried.size() - 1), pool.modelId()),
-          faced));
-    } else if (protocol.streams(request, contentType)) {
-      relay(answer, protocol.streamTranslator(request, tried.get(tried.size() - 1), pool.modelId()));
+    } else if (streams) {
+      StreamTranslator openAi = protocol.streamTranslator(request, tried.get(tried.size() - 1), pool.modelId());
+      if (faced != null) {
+        clientSide.whole(faced.whole());
+      }
+      relay(answer, faced == null ? openAi : new FacedStream(openAi, faced));
     } else if (protocol.translatesBody(request) || face.rewritesBody(request)) {
       ApiRequest asked = request;
       readAtMost(answer, settings.upstreamResponseBytes()).onComplete(body -> {
