@@ -75,12 +75,29 @@ final class AdminApi {
 
   /** {@code GET /api/models/registry}. */
   void registry(RoutingContext ctx) {
-    json(ctx, CatalogJson.catalog(models.catalog().current()));
+    json(ctx, registryJson(models.catalog().current()));
   }
 
   /** {@code POST /api/models/registry/rescan}. */
   void rescan(RoutingContext ctx) {
-    respond(ctx, models.catalog().rescan(), CatalogJson::catalog);
+    respond(ctx, models.catalog().rescan(), this::registryJson);
+  }
+
+  /**
+   * The catalogue, each model with how it stands now: {@code state} ({@code loaded}, {@code loading},
+   * {@code unloaded}, {@code failed}), {@code state_reason} when it failed, and {@code pinned}.
+   */
+  private ObjectNode registryJson(dev.magi.registry.Catalog catalog) {
+    ObjectNode body = CatalogJson.catalog(catalog);
+    body.withArray("models").forEach(node -> models.lifecycle().view(node.path("id").asText()).ifPresent(view -> {
+      ObjectNode model = (ObjectNode) node;
+      model.put("state", view.status().json());
+      if (!view.reason().isEmpty()) {
+        model.put("state_reason", view.reason());
+      }
+      model.put("pinned", view.pinned());
+    }));
+    return body;
   }
 
   /** {@code POST /api/models/(name)/start}. */

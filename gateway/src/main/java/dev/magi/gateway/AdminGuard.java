@@ -78,6 +78,19 @@ final class AdminGuard {
     }
   }
 
+  /**
+   * Who may load the console's pages ({@code /ui/}). With a token set, anyone: the pages hold no data, and
+   * every call they make to the admin API carries the token the operator types in. Without one, whoever
+   * may use the admin API.
+   *
+   * @throws ApiException 403 when the request may not
+   */
+  void checkPage(HttpServerRequest request) {
+    if (token.isEmpty()) {
+      check(request);
+    }
+  }
+
   private static boolean hasBody(HttpServerRequest request) {
     String length = request.getHeader("Content-Length");
     return request.getHeader("Transfer-Encoding") != null || (length != null && !length.trim().equals("0"));

@@ -115,8 +115,13 @@ final class ApiKeys {
 
   /** The SHA-256 digest of a secret, the form in which secrets are compared. */
   static byte[] sha256(String key) {
+    return sha256(key.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The SHA-256 digest of {@code bytes}. */
+  static byte[] sha256(byte[] bytes) {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+      return MessageDigest.getInstance("SHA-256").digest(bytes);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);
     }

@@ -98,12 +98,13 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
    * @param limits the named keys' models and rates
    * @param views the last requests to models and the live figures, for {@code GET /api/requests} and
    *     {@code GET /api/stats}
+   * @param console the console's pages; null when {@code console.enabled} is false
    */
   record Shared(AccessLog accessLog, IdleCollector.Arrivals arrivals, ClientConnections.Count connections,
       java.util.concurrent.atomic.AtomicBoolean draining, WebOrigins origins,
       dev.magi.gateway.metrics.GatewayMetrics metrics, MetricsGuard metricsGuard,
       dev.magi.gateway.tracing.RequestTracer tracer, dev.magi.gateway.responses.ResponsesApi responses,
-      KeyLimits limits, RequestViews views) {
+      KeyLimits limits, RequestViews views, ConsolePages console) {
   }
 
   /** @param port the port to listen on; -1 shares one random port among all instances */
@@ -333,7 +334,8 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     // would keep for its whole life.
     bodies = BodyHandler.create(false).setBodyLimit(config.limits().bodyBytes()).setPreallocateBodyBuffer(true);
     table = Routes.table(this, shared.responses(), ollamaApi(), retrieval.api(), retrieval.files(), admin,
-        shared.metrics() == null ? java.util.Optional.empty() : java.util.Optional.of(config.metrics().path()));
+        shared.metrics() == null ? java.util.Optional.empty() : java.util.Optional.of(config.metrics().path()),
+        java.util.Optional.ofNullable(shared.console()));
     fastPath = Routes.proxied(table);
     return router(table, Routes.AREAS, null);
   }
@@ -543,6 +545,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
       case CLIENT -> tag.clientKey(apiKeys.check(request), shared.limits());
       case ADMIN -> admin.guard().check(request);
       case METRICS -> shared.metricsGuard().check(request);
+      case CONSOLE -> admin.guard().checkPage(request);
       case OPEN -> {
       }
     }

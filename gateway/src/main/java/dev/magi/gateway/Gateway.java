@@ -124,7 +124,9 @@ public final class Gateway {
                 config.responses().storeLimit()))
             .orElseGet(() -> new dev.magi.gateway.responses.ResponseStore(config.responses().storeLimit()))),
         new KeyLimits(config, System::currentTimeMillis), new RequestViews(
-            new RecentRequests(config.console().recentRequests()), new LiveStats(System::currentTimeMillis)));
+            new RecentRequests(config.console().recentRequests()), new LiveStats(System::currentTimeMillis)),
+        // Read from the jar on the caller's thread, which is not an event loop.
+        config.console().enabled() ? ConsolePages.load() : null);
     if (metrics != null) {
       metrics.modelServers(new ModelServerMetrics(UpstreamClients.create(vertx, new io.vertx.core.http.HttpClientOptions()
           .setKeepAlive(false).setConnectTimeout(500), new io.vertx.core.http.PoolOptions()), () -> models.fleet().servers(),

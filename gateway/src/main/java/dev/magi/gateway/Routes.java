@@ -32,7 +32,9 @@ final class Routes {
     /** An operator: what {@link AdminGuard} allows. */
     ADMIN,
     /** A metrics scraper: what {@link MetricsGuard} allows (its route checks it itself). */
-    METRICS
+    METRICS,
+    /** A browser loading the console's pages: what {@link AdminGuard#checkPage} allows. */
+    CONSOLE
   }
 
   /**
@@ -69,7 +71,8 @@ final class Routes {
   /** The areas, by prefix; a path in none of them is open. */
   static final List<Area> AREAS = List.of(new Area("/v1/", Access.CLIENT), new Area("/ollama/", Access.CLIENT),
       new Area("/rerank", Access.CLIENT), new Area("/tokenize", Access.CLIENT),
-      new Area("/detokenize", Access.CLIENT), new Area("/api/", Access.ADMIN));
+      new Area("/detokenize", Access.CLIENT), new Area("/api/", Access.ADMIN),
+      new Area(ConsolePages.PREFIX, Access.CONSOLE));
 
   /** The handlers {@link ApiVerticle} serves itself. */
   interface GatewayHandlers {
@@ -116,13 +119,16 @@ final class Routes {
    * The table: every endpoint, top to bottom.
    *
    * @param metricsPath where the metrics are served ({@code metrics.path}); empty when they are off
+   * @param console the console's pages; empty when {@code console.enabled} is false
    */
   static List<Route> table(GatewayHandlers gateway, ResponsesApi responses, OllamaApi ollama, VectorStoresApi stores,
-      FilesApi files, AdminApi admin, java.util.Optional<String> metricsPath) {
+      FilesApi files, AdminApi admin, java.util.Optional<String> metricsPath,
+      java.util.Optional<ConsolePages> console) {
     List<Route> table = new java.util.ArrayList<>();
     metricsPath.ifPresent(path -> table.add(new Route(HttpMethod.GET, path, false, null, List.of(gateway::metrics),
         Access.METRICS)));
     table.addAll(endpoints(gateway, responses, stores, files, admin));
+    console.ifPresent(pages -> table.add(get(ConsolePages.PREFIX + "*", pages::serve)));
     table.addAll(ollama(ollama, OLLAMA_PREFIX, gateway.proxiedBody()));
     return List.copyOf(table);
   }

@@ -155,6 +155,14 @@ public final class FakeLlamaServer extends FakeServer {
       return;
     }
     String method = request.method().name();
+    if (options.logRequests && request.method() == io.vertx.core.http.HttpMethod.POST) {
+      // llama-server's line once an answer has ended (its health checks are not logged).
+      request.response().endHandler(ended -> {
+        System.out.println("srv  log_server_r: request: " + method + " " + path + " "
+            + request.remoteAddress().hostAddress() + " " + request.response().getStatusCode());
+        System.out.flush();
+      });
+    }
     switch (method + " " + path) {
       case "GET /health", "GET /v1/health" -> {
         ok(request, "{\"status\":\"ok\"}");
@@ -875,6 +883,7 @@ public final class FakeLlamaServer extends FakeServer {
     boolean base64Embeddings = true;
     String apiKey;
     boolean startLoading;
+    boolean logRequests;
     boolean metrics;
 
     /** Listen on this port; 0 (the default) picks a free one. */
@@ -967,6 +976,15 @@ public final class FakeLlamaServer extends FakeServer {
     /** Serve {@code /metrics} ({@code --metrics}); without it, 501 like llama-server. */
     public Options metrics(boolean enabled) {
       this.metrics = enabled;
+      return this;
+    }
+
+    /**
+     * Print llama-server's {@code srv  log_server_r: request: POST /path <client> <status>} line on
+     * standard output once each POST has been answered (the executable fake does; in-process fakes stay quiet).
+     */
+    public Options logRequests(boolean enabled) {
+      this.logRequests = enabled;
       return this;
     }
 

@@ -54,7 +54,7 @@ public final class FakeLlamaServerMain {
     FakeLlamaServer.Options options = new FakeLlamaServer.Options().port(port).alias(alias).slots(slots)
         .contextPerSlot(Math.max(1, context / slots)).embeddings(flags.containsKey("--embeddings"))
         .reranking(flags.containsKey("--reranking"))
-        .metrics(flags.containsKey("--metrics"))
+        .metrics(flags.containsKey("--metrics")).logRequests(true)
         .tokenDelayMillis(Long.parseLong(behaviour.getOrDefault("token_ms", "0"))).startLoading(true);
     FakeLlamaServer.start(vertx, options).onComplete(started -> {
       if (started.failed()) {

@@ -114,8 +114,11 @@ public record ConfigChanges(List<String> applied, List<String> restartRequired) 
     if (!before.ollamaApi().equals(after.ollamaApi())) {
       restart.add("ollama_api");
     }
-    if (!before.console().equals(after.console())) {
-      applied.add("console");
+    if (!before.console().recentRequests().equals(after.console().recentRequests())) {
+      applied.add("console.recent_requests");
+    }
+    if (!before.console().enabled().equals(after.console().enabled())) {
+      restart.add("console.enabled");
     }
     if (before.watchFile() != after.watchFile()) {
       applied.add("config.watch");

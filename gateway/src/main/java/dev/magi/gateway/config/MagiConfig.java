@@ -247,15 +247,18 @@ public record MagiConfig(Server server, List<String> apiKeys, List<ClientKey> cl
   }
 
   /**
-   * What the operator's views keep.
+   * The operator's console and what its views keep.
    *
+   * @param enabled whether the console is served at {@code /ui/} (default true)
    * @param recentRequests how many of the last requests to models {@code GET /api/requests} keeps
    *     (default 200; 0 keeps none)
    */
-  public record Console(@JsonProperty("recent_requests") Integer recentRequests) {
+  public record Console(@JsonProperty("enabled") Boolean enabled,
+      @JsonProperty("recent_requests") Integer recentRequests) {
 
-    /** Fills in the default and checks bounds. */
+    /** Fills in the defaults and checks bounds. */
     public Console {
+      enabled = or(enabled, true);
       recentRequests = or(recentRequests, 200);
       if (recentRequests < 0 || recentRequests > 100_000) {
         throw new ConfigException("recent_requests", "must be between 0 and 100000, got " + recentRequests);
