@@ -1,5 +1,6 @@
 // Drives Magi's console (/ui/) in Debian's Chromium with playwright-core, as a person would; prints what it
-// saw as one JSON object on stdout; exits 1 with the reason when a step fails. Run by ConsoleTest.
+// saw as one JSON object, the last line on stdout; exits 1 with the reason when a step fails. Run by
+// ConsoleTest, which answers GO on stdin to what the script asks of it (a line on stdout) once done.
 //
 //   node console-test.mjs <scenario> <console url> <screenshot dir> [admin token]
 //
@@ -7,8 +8,10 @@
 //   tour      no token: overview, load a model, its live log, a profile switch, the playground (chat and
 //             embeddings), the request in Requests, a vector store search, the cluster page
 //   login     with a token: the login form, a wrong token refused, the right one let in
-//   proxied   through a reverse proxy under a base path, with a token: log in, chat in the playground,
-//             find the request
+//   proxied   through a reverse proxy under a base path, with a token: log in, follow a log while the
+//             proxy restarts (asked of the test: RESTART-PROXY), chat in the playground, find the request
+//             and its body
+//   cluster   the Cluster page of a node that has company
 //
 // It never downloads a browser: playwright-core launches the executable CHROMIUM names (default
 // /usr/bin/chromium, Debian's package).
@@ -16,6 +19,7 @@
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 const [scenario, consoleUrl, shots, token] = process.argv.slice(2);
 const gateway = new URL('../', consoleUrl).href; // the console is at <gateway>/ui/
@@ -31,6 +35,19 @@ async function post(path, body, key = token) {
   const text = await response.text();
   if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${text}`);
   return JSON.parse(text);
+}
+
+// Asks the test to do something outside the browser: a line on stdout, then waits for its "GO" on stdin.
+// (Stdin is read only while asking: an open reader would keep the script from ending.)
+async function ask(what) {
+  const answers = createInterface({ input: process.stdin });
+  try {
+    process.stdout.write(`${what}\n`);
+    const { value } = await answers[Symbol.asyncIterator]().next();
+    if (value !== 'GO') throw new Error(`the test answered ${value} to ${what}`);
+  } finally {
+    answers.close();
+  }
 }
 
 async function shoot(page, name) {
@@ -100,9 +117,11 @@ async function tour(page) {
   await lines.filter({ hasText: 'log_server_r: request: POST /v1/chat/completions' }).waitFor();
   seen.logAfter = await lines.textContent();
   await shoot(page, 'log');
-
   await open(page, 'profiles');
   await page.locator('tr[data-profile="both"] button[data-action="activate"]').click();
+  // The switch as it goes: the models being loaded are pending.
+  await badge(page.locator('.switch .progress'), 'pending').first().waitFor();
+  seen.progress = await page.locator('.switch .progress').textContent();
   const result = page.locator('[data-result]');
   await result.waitFor({ timeout: TIMEOUT });
   seen.profileResult = await result.getAttribute('data-result');
@@ -161,12 +180,42 @@ async function proxied(page) {
   await login(page, token);
   await page.locator('.card').first().waitFor();
   seen.overviewModels = await page.locator('.card h2').allTextContents();
-  seen.chat = await chatInPlayground(page, 'tiny', 'Hello through the proxy');
+
+  // A model's log followed through the proxy, which restarts: the tail says so, reconnects, and goes on
+  // after the last line it had, without repeating one.
+  await open(page, 'models');
+  const row = page.locator('tr[data-model="llama-small"]');
+  await row.locator('button[data-action="load"]').click();
+  await badge(row, 'loaded').waitFor({ timeout: TIMEOUT });
+  await row.locator('button[data-action="log"]').click();
+  const lines = page.locator('.log .lines[data-model="llama-small"]');
+  await lines.filter({ hasText: 'starting the main loop' }).waitFor();
+  await ask('RESTART-PROXY');
+  await page.locator('.log .lines[data-drops="1"]').waitFor();
+  await badge(page.locator('.log'), 'live').waitFor();
+  await post('v1/completions', { model: 'llama-small', prompt: 'again', max_tokens: 2 });
+  await lines.filter({ hasText: 'log_server_r: request: POST /v1/completions' }).waitFor();
+  seen.logAfterDrop = await lines.textContent();
+  await shoot(page, 'log-after-drop');
+
+  seen.chat = await chatInPlayground(page, 'llama-small', 'Hello through the proxy');
   seen.requestRow = await findRequest(page, seen.chat.requestId);
+  // Bodies are captured here (console.capture_bodies): the request's own, redacted.
+  await page.locator(`tr[data-request-id="${seen.chat.requestId}"] button[data-action="body"]`).click();
+  seen.body = await page.locator('.detail pre.body').textContent();
   await shoot(page, 'proxied');
 }
 
-const SCENARIOS = { tour, login: loginScenario, proxied };
+async function clusterScenario(page) {
+  await page.goto(`${consoleUrl}#/cluster`);
+  await page.locator('tr[data-node="node-b"]').waitFor();
+  seen.nodes = await page.locator('tr[data-node]').evaluateAll((rows) => rows.map((row) =>
+    Array.from(row.querySelectorAll('td'), (cell) => cell.textContent.trim())));
+  seen.head = await page.locator('.page[data-page="cluster"] p').first().textContent();
+  await shoot(page, 'cluster');
+}
+
+const SCENARIOS = { tour, login: loginScenario, proxied, cluster: clusterScenario };
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
@@ -199,4 +248,4 @@ if (failed) {
   process.stderr.write(`${scenario}: ${failed.stack || failed}\nseen so far: ${JSON.stringify(seen)}\n`);
   process.exit(1);
 }
-process.stdout.write(JSON.stringify(seen));
+process.stdout.write(`${JSON.stringify(seen)}\n`, () => process.exit(0));

@@ -586,6 +586,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
    */
   private void forward(HttpServerRequest http, Operation operation, Buffer body, RequestRecord tag,
       Handler<Throwable> onFailure) {
+    tag.captureBody(body);
     forward(http, parser.parse(operation, body), tag, onFailure, ClientFace.OPENAI);
   }
 
@@ -606,7 +607,9 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
 
   /** As {@link #forwardTranslated(RoutingContext, Operation, ObjectNode, ClientFace)}, the request's bytes made already. */
   private void forwardTranslated(RoutingContext ctx, Operation operation, Buffer openAi, ClientFace face) {
-    forward(ctx.request(), parser.parse(operation, openAi), bodyRead(ctx), ctx::fail, face);
+    RequestRecord tag = bodyRead(ctx);
+    tag.captureBody(ctx.body().buffer());
+    forward(ctx.request(), parser.parse(operation, openAi), tag, ctx::fail, face);
   }
 
   /**
@@ -739,6 +742,16 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     json(ctx, 200, shared.views().recent().list(ctx.request().getParam("model"), ctx.request().getParam("status"), max));
   }
 
+  /** {@code GET /api/requests/{id}}: one of the last requests, with its body when bodies are captured. */
+  @Override
+  public void recentRequest(RoutingContext ctx) {
+    java.util.List<String> secrets = new java.util.ArrayList<>(config.apiKeys());
+    config.adminToken().ifPresent(secrets::add);
+    shared.views().recent().one(ctx.pathParam("id"), secrets).ifPresentOrElse(found -> json(ctx, 200, found),
+        () -> ctx.fail(new ApiException(404, "invalid_request_error", "id", "request_not_found",
+            "No request of that id is kept (console.recent_requests keeps the last ones).")));
+  }
+
   /**
    * {@code GET /api/stats}: each model's figures over the last {@code window} seconds (10 to 300,
    * default 60) with its series over the last five minutes, and the gateway's own.
@@ -748,7 +761,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     int window = dev.magi.gateway.api.QueryParams.integer(ctx.request(), "window", 60, 10, 300);
     ObjectNode body = shared.views().stats().snapshot(window);
     Runtime runtime = Runtime.getRuntime();
-    body.putObject("gateway").put("connections", shared.connections().open())
+    ((ObjectNode) body.get("gateway")).put("connections", shared.connections().open())
         .put("heap_used_bytes", runtime.totalMemory() - runtime.freeMemory()).put("heap_max_bytes", runtime.maxMemory())
         .put("uptime_seconds", java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() / 1000);
     json(ctx, 200, body);

@@ -124,7 +124,8 @@ public final class Gateway {
                 config.responses().storeLimit()))
             .orElseGet(() -> new dev.magi.gateway.responses.ResponseStore(config.responses().storeLimit()))),
         new KeyLimits(config, System::currentTimeMillis), new RequestViews(
-            new RecentRequests(config.console().recentRequests()), new LiveStats(System::currentTimeMillis)),
+            new RecentRequests(config.console().recentRequests(), config.console().captureBodies()),
+            new LiveStats(System::currentTimeMillis)),
         // Read from the jar on the caller's thread, which is not an event loop.
         config.console().enabled() ? ConsolePages.load() : null);
     if (metrics != null) {
@@ -265,6 +266,7 @@ public final class Gateway {
     shared.metricsGuard().reconfigure(next);
     shared.limits().reconfigure(next);
     shared.views().recent().limit(next.console().recentRequests());
+    shared.views().recent().captureBodies(next.console().captureBodies());
     models.profiles().profiles(next.profiles());
     models.lifecycle().settings(LocalModels.lifecycleSettings(next));
     RequestParser parser = new RequestParser(next.limits());

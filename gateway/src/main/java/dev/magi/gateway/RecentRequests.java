@@ -8,8 +8,9 @@ import java.util.Iterator;
 
 /**
  * The last requests to models ({@code console.recent_requests} of them), for {@code GET /api/requests}:
- * what each asked for and how it went, never its body or its key. Shared by every event loop; adding
- * holds a lock for a deque operation only.
+ * what each asked for and how it went, never its key. Its body only with {@code console.capture_bodies}:
+ * then the first {@link #MAX_BODY_BYTES} of it, shown with its secrets redacted ({@link BodyRedaction}).
+ * Shared by every event loop; adding holds a lock for a deque operation only.
  */
 final class RecentRequests {
 
@@ -29,17 +30,38 @@ final class RecentRequests {
    * @param completionTokens completion tokens, -1 when unknown
    * @param error why it ended without its answer, or null
    * @param key the name of the key it presented ({@code auth.keys}), or null
+   * @param body the first {@link #MAX_BODY_BYTES} of the body the client sent, or null when not captured
+   * @param bodyBytes the whole body's length, when captured
    */
   record Entry(long atMillis, String requestId, String endpoint, String model, int status, String backend, int attempts,
-      double ttftMillis, double durationMillis, long promptTokens, long completionTokens, String error, String key) {
+      double ttftMillis, double durationMillis, long promptTokens, long completionTokens, String error, String key,
+      byte[] body, int bodyBytes) {
   }
+
+  /** Most bytes of a body kept: 200 requests keep at most 6.4 MB of bodies. */
+  static final int MAX_BODY_BYTES = 32 * 1024;
 
   private final ArrayDeque<Entry> entries = new ArrayDeque<>();
   private volatile int limit;
+  private volatile boolean captureBodies;
 
-  /** @param limit most requests kept; 0 keeps none */
-  RecentRequests(int limit) {
+  /**
+   * @param limit most requests kept; 0 keeps none
+   * @param captureBodies whether their bodies are kept ({@code console.capture_bodies})
+   */
+  RecentRequests(int limit, boolean captureBodies) {
     this.limit = limit;
+    this.captureBodies = captureBodies;
+  }
+
+  /** Keeps the bodies of requests from now on, or not. */
+  void captureBodies(boolean next) {
+    captureBodies = next;
+  }
+
+  /** Whether the requests' bodies are kept. */
+  boolean capturesBodies() {
+    return captureBodies && limit > 0;
   }
 
   /** Keeps at most {@code next} from now on. */
@@ -91,6 +113,35 @@ final class RecentRequests {
     return answer;
   }
 
+  /**
+   * One kept request by its id, with its body when it was captured: {@code request_body} (text, its
+   * secrets redacted), {@code request_body_bytes} and {@code request_body_truncated}.
+   *
+   * @param secrets strings never shown (Magi's own keys and token)
+   */
+  java.util.Optional<ObjectNode> one(String requestId, java.util.Collection<String> secrets) {
+    Entry found = null;
+    synchronized (entries) {
+      Iterator<Entry> newest = entries.descendingIterator();
+      while (newest.hasNext() && found == null) {
+        Entry entry = newest.next();
+        if (entry.requestId().equals(requestId)) {
+          found = entry;
+        }
+      }
+    }
+    if (found == null) {
+      return java.util.Optional.empty();
+    }
+    ObjectNode json = json(found);
+    if (found.body() != null) {
+      boolean truncated = found.bodyBytes() > found.body().length;
+      json.put("request_body", BodyRedaction.redact(found.body(), truncated, secrets));
+      json.put("request_body_bytes", found.bodyBytes()).put("request_body_truncated", truncated);
+    }
+    return java.util.Optional.of(json);
+  }
+
   private static boolean matches(String wanted, int status) {
     if (wanted == null) {
       return true;
@@ -120,7 +171,7 @@ final class RecentRequests {
     if (entry.promptTokens() >= 0) {
       json.put("prompt_tokens", entry.promptTokens()).put("completion_tokens", Math.max(0, entry.completionTokens()));
     }
-    json.put("error", entry.error()).put("key", entry.key());
+    json.put("error", entry.error()).put("key", entry.key()).put("has_body", entry.body() != null);
     return json;
   }
 }

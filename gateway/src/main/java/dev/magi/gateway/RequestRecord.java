@@ -68,6 +68,9 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
   private KeyLimits limits;
   /** Where a request to a model is kept for the operator's views ({@code /api/requests}, {@code /api/stats}). */
   private RequestViews views;
+  /** The first bytes of the client's body, when the operator's views keep bodies; else null. */
+  private byte[] body;
+  private int bodyBytes;
   /** When it began, on the wall clock. */
   private final long startMillis = System.currentTimeMillis();
   /** The request's spans when tracing is on, else null. */
@@ -99,6 +102,17 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
     this.path = request.path();
     this.requestId = requestId;
     this.endpoint = endpoint;
+  }
+
+  /**
+   * The body the client sent, kept (its first {@link RecentRequests#MAX_BODY_BYTES}) for the operator's
+   * views when {@code console.capture_bodies} is on; nothing otherwise.
+   */
+  void captureBody(io.vertx.core.buffer.Buffer sent) {
+    if (views != null && sent != null && views.recent().capturesBodies()) {
+      bodyBytes = sent.length();
+      body = sent.getBytes(0, Math.min(sent.length(), RecentRequests.MAX_BODY_BYTES));
+    }
   }
 
   String requestId() {
@@ -209,10 +223,11 @@ final class RequestRecord implements Handler<Void>, ExchangeObserver, RequestMet
       if (views.recent().enabled()) {
         views.recent().add(new RecentRequests.Entry(startMillis, requestId, endpoint, model,
             cut ? -1 : response.getStatusCode(), backend, attempts, ttft, duration, promptTokens, completionTokens, error,
-            clientKey == null ? null : clientKey.name()));
+            clientKey == null ? null : clientKey.name(), body, bodyBytes));
       }
+      long gateway = gatewayNanos();
       views.stats().add(modelId != null ? modelId : model, cut || response.getStatusCode() >= 500, ttft, duration,
-          completionTokens);
+          completionTokens, gateway < 0 ? -1 : gateway / 1e6);
     }
     if (spans != null) {
       spans.end(requestId, model, response.getStatusCode(), firstEventNanos == 0 ? -1 : (firstEventNanos - startNanos) / 1e6,

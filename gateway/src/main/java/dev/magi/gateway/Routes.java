@@ -108,6 +108,9 @@ final class Routes {
     /** {@code GET /api/requests}: the last requests to models. */
     void recentRequests(RoutingContext ctx);
 
+    /** {@code GET /api/requests/{id}}: one of them, with its body when bodies are captured. */
+    void recentRequest(RoutingContext ctx);
+
     /** {@code GET /api/stats}: live figures per model, and the gateway's. */
     void stats(RoutingContext ctx);
   }
@@ -187,6 +190,7 @@ final class Routes {
         get("/api/cluster", admin::cluster),
         get("/api/keys", gateway::keys),
         get("/api/requests", gateway::recentRequests),
+        get("/api/requests/:id", gateway::recentRequest),
         get("/api/stats", gateway::stats),
         get("/api/models/profiles", admin::profiles),
         route(HttpMethod.POST, "/api/models/profile/activate", false, AdminApi.activateBody(), admin::activate));

@@ -85,8 +85,22 @@ final class NginxFront implements AutoCloseable {
         %2$s
         }
         """.formatted(dir, servers.apply(port)));
+    return launch(nginx, dir, config, port);
+  }
+
+  /**
+   * This nginx stopped (every connection through it cut) and started again, with the same configuration
+   * on the same port: a proxy restarting under its clients.
+   */
+  NginxFront restarted() throws Exception {
+    close();
+    return launch(binary(), prefix, prefix.resolve("nginx.conf"), port);
+  }
+
+  private static NginxFront launch(String nginx, Path dir, Path config, int port) throws Exception {
     Process process = new ProcessBuilder(nginx, "-p", dir.toString(), "-c", config.toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("logs/stdout.log").toFile()).start();
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("logs/stdout.log")
+            .toFile())).start();
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (true) {
       try (Socket ignored = new Socket("127.0.0.1", port)) {

@@ -117,6 +117,9 @@ public record ConfigChanges(List<String> applied, List<String> restartRequired) 
     if (!before.console().recentRequests().equals(after.console().recentRequests())) {
       applied.add("console.recent_requests");
     }
+    if (!before.console().captureBodies().equals(after.console().captureBodies())) {
+      applied.add("console.capture_bodies");
+    }
     if (!before.console().enabled().equals(after.console().enabled())) {
       restart.add("console.enabled");
     }

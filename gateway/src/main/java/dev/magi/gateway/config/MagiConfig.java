@@ -250,15 +250,19 @@ public record MagiConfig(Server server, List<String> apiKeys, List<ClientKey> cl
    * The operator's console and what its views keep.
    *
    * @param enabled whether the console is served at {@code /ui/} (default true)
+   * @param captureBodies whether the last requests keep their bodies, bounded and with secrets redacted
+   *     (default false: prompts are private)
    * @param recentRequests how many of the last requests to models {@code GET /api/requests} keeps
    *     (default 200; 0 keeps none)
    */
   public record Console(@JsonProperty("enabled") Boolean enabled,
-      @JsonProperty("recent_requests") Integer recentRequests) {
+      @JsonProperty("recent_requests") Integer recentRequests,
+      @JsonProperty("capture_bodies") Boolean captureBodies) {
 
     /** Fills in the defaults and checks bounds. */
     public Console {
       enabled = or(enabled, true);
+      captureBodies = or(captureBodies, false);
       recentRequests = or(recentRequests, 200);
       if (recentRequests < 0 || recentRequests > 100_000) {
         throw new ConfigException("recent_requests", "must be between 0 and 100000, got " + recentRequests);

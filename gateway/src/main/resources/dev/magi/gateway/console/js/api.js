@@ -128,6 +128,9 @@ export function recentRequests({ model = '', status = '', limit = 200 } = {}) {
   return admin('GET', `api/requests?${query}`);
 }
 
+/** One of the last requests, with its body (redacted) when console.capture_bodies is on. */
+export const recentRequest = (id) => admin('GET', `api/requests/${encodeURIComponent(id)}`);
+
 /**
  * Follows a model server's log: {@code onLine(text, id)} for each line, the last 100 first, then each as
  * it is printed; after a drop it reconnects within a second and goes on after the last line seen.

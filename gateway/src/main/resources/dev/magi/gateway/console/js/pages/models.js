@@ -43,6 +43,9 @@ export default {
         while (lines.childNodes.length > MAX_LOG_LINES) lines.firstChild.remove();
         if (atBottom) lines.scrollTop = lines.scrollHeight;
       }, (now, detail) => {
+        if (now === 'reconnecting' && state.textContent !== 'reconnecting') {
+          lines.dataset.drops = String(Number(lines.dataset.drops || 0) + 1);
+        }
         state.textContent = now;
         state.className = `badge ${now}`;
         state.title = detail || '';

@@ -62,6 +62,7 @@ export default {
         fill(gateway, table([
           { title: 'Connections', cell: () => String(g.connections) },
           { title: 'Heap', cell: () => `${format.bytes(g.heap_used_bytes)} of ${format.bytes(g.heap_max_bytes)}` },
+          { title: 'Overhead p50 / p99', cell: () => `${format.ms(g.overhead_p50_ms)} / ${format.ms(g.overhead_p99_ms)}` },
           { title: 'Uptime', cell: () => format.span(g.uptime_seconds) },
           { title: 'Models', cell: () => String(registry.total) },
           { title: 'Servers running', cell: () => String(servers.total) },
