@@ -10,8 +10,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The zero-setup store, used when no {@code DATABASE_URL} is set: exact cosine search over chunks
- * held in memory. Not persisted: its collections are gone when Magi stops. Thread-safe.
+ * A store held in memory, for tests and for {@code retrieval.store: memory}: exact cosine search and
+ * BM25 over every chunk. Not persisted: its collections are gone when Magi stops. Thread-safe.
  */
 public final class InMemoryVectorStore implements VectorStore, FileStore {
 
@@ -62,19 +62,82 @@ public final class InMemoryVectorStore implements VectorStore, FileStore {
   }
 
   @Override
-  public Future<List<Match>> search(String collection, float[] query, int limit, Optional<Filter> filter) {
+  public Future<List<Match>> search(String collection, SearchQuery query) {
     Collection target = existing(collection);
-    List<Match> matches = new ArrayList<>();
+    List<Chunk> candidates = new ArrayList<>();
     synchronized (target) {
       for (Chunk chunk : target.chunks().values()) {
-        if (filter.isEmpty() || filter.get().test(chunk.attributes())) {
-          matches.add(new Match(chunk.id(), chunk.documentId(), chunk.text(), chunk.attributes(),
-              cosine(query, chunk.vector())));
+        if (query.filter().isEmpty() || query.filter().get().test(chunk.attributes())) {
+          candidates.add(chunk);
         }
       }
     }
+    return Future.succeededFuture(switch (query.ranker()) {
+      case VECTOR -> RankFusion.keep(byVector(candidates, query.vector(), query.limit()), query.limit(),
+          query.scoreThreshold());
+      case KEYWORD -> RankFusion.byRank(byKeyword(candidates, query.text(), query.limit()), query.limit(),
+          query.scoreThreshold());
+      case AUTO -> RankFusion.fuse(List.of(byVector(candidates, query.vector(), query.candidates()),
+          byKeyword(candidates, query.text(), query.candidates())), query.limit(), query.scoreThreshold());
+    });
+  }
+
+  private static List<Match> byVector(List<Chunk> chunks, float[] vector, int limit) {
+    List<Match> matches = new ArrayList<>();
+    for (Chunk chunk : chunks) {
+      matches.add(match(chunk, cosine(vector, chunk.vector())));
+    }
     matches.sort(Comparator.comparingDouble(Match::score).reversed());
-    return Future.succeededFuture(List.copyOf(matches.subList(0, Math.min(limit, matches.size()))));
+    return List.copyOf(matches.subList(0, Math.min(limit, matches.size())));
+  }
+
+  /** BM25 ({@code k1} 1.2, {@code b} 0.75) over {@code chunks}: those containing a word of {@code text}, best first. */
+  private static List<Match> byKeyword(List<Chunk> chunks, String text, int limit) {
+    List<String> terms = Words.of(text).stream().distinct().limit(Words.MAX_QUERY_WORDS).toList();
+    if (terms.isEmpty() || chunks.isEmpty()) {
+      return List.of();
+    }
+    List<Map<String, Integer>> frequencies = new ArrayList<>();
+    Map<String, Integer> documentFrequency = new java.util.HashMap<>();
+    long totalLength = 0;
+    for (Chunk chunk : chunks) {
+      Map<String, Integer> counts = new java.util.HashMap<>();
+      List<String> words = Words.of(chunk.text());
+      totalLength += words.size();
+      for (String word : words) {
+        counts.merge(word, 1, Integer::sum);
+      }
+      frequencies.add(counts);
+      terms.forEach(term -> {
+        if (counts.containsKey(term)) {
+          documentFrequency.merge(term, 1, Integer::sum);
+        }
+      });
+    }
+    double averageLength = Math.max(1, totalLength / (double) chunks.size());
+    List<Match> matches = new ArrayList<>();
+    for (int i = 0; i < chunks.size(); i++) {
+      Map<String, Integer> counts = frequencies.get(i);
+      int length = counts.values().stream().mapToInt(Integer::intValue).sum();
+      double score = 0;
+      for (String term : terms) {
+        Integer tf = counts.get(term);
+        if (tf != null) {
+          int df = documentFrequency.get(term);
+          double idf = Math.log(1 + (chunks.size() - df + 0.5) / (df + 0.5));
+          score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * length / averageLength));
+        }
+      }
+      if (score > 0) {
+        matches.add(match(chunks.get(i), score));
+      }
+    }
+    matches.sort(Comparator.comparingDouble(Match::score).reversed());
+    return List.copyOf(matches.subList(0, Math.min(limit, matches.size())));
+  }
+
+  private static Match match(Chunk chunk, double score) {
+    return new Match(chunk.id(), chunk.documentId(), chunk.text(), chunk.attributes(), score);
   }
 
   @Override

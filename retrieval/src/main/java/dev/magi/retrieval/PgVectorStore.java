@@ -32,6 +32,8 @@ public final class PgVectorStore implements VectorStore, FileStore {
   public static final long TIMEOUT_MILLIS = 2000;
 
   private final Pool pool;
+  /** Whether pgvector can scan its HNSW index on until enough rows pass a filter (0.8 and later). */
+  private volatile boolean iterativeScan;
 
   private PgVectorStore(Pool pool) {
     this.pool = pool;
@@ -78,7 +80,42 @@ public final class PgVectorStore implements VectorStore, FileStore {
         .compose(done -> pool.query("CREATE TABLE IF NOT EXISTS magi.attachments (store_id text NOT NULL, file_id text"
             + " NOT NULL, status text NOT NULL, error text NOT NULL, chunks integer NOT NULL, attributes jsonb NOT NULL,"
             + " created_at bigint NOT NULL, PRIMARY KEY (store_id, file_id))").execute())
-        .mapEmpty());
+        .compose(done -> pool.query("SELECT extversion FROM pg_extension WHERE extname = 'vector'").execute())
+        .compose(version -> {
+          iterativeScan = version.size() == 1 && atLeast(version.iterator().next().getString(0), 0, 8);
+          return pool.query("SELECT id FROM magi.collections WHERE to_regclass('magi.' || id) IS NOT NULL").execute();
+        }))
+        .compose(existing -> {
+          // Collections made before keyword search get their keyword column and index once: the table is
+          // rewritten, which for a large one takes minutes, hence the longer bound.
+          Future<Void> upgraded = Future.succeededFuture();
+          for (Row row : existing) {
+            String collection = row.getString(0);
+            upgraded = upgraded.compose(done -> keywords(pool, collection));
+          }
+          return bounded(upgraded, TimeUnit.MINUTES.toMillis(30));
+        });
+  }
+
+  /** Whether pgvector's {@code version} (such as 0.8.0) is at least {@code major.minor}. */
+  static boolean atLeast(String version, int major, int minor) {
+    String[] parts = version.split("\\.");
+    try {
+      int have = Integer.parseInt(parts[0]) * 1000 + (parts.length > 1 ? Integer.parseInt(parts[1]) : 0);
+      return have >= major * 1000 + minor;
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  /** The keyword column (the text's words, generated) and its GIN index, when missing. */
+  private static Future<Void> keywords(io.vertx.sqlclient.SqlClient client, String collection) {
+    String table = table(collection);
+    return client.query("ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS words tsvector GENERATED ALWAYS AS"
+            + " (to_tsvector('simple', content)) STORED").execute()
+        .compose(added -> client.query("CREATE INDEX IF NOT EXISTS " + collection + "_words ON " + table
+            + " USING gin (words)").execute())
+        .mapEmpty();
   }
 
   private static String table(String collection) {
@@ -97,7 +134,8 @@ public final class PgVectorStore implements VectorStore, FileStore {
         .compose(created -> connection.query("CREATE INDEX IF NOT EXISTS " + collection + "_embedding ON " + table
             + " USING hnsw (embedding vector_cosine_ops)").execute())
         .compose(indexed -> connection.query("CREATE INDEX IF NOT EXISTS " + collection + "_document ON " + table
-            + " (document_id)").execute()))
+            + " (document_id)").execute())
+        .compose(indexed -> keywords(connection, collection)))
         .mapEmpty());
   }
 
@@ -150,23 +188,59 @@ public final class PgVectorStore implements VectorStore, FileStore {
   }
 
   @Override
-  public Future<List<Match>> search(String collection, float[] query, int limit, Optional<Filter> filter) {
+  public Future<List<Match>> search(String collection, SearchQuery query) {
+    String table = table(collection);
     List<Object> parameters = new ArrayList<>();
-    parameters.add(new PGvector(query).getValue());
-    String where = filter.map(f -> " WHERE " + sql(f, parameters)).orElse("");
-    parameters.add(limit);
-    String sql = "SELECT id, document_id, content, attributes, 1 - (embedding <=> $1::vector) AS score FROM "
-        + table(collection) + where + " ORDER BY embedding <=> $1::vector LIMIT $" + parameters.size();
-    return bounded(pool.preparedQuery(sql).execute(Tuple.wrap(parameters)).map(rows -> {
-      List<Match> matches = new ArrayList<>();
-      for (Row row : rows) {
-        Object attributes = row.getValue("attributes");
-        Map<String, Object> map = attributes instanceof JsonObject json ? json.getMap() : Map.of();
-        matches.add(new Match(row.getString("id"), row.getString("document_id"), row.getString("content"), map,
-            row.getDouble("score")));
-      }
-      return matches;
-    }));
+    String filter = query.filter().map(f -> sql(f, parameters)).orElse("TRUE");
+    String words = String.join(" | ", Words.of(query.text() == null ? "" : query.text()).stream().distinct()
+        .limit(Words.MAX_QUERY_WORDS).toList());
+    boolean byVector = query.ranker() != SearchQuery.Ranker.KEYWORD;
+    boolean byKeyword = query.ranker() != SearchQuery.Ranker.VECTOR && !words.isEmpty();
+    int depth = query.ranker() == SearchQuery.Ranker.AUTO ? query.candidates() : query.limit();
+    List<String> ranked = new ArrayList<>();
+    if (byVector) {
+      parameters.add(new PGvector(query.vector()).getValue());
+      String vector = "$" + parameters.size() + "::vector";
+      ranked.add("SELECT id, row_number() OVER (ORDER BY d) AS r FROM (SELECT id, embedding <=> " + vector + " AS d FROM "
+          + table + " WHERE " + filter + " ORDER BY embedding <=> " + vector + " LIMIT " + depth + ") v");
+    }
+    if (byKeyword) {
+      parameters.add(words);
+      String tsquery = "to_tsquery('simple', $" + parameters.size() + ")";
+      ranked.add("SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS r FROM (SELECT id, ts_rank(words, "
+          + tsquery + ", 1) AS rank FROM " + table + " WHERE words @@ " + tsquery + " AND " + filter
+          + " ORDER BY rank DESC, id LIMIT " + depth + ") k");
+    }
+    if (ranked.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    String sql;
+    if (query.ranker() == SearchQuery.Ranker.VECTOR) {
+      // By meaning alone: the score is the cosine similarity.
+      String vector = "$" + parameters.size() + "::vector";
+      sql = "SELECT id, document_id, content, attributes, 1 - (embedding <=> " + vector + ") AS score FROM " + table
+          + " WHERE " + filter + " ORDER BY embedding <=> " + vector + " LIMIT " + query.limit();
+    } else {
+      // One query: each ranking, fused by reciprocal rank (SearchQuery.Ranker).
+      String score = "sum(1.0 / (" + RankFusion.K + " + ranked.r)) * " + (RankFusion.K + 1) + " / " + ranked.size() + ".0";
+      sql = "SELECT t.id, t.document_id, t.content, t.attributes, " + score + " AS score FROM ("
+          + String.join(" UNION ALL ", ranked) + ") ranked JOIN " + table + " t ON t.id = ranked.id"
+          + " GROUP BY t.id, t.document_id, t.content, t.attributes ORDER BY score DESC, t.id LIMIT " + query.limit();
+    }
+    String settings = "SET LOCAL hnsw.ef_search = " + Math.max(40, Math.min(1000, depth))
+        + (iterativeScan && query.filter().isPresent() ? "; SET LOCAL hnsw.iterative_scan = relaxed_order" : "");
+    String statement = sql;
+    return bounded(pool.withTransaction(connection -> connection.query(settings).execute()
+        .compose(set -> connection.preparedQuery(statement).execute(Tuple.wrap(parameters)))).map(rows -> {
+          List<Match> matches = new ArrayList<>();
+          for (Row row : rows) {
+            Object attributes = row.getValue("attributes");
+            Map<String, Object> map = attributes instanceof JsonObject json ? json.getMap() : Map.of();
+            matches.add(new Match(row.getString("id"), row.getString("document_id"), row.getString("content"), map,
+                row.getDouble("score")));
+          }
+          return RankFusion.keep(matches, query.limit(), query.scoreThreshold());
+        }));
   }
 
   /** The SQL condition for {@code filter}; keys and values are appended to {@code parameters}. */

@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Collections of embedded chunks, searched by cosine similarity. Implementations: {@link PgVectorStore}
- * (PostgreSQL + pgvector) and {@link InMemoryVectorStore}; both pass one contract test suite.
+ * Collections of embedded chunks, searched by cosine similarity, by keyword, or both. Implementations:
+ * {@link PgVectorStore} (PostgreSQL + pgvector), {@link LuceneVectorStore} (on disk, the default) and
+ * {@link InMemoryVectorStore}; all pass one contract test suite.
  *
  * <p>Collection ids are chosen by Magi, never by clients: {@code [a-z0-9_]{1,60}}. Every method
  * fails with {@link RetrievalUnavailableException} when the store cannot be reached.
@@ -33,11 +34,17 @@ public interface VectorStore {
   Future<Integer> deleteDocument(String collection, String documentId);
 
   /**
-   * The {@code limit} chunks most similar to {@code query} that pass {@code filter}, best first.
+   * The chunks that best answer {@code query} and pass its filter, best first: by meaning, by keyword, or
+   * both fused ({@link SearchQuery.Ranker}); at most its limit, none below its score threshold.
    *
    * @return the matches; empty when nothing passes
    */
-  Future<List<Match>> search(String collection, float[] query, int limit, Optional<Filter> filter);
+  Future<List<Match>> search(String collection, SearchQuery query);
+
+  /** The {@code limit} chunks most similar to {@code query} that pass {@code filter}, best first. */
+  default Future<List<Match>> search(String collection, float[] query, int limit, Optional<Filter> filter) {
+    return search(collection, SearchQuery.byVector(query, limit, filter));
+  }
 
   /** How many chunks the collection holds. */
   Future<Integer> count(String collection);

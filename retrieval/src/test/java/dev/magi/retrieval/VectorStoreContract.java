@@ -64,6 +64,59 @@ abstract class VectorStoreContract {
     assertEquals("animals", matches.get(0).attributes().get("topic"));
   }
 
+  private void seedWords() {
+    Await.result(store.upsert(collection, List.of(
+        new Chunk("manual:0", "manual", 0, "Error code E1234 means the pump ran dry", new float[] {0, 1, 0},
+            Map.of("kind", "manual")),
+        new Chunk("faq:0", "faq", 0, "The pump needs water to run", new float[] {0.1f, 0.9f, 0}, Map.of("kind", "faq")),
+        new Chunk("bread:0", "bread", 0, "Sourdough bread rises overnight", new float[] {1, 0, 0}, Map.of()))));
+  }
+
+  private List<String> search(SearchQuery query) {
+    return Await.result(store.search(collection, query)).stream().map(Match::documentId).toList();
+  }
+
+  @Test
+  void keywordSearchFindsTheExactWordThatMeaningMisses() {
+    seedWords();
+    float[] bread = {1, 0, 0};
+
+    assertEquals("bread", search(SearchQuery.byVector(bread, 3, Optional.empty())).get(0));
+    List<Match> byWord = Await.result(store.search(collection,
+        new SearchQuery(null, "e1234", 3, Optional.empty(), SearchQuery.Ranker.KEYWORD, 0)));
+    assertEquals(List.of("manual"), byWord.stream().map(Match::documentId).toList(), "only it has the code");
+    assertEquals(1.0, byWord.get(0).score(), 1e-6, "the first of a ranking scores 1");
+    assertEquals("Error code E1234 means the pump ran dry", byWord.get(0).text());
+    assertEquals(List.of("manual", "faq"), search(new SearchQuery(null, "PUMP e1234", 3, Optional.empty(),
+        SearchQuery.Ranker.KEYWORD, 0)), "more words matched rank higher; case does not matter");
+    assertEquals(List.of(), search(new SearchQuery(null, "nothing matches", 3, Optional.empty(),
+        SearchQuery.Ranker.KEYWORD, 0)));
+    assertEquals(List.of("faq"), search(new SearchQuery(null, "pump", 3,
+        Optional.of(new Filter.Comparison(Filter.Op.EQ, "kind", "faq")), SearchQuery.Ranker.KEYWORD, 0)));
+  }
+
+  @Test
+  void hybridSearchFusesMeaningAndWords() {
+    seedWords();
+    // By meaning the query is about bread; by its words, about the error code.
+    SearchQuery query = new SearchQuery(new float[] {1, 0, 0}, "E1234", 3, Optional.empty(), SearchQuery.Ranker.AUTO, 0);
+
+    List<Match> fused = Await.result(store.search(collection, query));
+
+    List<String> top = fused.stream().map(Match::documentId).limit(2).sorted().toList();
+    assertEquals(List.of("bread", "manual"), top, "each ranking's best is in the top two: " + fused);
+    SearchQuery both = new SearchQuery(new float[] {0, 1, 0}, "E1234 pump", 3, Optional.empty(),
+        SearchQuery.Ranker.AUTO, 0);
+    List<Match> agreed = Await.result(store.search(collection, both));
+    assertEquals("manual", agreed.get(0).documentId());
+    assertEquals(1.0, agreed.get(0).score(), 1e-6, "first in both rankings");
+    assertEquals(List.of("manual"), search(new SearchQuery(new float[] {0, 1, 0}, "E1234 pump", 3, Optional.empty(),
+        SearchQuery.Ranker.AUTO, 0.99)), "the score threshold leaves out the rest (the second of both scores 61/62)");
+    assertEquals(List.of("faq", "bread"), search(new SearchQuery(new float[] {1, 0, 0}, "pump", 3,
+        Optional.of(new Filter.Comparison(Filter.Op.NE, "kind", "manual")), SearchQuery.Ranker.AUTO, 0)),
+        "the filter holds in both rankings (faq: second by meaning, first by words)");
+  }
+
   @Test
   void upsertReplacesAChunkWithTheSameId() {
     seed();
