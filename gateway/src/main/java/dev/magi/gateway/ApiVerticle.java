@@ -794,7 +794,7 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
     status.putObject("models").put("total", routes.pools().size()).put("healthy", healthy);
     // Retrieval is reported on its own: a database that is away does not make the gateway unready.
     ObjectNode store = status.putObject("retrieval")
-        .put("store", retrieval.service().persistent() ? "postgresql" : "memory")
+        .put("store", retrieval.service().storeName())
         .put("persistent", retrieval.service().persistent())
         .put("available", retrieval.available());
     if (!retrieval.service().persistent()) {

@@ -51,10 +51,15 @@ public final class Gateway {
   /** This gateway in its cluster; null when no cluster is configured. */
   private ClusterNode cluster;
 
+  /** Vector stores and files: closed last, once nothing serves them. */
+  private final dev.magi.gateway.rag.Retrieval retrieval;
+
   private Gateway(Vertx vertx, BackendDirectory directory, LocalModels models, List<String> deployments, int port,
       Runnable stopIdleCollector, List<ApiVerticle> verticles, ApiVerticle.Shared shared, MagiConfig config,
-      AdminApi admin, java.util.random.RandomGenerator random, String controlDeployment) {
+      AdminApi admin, java.util.random.RandomGenerator random, String controlDeployment,
+      dev.magi.gateway.rag.Retrieval retrieval) {
     this.vertx = vertx;
+    this.retrieval = retrieval;
     this.config = config;
     this.admin = admin;
     this.random = random;
@@ -163,7 +168,7 @@ public final class Gateway {
             Runnable stopIdleCollector = IdleCollector.start(arrivals, () -> directory.routes().busy(),
                 config.server().idleGcAfter());
             Gateway gateway = new Gateway(vertx, directory, models, deployments, first.actualPort(),
-                stopIdleCollector, verticles, shared, config, admin, random, control[0]);
+                stopIdleCollector, verticles, shared, config, admin, random, control[0], retrieval);
             gateway.cluster = ClusterNode.join(vertx, config, first.actualPort(), directory, models, hostName)
                 .orElse(null);
             admin.cluster(gateway.cluster);
@@ -357,8 +362,9 @@ public final class Gateway {
   }
 
   /**
-   * Stops every model server (draining them), then undeploys everything this gateway deployed; the
-   * Vert.x instance stays open. Children that do not stop are killed.
+   * Stops every model server (draining them), then undeploys everything this gateway deployed and closes
+   * the vector stores (committed on disk); the Vert.x instance stays open. Children that do not stop are
+   * killed.
    */
   public Future<Void> stop() {
     stopIdleCollector.run();
@@ -379,6 +385,7 @@ public final class Gateway {
           }
           return undeployAll();
         })
+        .eventually(retrieval::close)
         .mapEmpty();
   }
 

@@ -74,10 +74,17 @@ final class GatewayFixture implements AutoCloseable {
     return start(yaml, Map.of());
   }
 
-  /** Starts the gateway with this YAML and environment (MAGI_PORT is always 0). */
+  /**
+   * Starts the gateway with this YAML and environment (MAGI_PORT is always 0). Vector stores live in memory
+   * unless {@code env} or a database URL says otherwise ({@code MAGI_RETRIEVAL_STORE}): gateways of one test JVM share its
+   * working directory, and a store on disk belongs to one process.
+   */
   GatewayFixture start(String yaml, Map<String, String> env) {
     Map<String, String> all = new java.util.HashMap<>(env);
     all.put("MAGI_PORT", "0");
+    if (!all.containsKey("DATABASE_URL") && !yaml.contains("database_url:")) {
+      all.putIfAbsent("MAGI_RETRIEVAL_STORE", "memory");
+    }
     MagiConfig config = ConfigLoader.fromYaml(yaml, all);
     gateway = Await.result(Gateway.start(vertx, config));
     return this;
@@ -88,7 +95,14 @@ final class GatewayFixture implements AutoCloseable {
    * it can be reloaded (MAGI_PORT is always 0).
    */
   GatewayFixture startFromFile(java.nio.file.Path file) {
-    Map<String, String> env = Map.of("MAGI_PORT", "0", "MAGI_CONFIG", file.toString());
+    Map<String, String> env = new java.util.HashMap<>(Map.of("MAGI_PORT", "0", "MAGI_CONFIG", file.toString()));
+    try {
+      if (!java.nio.file.Files.readString(file).contains("database_url:")) {
+        env.put("MAGI_RETRIEVAL_STORE", "memory");
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     MagiConfig config = ConfigLoader.load(java.util.List.of(), env);
     gateway = Await.result(Gateway.start(vertx, config, () -> ConfigLoader.load(java.util.List.of(), env),
         java.util.Optional.of(file), config.metrics().enabled() ? new dev.magi.gateway.metrics.GatewayMetrics() : null));

@@ -21,6 +21,8 @@ import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.Path;
 
 /**
  * Vector stores through the HTTP API, against the in-memory store and the real PostgreSQL with pgvector,
@@ -65,21 +67,38 @@ class RetrievalApiTest {
     assertEquals(3, json(added).get("data").size());
   }
 
+  @TempDir
+  Path dataDir;
+
+  /** The environment and configuration that put the vector stores in {@code store}. */
+  private Map<String, String> storeEnvironment(String store) {
+    return switch (store) {
+      case "postgresql" -> Map.of("DATABASE_URL", PG);
+      case "disk" -> Map.of("MAGI_RETRIEVAL_STORE", "disk");
+      default -> Map.of();
+    };
+  }
+
+  private String config(FakeLlamaServer chat, FakeLlamaServer embed, String store) {
+    return config(chat, embed) + (store.equals("disk") ? "models:\n  data: " + dataDir + "\n" : "");
+  }
+
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"memory", "postgresql"})
+  @ValueSource(strings = {"memory", "disk", "postgresql"})
   void createIngestSearchAndDelete(String store) throws Exception {
     try (GatewayFixture magi = new GatewayFixture()) {
       FakeLlamaServer chat = chatServer(magi);
       FakeLlamaServer embed = embedServer(magi);
-      magi.start(config(chat, embed), store.equals("postgresql") ? Map.of("DATABASE_URL", PG) : Map.of());
+      magi.start(config(chat, embed, store), storeEnvironment(store));
       String id = createStore(magi);
       JsonNode info = json(magi.get("/v1/vector_stores/" + id));
       assertEquals("vector_store", info.get("object").asText());
       assertEquals(64, info.get("dimensions").asInt(), "learned from the embedding model");
       assertEquals("a", info.at("/metadata/team").asText());
-      assertEquals(store.equals("postgresql"), info.get("persistent").asBoolean(), "says whether it survives a restart");
+      assertEquals(!store.equals("memory"), info.get("persistent").asBoolean(), "says whether it survives a restart");
       JsonNode ready = json(magi.get("/readyz"));
-      assertEquals(store.equals("postgresql"), ready.at("/retrieval/persistent").asBoolean());
+      assertEquals(store, ready.at("/retrieval/store").asText());
+      assertEquals(!store.equals("memory"), ready.at("/retrieval/persistent").asBoolean());
       assertEquals(store.equals("memory"), ready.at("/retrieval/warning").asText().contains("lost when Magi stops"));
       ingest(magi, id);
 
@@ -103,6 +122,38 @@ class RetrievalApiTest {
       HttpResponse<String> gone = magi.get("/v1/vector_stores/" + id);
       assertEquals(404, gone.statusCode());
       assertEquals("vector_store_not_found", json(gone).at("/error/code").asText());
+    }
+  }
+
+  @Test
+  void onDiskAStoreOutlivesARestartAndIsSearchedByExactWord() throws Exception {
+    String id;
+    try (GatewayFixture magi = new GatewayFixture()) {
+      magi.start(config(chatServer(magi), embedServer(magi), "disk"), storeEnvironment("disk"));
+      id = createStore(magi);
+      ingest(magi, id);
+    }
+    try (GatewayFixture again = new GatewayFixture()) {
+      again.start(config(chatServer(again), embedServer(again), "disk"), storeEnvironment("disk"));
+      assertEquals("Support", json(again.get("/v1/vector_stores/" + id)).get("name").asText(), "the store is back");
+
+      JsonNode byWord = json(again.post("/v1/vector_stores/" + id + "/search",
+          "{\"query\":\"lyon\",\"ranking_options\":{\"ranker\":\"keyword\"}}"));
+      assertEquals(1, byWord.get("data").size(), byWord.toString());
+      assertEquals("shipping", byWord.at("/data/0/file_id").asText());
+      JsonNode hybrid = json(again.post("/v1/vector_stores/" + id + "/search",
+          "{\"query\":\"Which city do parcels leave from? Lyon\",\"ranking_options\":{\"ranker\":\"auto\","
+          + "\"score_threshold\":0.4}}"));
+      assertEquals("shipping", hybrid.at("/data/0/file_id").asText(), hybrid.toString());
+      JsonNode byMeaning = json(again.post("/v1/vector_stores/" + id + "/search",
+          "{\"query\":\"Refunds are paid within 14 days.\",\"ranking_options\":{\"ranker\":\"vector\"}}"));
+      assertEquals(1.0, byMeaning.at("/data/0/score").asDouble(), 1e-5, "by meaning, the score is the similarity");
+      HttpResponse<String> wrong = again.post("/v1/vector_stores/" + id + "/search",
+          "{\"query\":\"x\",\"ranking_options\":{\"ranker\":\"magic\"}}");
+      assertEquals(400, wrong.statusCode());
+      assertEquals("ranking_options.ranker", json(wrong).at("/error/param").asText());
+      assertEquals(400, again.post("/v1/vector_stores/" + id + "/search",
+          "{\"query\":\"x\",\"ranking_options\":{\"score_threshold\":2}}").statusCode());
     }
   }
 

@@ -39,6 +39,7 @@ public final class ConfigLoader {
       Map.entry("REDIS_URL", "cluster.redis_url"),
       Map.entry("MAGI_CLUSTER_SECRET", "cluster.secret"),
       Map.entry("DATABASE_URL", "retrieval.database_url"),
+      Map.entry("MAGI_RETRIEVAL_STORE", "retrieval.store"),
       Map.entry("POSTGRES_PASSWORD_FILE", "retrieval.password_file"),
       Map.entry("MODEL_SCAN_PATH", "models.dir"),
       Map.entry("REGISTRY_PATH", "models.registry"),

@@ -655,7 +655,7 @@ public record MagiConfig(Server server, List<String> apiKeys, List<ClientKey> cl
    * Retrieval: where vector stores live and how documents are embedded.
    *
    * @param databaseUrl {@code DATABASE_URL} ({@code postgresql://user@host:port/db}); empty keeps vector
-   *     stores in memory (not persisted)
+   *     stores on disk under the data directory (or in memory, with {@code store: memory})
    * @param password from {@code POSTGRES_PASSWORD_FILE} when set (Docker secrets), else none (the URL's
    *     or {@code PGPASSWORD} then apply)
    * @param embeddingModel the model vector stores embed with unless their creator names another
@@ -664,9 +664,21 @@ public record MagiConfig(Server server, List<String> apiKeys, List<ClientKey> cl
    * @param maxDocumentBytes largest document or file accepted
    * @param rerankModel a rerank model that reorders the vector search's candidates before a chat gets
    *     them as context; empty: the vector order
+   * @param store where vector stores and files live: {@link Store#POSTGRES} with a database URL, else
+   *     {@link Store#DISK} unless {@code store: memory} says otherwise
    */
   public record Retrieval(Optional<String> databaseUrl, Optional<String> password, String embeddingModel,
-      int chunkTokens, int overlapTokens, long maxDocumentBytes, Optional<String> rerankModel) {
+      int chunkTokens, int overlapTokens, long maxDocumentBytes, Optional<String> rerankModel, Store store) {
+
+    /** Where vector stores and files live. */
+    public enum Store {
+      /** PostgreSQL with pgvector, at {@code database_url}. */
+      POSTGRES,
+      /** On disk under the data directory ({@code <models.data>/retrieval}), with Lucene: the default. */
+      DISK,
+      /** In memory: lost when Magi stops (for tests and throwaway setups). */
+      MEMORY
+    }
 
     /** Checks the URL and the bounds. */
     public Retrieval {
@@ -692,7 +704,7 @@ public record MagiConfig(Server server, List<String> apiKeys, List<ClientKey> cl
         @JsonProperty("password_file") String passwordFile, @JsonProperty("embedding_model") String embeddingModel,
         @JsonProperty("chunk_tokens") Integer chunkTokens, @JsonProperty("overlap_tokens") Integer overlapTokens,
         @JsonProperty("max_document_bytes") @JsonDeserialize(using = ConfigBinding.Size.class) Long maxDocumentBytes,
-        @JsonProperty("rerank_model") String rerankModel) {
+        @JsonProperty("rerank_model") String rerankModel, @JsonProperty("store") String store) {
       Optional<String> password = text(passwordFile).map(file -> {
         try {
           return java.nio.file.Files.readString(Path.of(file)).strip();
@@ -702,8 +714,22 @@ public record MagiConfig(Server server, List<String> apiKeys, List<ClientKey> cl
           throw new ConfigException("password_file", "cannot be read: " + e.getMessage());
         }
       });
-      return new Retrieval(text(databaseUrl), password, or(embeddingModel, "nomic-embed-text"), or(chunkTokens, 800),
-          or(overlapTokens, 400), or(maxDocumentBytes, 8L << 20), text(rerankModel));
+      Optional<String> url = text(databaseUrl);
+      String kind = or(store, "auto").trim().toLowerCase(java.util.Locale.ROOT);
+      Store where = switch (kind) {
+        case "auto" -> url.isPresent() ? Store.POSTGRES : Store.DISK;
+        case "postgres", "postgresql" -> {
+          if (url.isEmpty()) {
+            throw new ConfigException("store", "postgres needs database_url (DATABASE_URL)");
+          }
+          yield Store.POSTGRES;
+        }
+        case "disk" -> Store.DISK;
+        case "memory" -> Store.MEMORY;
+        default -> throw new ConfigException("store", "must be auto, postgres, disk or memory, got '" + store + "'");
+      };
+      return new Retrieval(url, password, or(embeddingModel, "nomic-embed-text"), or(chunkTokens, 800),
+          or(overlapTokens, 400), or(maxDocumentBytes, 8L << 20), text(rerankModel), where);
     }
   }
 

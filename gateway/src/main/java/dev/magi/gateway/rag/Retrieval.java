@@ -19,8 +19,8 @@ public final class Retrieval {
   private volatile boolean available = true;
 
   /** What the gateway says about vector stores that live in memory: at startup, in {@code /readyz}. */
-  public static final String IN_MEMORY_WARNING = "Vector stores and files are kept in memory and are lost when "
-      + "Magi stops; set DATABASE_URL (retrieval.database_url) to a PostgreSQL with pgvector to keep them.";
+  public static final String IN_MEMORY_WARNING = "Vector stores and files are kept in memory (retrieval.store: "
+      + "memory) and are lost when Magi stops; leave retrieval.store at auto to keep them on disk.";
 
   /** Where the store is, for the log. */
   private final String where;
@@ -38,13 +38,18 @@ public final class Retrieval {
     io.vertx.core.http.HttpClient loopback = vertx.createHttpClient(new HttpClientOptions().setKeepAliveTimeout(3));
     Loopback gateway = new Loopback(loopback, port::get, gatewayKey);
     LoopbackEmbedder embedder = new LoopbackEmbedder(gateway);
-    this.service = new RetrievalService(vertx, config.retrieval(), embedder, Clock.systemUTC(), events);
+    this.service = new RetrievalService(vertx, config.retrieval(), config.models().dataDir(), embedder,
+        Clock.systemUTC(), events);
     this.api = new VectorStoresApi(service, config.retrieval());
     this.files = new FilesApi(service, config.retrieval(), privateDirectory(config.models().dataDir().resolve(
         "uploads")));
     this.chat = new ChatRetrieval(service, config.retrieval().rerankModel().map(model -> new ChatRetrieval.Reranking(
         model, new LoopbackReranker(gateway))));
-    this.where = config.retrieval().databaseUrl().map(Retrieval::withoutCredentials).orElse("memory");
+    this.where = switch (config.retrieval().store()) {
+      case POSTGRES -> withoutCredentials(config.retrieval().databaseUrl().orElseThrow());
+      case DISK -> config.models().dataDir().resolve("retrieval").toString();
+      case MEMORY -> "memory";
+    };
     if (!service.persistent()) {
       LOG.warning(IN_MEMORY_WARNING);
     }
@@ -118,5 +123,10 @@ public final class Retrieval {
 
   public ChatRetrieval chat() {
     return chat;
+  }
+
+  /** Closes the store (its indexes on disk, or its database connections). */
+  public io.vertx.core.Future<Void> close() {
+    return service.close().otherwiseEmpty();
   }
 }

@@ -10,8 +10,10 @@ import dev.magi.retrieval.Embedder;
 import dev.magi.retrieval.FileStore;
 import dev.magi.retrieval.Filter;
 import dev.magi.retrieval.InMemoryVectorStore;
+import dev.magi.retrieval.LuceneVectorStore;
 import dev.magi.retrieval.Match;
 import dev.magi.retrieval.PgVectorStore;
+import dev.magi.retrieval.SearchQuery;
 import dev.magi.retrieval.RetrievalUnavailableException;
 import dev.magi.retrieval.StoredFile;
 import dev.magi.retrieval.VectorStore;
@@ -28,8 +30,9 @@ import java.util.logging.Logger;
 
 /**
  * Vector stores as the API sees them: create (learning the model's dimensions), ingest documents
- * (chunk, embed, upsert), search (embed the query, search the collection). The store is pgvector when
- * {@code DATABASE_URL} is set, else in memory.
+ * (chunk, embed, upsert), search (embed the query, search the collection by meaning, by words or both).
+ * The store is pgvector when {@code DATABASE_URL} is set, else Lucene on disk under the data directory
+ * ({@code retrieval.store: memory} keeps it in memory).
  */
 public final class RetrievalService {
 
@@ -41,7 +44,7 @@ public final class RetrievalService {
   private final Embedder embedder;
   private final MagiConfig.Retrieval config;
   private final Clock clock;
-  private final boolean persistent;
+  private final MagiConfig.Retrieval.Store kind;
   private volatile Future<Void> ready;
   private final Vertx vertx;
   private final EventMeters events;
@@ -50,29 +53,46 @@ public final class RetrievalService {
   public record Document(Optional<String> id, String text, Map<String, Object> attributes) {
   }
 
-  /** @param events where operations are measured ({@link EventMeters#NONE}: nowhere) */
-  public RetrievalService(Vertx vertx, MagiConfig.Retrieval config, Embedder embedder, Clock clock,
-      EventMeters events) {
+  /**
+   * Opens the store: on disk, that reads its catalogue (blocking: call it off the event loops).
+   *
+   * @param dataDir the data directory, under which the disk store lives ({@code retrieval/})
+   * @param events where operations are measured ({@link EventMeters#NONE}: nowhere)
+   */
+  public RetrievalService(Vertx vertx, MagiConfig.Retrieval config, java.nio.file.Path dataDir, Embedder embedder,
+      Clock clock, EventMeters events) {
     this.vertx = vertx;
     this.events = events;
     this.config = config;
     this.embedder = embedder;
     this.clock = clock;
-    this.persistent = config.databaseUrl().isPresent();
-    if (config.databaseUrl().isPresent()) {
-      PgVectorStore pg = PgVectorStore.connect(vertx, config.databaseUrl().get(), config.password(), 8);
-      this.store = pg;
-      this.files = pg;
-    } else {
-      InMemoryVectorStore memory = new InMemoryVectorStore();
-      this.store = memory;
-      this.files = memory;
+    this.kind = config.store();
+    switch (config.store()) {
+      case POSTGRES -> {
+        PgVectorStore pg = PgVectorStore.connect(vertx, config.databaseUrl().orElseThrow(), config.password(), 8);
+        this.store = pg;
+        this.files = pg;
+      }
+      case DISK -> {
+        LuceneVectorStore disk = new LuceneVectorStore(vertx, dataDir.resolve("retrieval"));
+        this.store = disk;
+        this.files = disk;
+      }
+      default -> {
+        InMemoryVectorStore memory = new InMemoryVectorStore();
+        this.store = memory;
+        this.files = memory;
+      }
     }
   }
 
-  /** The kind of store, as the metrics label it: {@code postgresql} or {@code memory}. */
+  /** The kind of store, as the metrics label it: {@code postgresql}, {@code disk} or {@code memory}. */
   public String storeName() {
-    return persistent ? "postgresql" : "memory";
+    return switch (kind) {
+      case POSTGRES -> "postgresql";
+      case DISK -> "disk";
+      case MEMORY -> "memory";
+    };
   }
 
   /**
@@ -91,9 +111,9 @@ public final class RetrievalService {
         : unavailable(done.cause()) ? "unavailable" : "error", System.nanoTime() - began));
   }
 
-  /** Whether vector stores survive a restart (PostgreSQL), or live in memory. */
+  /** Whether vector stores survive a restart (PostgreSQL, disk), or live in memory. */
   public boolean persistent() {
-    return persistent;
+    return kind != MagiConfig.Retrieval.Store.MEMORY;
   }
 
   /** Prepares the store (schema, extension); a failure is retried by the next call. */
@@ -187,10 +207,22 @@ public final class RetrievalService {
     });
   }
 
-  /** Embeds {@code query} with the store's model and returns the best matches. */
+  /** The best matches by meaning alone: {@link #search(String, String, int, Optional, SearchQuery.Ranker, double)}. */
   public Future<List<Match>> search(String id, String query, int limit, Optional<Filter> filter) {
-    return measured("search", () -> get(id).compose(info -> embedder.embed(info.embeddingModel(), List.of(query))
-        .compose(vectors -> store.search(id, vectors.get(0), limit, filter))));
+    return search(id, query, limit, filter, SearchQuery.Ranker.VECTOR, 0);
+  }
+
+  /**
+   * The best matches for {@code query}: embedded with the store's model unless the ranker is keywords
+   * alone, then searched by meaning, by its words, or both fused.
+   */
+  public Future<List<Match>> search(String id, String query, int limit, Optional<Filter> filter,
+      SearchQuery.Ranker ranker, double scoreThreshold) {
+    return measured("search", () -> get(id).compose(info -> (ranker == SearchQuery.Ranker.KEYWORD
+            ? Future.succeededFuture(java.util.Collections.<float[]>singletonList(null))
+            : embedder.embed(info.embeddingModel(), List.of(query)))
+        .compose(vectors -> store.search(id, new SearchQuery(vectors.get(0), query, limit, filter, ranker,
+            scoreThreshold)))));
   }
 
   /** File names whose contents Magi ingests: text, Markdown, JSON. */

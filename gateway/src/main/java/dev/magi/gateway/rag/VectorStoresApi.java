@@ -9,6 +9,7 @@ import dev.magi.proxy.api.ApiException;
 import dev.magi.proxy.api.Json;
 import dev.magi.retrieval.CollectionInfo;
 import dev.magi.retrieval.Filter;
+import dev.magi.retrieval.SearchQuery;
 import dev.magi.retrieval.Match;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -182,8 +183,44 @@ public final class VectorStoresApi {
     int limit = integer(request, "max_num_results", 10, 1, 50);
     Optional<Filter> filter = request.has("filters") && !request.get("filters").isNull()
         ? Optional.of(filter(request.get("filters"), "filters", 0, new int[1])) : Optional.empty();
+    JsonNode ranking = request.get("ranking_options");
+    if (ranking != null && !ranking.isNull() && !ranking.isObject()) {
+      throw ApiException.invalid("ranking_options", "'ranking_options' must be an object.");
+    }
+    SearchQuery.Ranker ranker = ranker(ranking == null ? null : ranking.get("ranker"));
+    double threshold = scoreThreshold(ranking == null ? null : ranking.get("score_threshold"));
     String finalQuery = query;
-    respond(ctx, service.search(ctx.pathParam("id"), query, limit, filter), matches -> searchPage(finalQuery, matches));
+    respond(ctx, service.search(ctx.pathParam("id"), query, limit, filter, ranker, threshold),
+        matches -> searchPage(finalQuery, matches));
+  }
+
+  /**
+   * {@code ranking_options.ranker}: {@code auto} (the default) and OpenAI's {@code default-2024-11-15} fuse
+   * vector and keyword rankings; {@code vector} and {@code keyword} use one.
+   */
+  static SearchQuery.Ranker ranker(JsonNode node) {
+    if (node == null || node.isNull()) {
+      return SearchQuery.Ranker.AUTO;
+    }
+    return switch (node.isTextual() ? node.asText() : "") {
+      case "auto", "default-2024-11-15", "default_2024_08_21", "default-2024-08-21" -> SearchQuery.Ranker.AUTO;
+      case "vector" -> SearchQuery.Ranker.VECTOR;
+      case "keyword" -> SearchQuery.Ranker.KEYWORD;
+      default -> throw ApiException.invalid("ranking_options.ranker",
+          "'ranking_options.ranker' must be auto (vector and keyword results fused), vector or keyword.");
+    };
+  }
+
+  /** {@code ranking_options.score_threshold}: 0 to 1, default 0. */
+  static double scoreThreshold(JsonNode node) {
+    if (node == null || node.isNull()) {
+      return 0;
+    }
+    if (!node.isNumber() || node.asDouble() < 0 || node.asDouble() > 1) {
+      throw ApiException.invalid("ranking_options.score_threshold",
+          "'ranking_options.score_threshold' must be a number from 0 to 1.");
+    }
+    return node.asDouble();
   }
 
   /** {@code POST /v1/vector_stores/:id/files}: a stored file attached, chunked and embedded. */
