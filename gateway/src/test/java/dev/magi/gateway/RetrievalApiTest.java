@@ -157,6 +157,80 @@ class RetrievalApiTest {
     }
   }
 
+  /** A real PDF whose one page says {@code words}. */
+  private static byte[] pdf(String words) throws Exception {
+    try (org.apache.pdfbox.pdmodel.PDDocument document = new org.apache.pdfbox.pdmodel.PDDocument();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream()) {
+      org.apache.pdfbox.pdmodel.PDPage page = new org.apache.pdfbox.pdmodel.PDPage();
+      document.addPage(page);
+      try (org.apache.pdfbox.pdmodel.PDPageContentStream text =
+          new org.apache.pdfbox.pdmodel.PDPageContentStream(document, page)) {
+        text.beginText();
+        text.setFont(new org.apache.pdfbox.pdmodel.font.PDType1Font(
+            org.apache.pdfbox.pdmodel.font.Standard14Fonts.FontName.HELVETICA), 12);
+        text.newLineAtOffset(72, 700);
+        text.showText(words);
+        text.endText();
+      }
+      document.save(out);
+      return out.toByteArray();
+    }
+  }
+
+  /** Attaches {@code fileId} to {@code store} and waits until it is ingested. */
+  private static void attach(GatewayFixture magi, String store, String fileId) throws Exception {
+    assertEquals(200, magi.post("/v1/vector_stores/" + store + "/files", "{\"file_id\":\"" + fileId + "\"}")
+        .statusCode());
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (true) {
+      JsonNode attached = json(magi.get("/v1/vector_stores/" + store + "/files/" + fileId));
+      if (attached.get("status").asText().equals("completed")) {
+        return;
+      }
+      assertEquals("in_progress", attached.get("status").asText(), attached.toString());
+      assertTrue(System.nanoTime() < deadline, "ingestion did not complete");
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void pdfHtmlAndMarkdownUploadedWithoutADatabaseAreSearchedAfterARestart() throws Exception {
+    String store;
+    String manual;
+    String faq;
+    try (GatewayFixture magi = new GatewayFixture()) {
+      magi.start(config(chatServer(magi), embedServer(magi), "disk"), storeEnvironment("disk"));
+      HttpResponse<String> pdf = upload(magi, "manual.pdf", pdf("Error code E1234 means the pump ran dry."),
+          "assistants");
+      assertEquals(200, pdf.statusCode(), pdf.body());
+      manual = json(pdf).get("id").asText();
+      faq = json(upload(magi, "faq.md", "# FAQ\n\nOur office in Lyon opens at nine.".getBytes(), "assistants"))
+          .get("id").asText();
+      String page = json(upload(magi, "about.html", ("<html><head><title>About</title><script>x()</script></head>"
+          + "<body><p>We repair pumps since 1987.</p></body></html>").getBytes(), "assistants")).get("id").asText();
+      HttpResponse<String> broken = upload(magi, "broken.pdf", "%PDF-1.7 torn".getBytes(), "assistants");
+      assertEquals(400, broken.statusCode());
+      assertTrue(json(broken).at("/error/message").asText().startsWith("The PDF could not be read"), broken.body());
+      store = createStore(magi);
+      attach(magi, store, manual);
+      attach(magi, store, faq);
+      attach(magi, store, page);
+    }
+    try (GatewayFixture again = new GatewayFixture()) {
+      again.start(config(chatServer(again), embedServer(again), "disk"), storeEnvironment("disk"));
+      JsonNode code = json(again.post("/v1/vector_stores/" + store + "/search", "{\"query\":\"what is E1234\"}"));
+      assertEquals(manual, code.at("/data/0/file_id").asText(), "the exact code finds the PDF: " + code);
+      assertTrue(code.at("/data/0/content/0/text").asText().contains("the pump ran dry"), code.toString());
+      JsonNode meaning = json(again.post("/v1/vector_stores/" + store + "/search",
+          "{\"query\":\"# FAQ\\n\\nOur office in Lyon opens at nine.\",\"ranking_options\":{\"ranker\":\"vector\"}}"));
+      assertEquals(faq, meaning.at("/data/0/file_id").asText(), "by meaning: " + meaning);
+      JsonNode html = json(again.post("/v1/vector_stores/" + store + "/search",
+          "{\"query\":\"1987\",\"ranking_options\":{\"ranker\":\"keyword\"}}"));
+      assertTrue(html.at("/data/0/content/0/text").asText().contains("We repair pumps since 1987."), html.toString());
+      assertFalse(html.toString().contains("x()"), "no script text");
+    }
+  }
+
   @Test
   void theOfficialClientCreatesAndSearches() throws Exception {
     try (GatewayFixture magi = new GatewayFixture()) {
@@ -336,6 +410,9 @@ class RetrievalApiTest {
         assertTrue(!seen.contains("127.0.0.1") && !seen.toLowerCase().contains("connection refused"), seen);
       }
       String outage = log.next(30, "an outage message");
+      if (outage.startsWith("vector stores and files: ")) {
+        outage = log.next(30, "an outage message"); // where the stores are, said at startup
+      }
       assertTrue(outage.startsWith("retrieval database unavailable: ") && outage.contains("127.0.0.1"), outage);
       long deadline = System.nanoTime() + 30_000_000_000L;
       while (magi.get("/readyz").body().contains("\"available\":true")) {

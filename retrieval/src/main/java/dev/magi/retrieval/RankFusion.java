@@ -40,7 +40,7 @@ public final class RankFusion {
       fused.add(new Match(match.chunkId(), match.documentId(), match.text(), match.attributes(), score / best));
     });
     fused.sort(Comparator.comparingDouble(Match::score).reversed());
-    return fused.stream().filter(m -> m.score() >= threshold).limit(limit).toList();
+    return keep(fused, limit, threshold);
   }
 
   /** A ranking's matches with their scores replaced by the scaled reciprocal rank (the first scores 1). */
@@ -48,8 +48,11 @@ public final class RankFusion {
     return fuse(List.of(ranking), limit, threshold);
   }
 
-  /** Matches scoring at least {@code threshold}, at most {@code limit}. */
+  /**
+   * Matches scoring at least {@code threshold}, at most {@code limit}. A threshold of 0 or less keeps
+   * every match, a cosine similarity below 0 included.
+   */
   public static List<Match> keep(List<Match> ranked, int limit, double threshold) {
-    return ranked.stream().filter(m -> m.score() >= threshold).limit(limit).toList();
+    return ranked.stream().filter(m -> threshold <= 0 || m.score() >= threshold).limit(limit).toList();
   }
 }

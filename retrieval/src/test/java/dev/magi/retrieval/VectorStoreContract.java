@@ -118,6 +118,16 @@ abstract class VectorStoreContract {
   }
 
   @Test
+  void aVectorSearchKeepsMatchesOfNegativeSimilarity() {
+    seed();
+
+    List<Match> all = Await.result(store.search(collection, new float[] {-1, 0, 0}, 10, Optional.empty()));
+
+    assertEquals(3, all.size(), "no threshold: every chunk, however unlike");
+    assertEquals(-1.0, all.get(all.size() - 1).score(), 1e-6);
+  }
+
+  @Test
   void upsertReplacesAChunkWithTheSameId() {
     seed();
     Await.result(store.upsert(collection, List.of(chunk("rust", 0, new float[] {1, 0, 0}, Map.of()))));

@@ -50,7 +50,9 @@ public final class Retrieval {
       case DISK -> config.models().dataDir().resolve("retrieval").toString();
       case MEMORY -> "memory";
     };
-    if (!service.persistent()) {
+    if (service.persistent()) {
+      LOG.info("vector stores and files: " + service.storeName() + " (" + where + ")");
+    } else {
       LOG.warning(IN_MEMORY_WARNING);
     }
     events.retrievalStore(service.storeName(), this::available);

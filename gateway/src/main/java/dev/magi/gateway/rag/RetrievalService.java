@@ -9,6 +9,7 @@ import dev.magi.retrieval.CollectionInfo;
 import dev.magi.retrieval.Embedder;
 import dev.magi.retrieval.FileStore;
 import dev.magi.retrieval.Filter;
+import dev.magi.retrieval.DocumentText;
 import dev.magi.retrieval.InMemoryVectorStore;
 import dev.magi.retrieval.LuceneVectorStore;
 import dev.magi.retrieval.Match;
@@ -225,34 +226,21 @@ public final class RetrievalService {
             scoreThreshold)))));
   }
 
-  /** File names whose contents Magi ingests: text, Markdown, JSON. */
-  private static final java.util.regex.Pattern TEXT_FILE = java.util.regex.Pattern.compile(
-      "(?i).+\\.(txt|text|md|markdown|json|jsonl|csv)");
-
   /**
-   * Stores an uploaded file. Only UTF-8 text, Markdown and JSON are accepted.
+   * Stores an uploaded file with its text ({@link DocumentText}: text, Markdown, JSON, CSV, HTML, PDF),
+   * read on a worker.
    *
-   * @return the stored file; a failed {@link IllegalArgumentException} future for another type or bad UTF-8
+   * @return the stored file; a failed {@link IllegalArgumentException} future, saying why, for another type
+   *     or a file that cannot be read as its name says
    */
   public Future<StoredFile> upload(String filename, String purpose, byte[] content) {
-    return measured("upload", () -> {
-      if (!TEXT_FILE.matcher(filename).matches()) {
-        return Future.failedFuture(new IllegalArgumentException("Only text files are accepted (.txt, .md, .json, .csv);"
-            + " got '" + filename + "'."));
-      }
-      String text;
-      try {
-        text = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
-            .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-            .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-            .decode(java.nio.ByteBuffer.wrap(content)).toString();
-      } catch (java.nio.charset.CharacterCodingException e) {
-        return Future.failedFuture(new IllegalArgumentException("The file is not valid UTF-8 text."));
-      }
-      StoredFile file = new StoredFile("file-" + HexFormat.of().formatHex(randomBytes(12)), filename, purpose,
-          content.length, clock.instant().getEpochSecond(), text);
-      return ready().compose(v -> files.saveFile(file)).map(file);
-    });
+    return measured("upload", () -> vertx.<String>executeBlocking(() -> DocumentText.extract(filename, content,
+            (int) Math.min(Integer.MAX_VALUE - 8, config.maxDocumentBytes())), false)
+        .compose(text -> {
+          StoredFile file = new StoredFile("file-" + HexFormat.of().formatHex(randomBytes(12)), filename, purpose,
+              content.length, clock.instant().getEpochSecond(), text);
+          return ready().compose(v -> files.saveFile(file)).map(file);
+        }));
   }
 
   public Future<List<StoredFile>> listFiles() {
