@@ -614,7 +614,8 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
 
   /**
    * {@code POST /v1/responses}: the conversation so far ({@code previous_response_id}) and the input,
-   * translated to a chat and forwarded like one; the response is kept unless {@code store} is false.
+   * translated to a chat and forwarded like one (after its file_search tool, when it has one, has run);
+   * the response is kept unless {@code store} is false.
    */
   @Override
   public void responses(RoutingContext ctx) {
@@ -634,8 +635,23 @@ final class ApiVerticle extends AbstractVerticle implements Routes.GatewayHandle
               "The conversation (the previous responses' and this input) is " + chat.length() + " bytes, more than"
               + " the " + config.limits().bodyBytes() + " a request may be; start a new one.");
         }
-        forwardTranslated(ctx, Operation.CHAT, chat,
-            new dev.magi.gateway.responses.ResponsesFace(translated, shared.responses().store()));
+        if (translated.fileSearch() == null) {
+          forwardTranslated(ctx, Operation.CHAT, chat,
+              new dev.magi.gateway.responses.ResponsesFace(translated, null, shared.responses().store()));
+          return;
+        }
+        // The file_search tool runs here, before the model: its passages join the chat.
+        dev.magi.gateway.responses.FileSearchRunner.run(retrieval.service(), translated).onComplete(searched -> {
+          if (ctx.response().closed()) {
+            return;
+          }
+          if (searched.failed()) {
+            ctx.fail(searched.cause());
+            return;
+          }
+          forwardTranslated(ctx, Operation.CHAT, Json.buffer(translated.chat()),
+              new dev.magi.gateway.responses.ResponsesFace(translated, searched.result(), shared.responses().store()));
+        });
       } catch (ApiException e) {
         ctx.fail(e);
       }

@@ -142,7 +142,7 @@ public final class ChatRetrieval {
   }
 
   /** The system message: numbered passages, most relevant first. */
-  static String context(List<Match> matches) {
+  public static String context(List<Match> matches) {
     StringBuilder text = new StringBuilder("Use the following passages to answer. Cite them as [n] when you use"
         + " them; if they do not help, answer without them.\n");
     for (int i = 0; i < matches.size(); i++) {

@@ -198,7 +198,7 @@ public final class VectorStoresApi {
    * {@code ranking_options.ranker}: {@code auto} (the default) and OpenAI's {@code default-2024-11-15} fuse
    * vector and keyword rankings; {@code vector} and {@code keyword} use one.
    */
-  static SearchQuery.Ranker ranker(JsonNode node) {
+  public static SearchQuery.Ranker ranker(JsonNode node) {
     if (node == null || node.isNull()) {
       return SearchQuery.Ranker.AUTO;
     }
@@ -212,7 +212,7 @@ public final class VectorStoresApi {
   }
 
   /** {@code ranking_options.score_threshold}: 0 to 1, default 0. */
-  static double scoreThreshold(JsonNode node) {
+  public static double scoreThreshold(JsonNode node) {
     if (node == null || node.isNull()) {
       return 0;
     }
@@ -297,7 +297,7 @@ public final class VectorStoresApi {
   }
 
   /** Parses OpenAI's comparison and compound filters, bounded in depth and size. */
-  static Filter filter(JsonNode node, String at, int depth, int[] terms) {
+  public static Filter filter(JsonNode node, String at, int depth, int[] terms) {
     if (!node.isObject()) {
       throw ApiException.invalid(at, "A filter must be an object.");
     }

@@ -14,7 +14,8 @@ import java.util.function.Consumer;
  * One answer of the Responses API, made from a backend's OpenAI chat stream: a {@code response} object
  * whose {@code output} holds a {@code message} item for the text and a {@code function_call} item for
  * each tool call, in the order they came; streamed as the Responses API's events, each with its
- * {@code sequence_number} ({@code response.created}, {@code response.in_progress}, the items' added,
+ * {@code sequence_number} ({@code response.created}, {@code response.in_progress}, a {@code file_search_call}
+ * item when a file_search tool ran, the items' added,
  * delta and done events, then {@code response.completed}, {@code response.incomplete} when
  * {@code max_output_tokens} cut it, or {@code response.failed}), or whole at the end.
  *
@@ -24,6 +25,8 @@ import java.util.function.Consumer;
 final class ResponsesAnswer extends ChatStreamAnswer {
 
   private final ResponsesRequests.Translated request;
+  /** What a file_search tool found before the model answered, or null. */
+  private final FileSearchResults search;
   private final Consumer<ObjectNode> keep;
   private final String id = ResponseIds.next("resp_");
   private final long createdAt = System.currentTimeMillis() / 1000;
@@ -36,8 +39,9 @@ final class ResponsesAnswer extends ChatStreamAnswer {
   private final StringBuilder openBody = new StringBuilder();
   private boolean started;
 
-  ResponsesAnswer(ResponsesRequests.Translated request, Consumer<ObjectNode> keep) {
+  ResponsesAnswer(ResponsesRequests.Translated request, FileSearchResults search, Consumer<ObjectNode> keep) {
     this.request = request;
+    this.search = search;
     this.keep = keep;
   }
 
@@ -142,6 +146,29 @@ final class ResponsesAnswer extends ChatStreamAnswer {
     event = Json.object();
     event.set("response", response("in_progress"));
     emit("response.in_progress", event);
+    if (search != null) {
+      fileSearchCall();
+    }
+  }
+
+  /**
+   * The {@code file_search_call} item, first in the output: the search ran before the model was asked,
+   * so its events all come at once.
+   */
+  private void fileSearchCall() {
+    String itemId = ResponseIds.next("fs_");
+    ObjectNode added = Json.object().put("output_index", output.size());
+    added.set("item", search.item(itemId, "in_progress"));
+    emit("response.output_item.added", added);
+    for (String stage : new String[] {"in_progress", "searching", "completed"}) {
+      emit("response.file_search_call." + stage, Json.object().put("output_index", output.size())
+          .put("item_id", itemId));
+    }
+    ObjectNode item = search.item(itemId, "completed");
+    ObjectNode done = Json.object().put("output_index", output.size());
+    done.set("item", item);
+    emit("response.output_item.done", done);
+    output.add(item);
   }
 
   private void openItem(ObjectNode item, boolean text, int toolIndex) {
@@ -167,11 +194,22 @@ final class ResponsesAnswer extends ChatStreamAnswer {
       textDone.put("content_index", 0).put("text", body);
       textDone.putArray("logprobs");
       emit("response.output_text.done", textDone);
+      ObjectNode part = textPart(body);
+      if (search != null) {
+        // The files the answer drew on, cited at its end (the model does not say where it used them).
+        ArrayNode citations = search.citations(body.length());
+        for (int i = 0; i < citations.size(); i++) {
+          ObjectNode annotation = itemEvent().put("content_index", 0).put("annotation_index", i);
+          annotation.set("annotation", citations.get(i));
+          emit("response.output_text.annotation.added", annotation);
+        }
+        part.set("annotations", citations);
+      }
       ObjectNode partDone = itemEvent();
       partDone.put("content_index", 0);
-      partDone.set("part", textPart(body));
+      partDone.set("part", part);
       emit("response.content_part.done", partDone);
-      ((ArrayNode) open.get("content")).add(textPart(body));
+      ((ArrayNode) open.get("content")).add(part);
     } else {
       ObjectNode argumentsDone = itemEvent();
       argumentsDone.put("arguments", body).put("name", open.get("name").asText());

@@ -17,12 +17,15 @@ import io.vertx.core.buffer.Buffer;
 public final class ResponsesFace implements ClientFace {
 
   private final ResponsesRequests.Translated request;
+  private final FileSearchResults search;
   private final ResponseStore store;
   /** The answer of the attempt under way, which a failure after its start ends. */
   private ResponsesAnswer current;
 
-  public ResponsesFace(ResponsesRequests.Translated request, ResponseStore store) {
+  /** @param search what the request's file_search tool found, or null when it has none */
+  public ResponsesFace(ResponsesRequests.Translated request, FileSearchResults search, ResponseStore store) {
     this.request = request;
+    this.search = search;
     this.store = store;
   }
 
@@ -43,7 +46,7 @@ public final class ResponsesFace implements ClientFace {
 
   @Override
   public Answer answer(ApiRequest chat) {
-    current = new ResponsesAnswer(request, this::keep);
+    current = new ResponsesAnswer(request, search, this::keep);
     return current;
   }
 

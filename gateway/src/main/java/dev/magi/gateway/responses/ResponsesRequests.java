@@ -33,7 +33,40 @@ public final class ResponsesRequests {
    * @param store whether the response is kept ({@code store}, default true)
    */
   public record Translated(ObjectNode chat, ObjectNode echo, ArrayNode input, ArrayNode conversation, boolean stream,
-      boolean store) {
+      boolean store, FileSearch fileSearch) {
+
+    /** The text of the conversation's last user message: what a file search looks for. */
+    public String lastUserText() {
+      JsonNode messages = chat.get("messages");
+      for (int i = messages.size() - 1; i >= 0; i--) {
+        JsonNode message = messages.get(i);
+        if ("user".equals(message.path("role").asText())) {
+          JsonNode content = message.get("content");
+          if (content.isTextual()) {
+            return content.asText();
+          }
+          StringBuilder text = new StringBuilder();
+          content.forEach(part -> text.append(part.path("text").asText("")));
+          return text.toString();
+        }
+      }
+      return "";
+    }
+  }
+
+  /**
+   * A {@code file_search} tool: Magi searches the vector stores itself, before the model answers, and
+   * gives the model the passages it found.
+   *
+   * @param vectorStoreIds the stores searched
+   * @param maxResults most passages given to the model (1 to 50, default 10)
+   * @param filters the tool's {@code filters}, as sent (checked by the search), or null
+   * @param rankingOptions the tool's {@code ranking_options}, as sent, or null
+   * @param includeResults whether the {@code file_search_call} item lists its results
+   *     ({@code include: ["file_search_call.results"]})
+   */
+  public record FileSearch(java.util.List<String> vectorStoreIds, int maxResults, JsonNode filters,
+      JsonNode rankingOptions, boolean includeResults) {
   }
 
   /**
@@ -91,7 +124,7 @@ public final class ResponsesRequests {
         echo.put(sampling, 1.0);
       }
     }
-    tools(request, chat, echo);
+    FileSearch fileSearch = tools(request, chat, echo);
     format(request, chat, echo);
     String user = text(request, "user", false);
     if (user != null) {
@@ -105,7 +138,7 @@ public final class ResponsesRequests {
     echo.put("store", store);
     chat.put("stream", true);
     chat.putObject("stream_options").put("include_usage", true);
-    return new Translated(chat, echo, input, conversation, bool(request, "stream", false), store);
+    return new Translated(chat, echo, input, conversation, bool(request, "stream", false), store, fileSearch);
   }
 
   /** {@code input}: a string (one user message) or a list of items, each checked here. */
@@ -169,12 +202,13 @@ public final class ResponsesRequests {
         }
         return item;
       }
-      case "reasoning" -> {
+      case "reasoning", "file_search_call" -> {
+        // What came before: kept in the conversation, not given to the model again.
         return item;
       }
       default -> throw ApiException.invalid(at + ".type", "'" + at + ".type' " + (type.isEmpty() ? "is missing"
-          : "'" + type + "' is not supported") + " (Magi accepts message, function_call, function_call_output"
-          + " and reasoning items).");
+          : "'" + type + "' is not supported") + " (Magi accepts message, function_call, function_call_output,"
+          + " file_search_call and reasoning items).");
     }
   }
 
@@ -256,22 +290,41 @@ public final class ResponsesRequests {
     }
   }
 
-  /** Function tools, and {@code tool_choice}; OpenAI's hosted tools are refused. */
-  private static void tools(ObjectNode request, ObjectNode chat, ObjectNode echo) {
+  /**
+   * Function tools, a {@code file_search} tool (returned: Magi runs it), and {@code tool_choice}; OpenAI's
+   * other hosted tools are refused.
+   *
+   * @return the file search to run, or null
+   */
+  private static FileSearch tools(ObjectNode request, ObjectNode chat, ObjectNode echo) {
     ArrayNode echoed = echo.putArray("tools");
     JsonNode given = request.get("tools");
+    FileSearch fileSearch = null;
     if (given != null && !given.isNull()) {
       if (!(given instanceof ArrayNode list)) {
         throw ApiException.invalid("tools", "'tools' must be an array.");
       }
-      ArrayNode tools = chat.putArray("tools");
+      ArrayNode tools = Json.array();
       for (int i = 0; i < list.size(); i++) {
         JsonNode tool = list.get(i);
         String at = "tools[" + i + "]";
         String type = tool.path("type").asText("");
+        if (type.equals("file_search")) {
+          if (fileSearch != null) {
+            throw ApiException.invalid(at, "Only one file_search tool may be given.");
+          }
+          fileSearch = fileSearch(tool, at, request.get("include"));
+          ObjectNode echoedTool = echoed.addObject().put("type", "file_search");
+          echoedTool.set("vector_store_ids", Json.MAPPER.valueToTree(fileSearch.vectorStoreIds()));
+          echoedTool.put("max_num_results", fileSearch.maxResults());
+          echoedTool.set("filters", fileSearch.filters() == null ? Json.object().nullNode() : fileSearch.filters());
+          echoedTool.set("ranking_options", fileSearch.rankingOptions() == null
+              ? Json.object().put("ranker", "auto").put("score_threshold", 0.0) : fileSearch.rankingOptions());
+          continue;
+        }
         if (!type.equals("function")) {
           throw ApiException.invalid(at + ".type", "'" + at + ".type' '" + type + "' is not supported: Magi gives"
-              + " local models function tools only.");
+              + " local models function tools, and runs file_search itself.");
         }
         ObjectNode function = tools.addObject().put("type", "function").putObject("function");
         function.put("name", text(tool, "name", true, at));
@@ -294,6 +347,9 @@ public final class ResponsesRequests {
         function.put("strict", isStrict);
         echoedTool.put("strict", isStrict);
       }
+      if (!tools.isEmpty()) {
+        chat.set("tools", tools);
+      }
     }
     JsonNode choice = request.get("tool_choice");
     if (choice == null || choice.isNull()) {
@@ -313,6 +369,39 @@ public final class ResponsesRequests {
       chat.put("parallel_tool_calls", false);
     }
     echo.put("parallel_tool_calls", parallel);
+    return fileSearch;
+  }
+
+  /** A {@code file_search} tool, checked: its stores, how many results, its filters and ranking. */
+  private static FileSearch fileSearch(JsonNode tool, String at, JsonNode include) {
+    JsonNode ids = tool.get("vector_store_ids");
+    if (!(ids instanceof ArrayNode list) || list.isEmpty() || list.size() > 10) {
+      throw ApiException.invalid(at + ".vector_store_ids", "'" + at + ".vector_store_ids' must list 1 to 10 vector"
+          + " store ids.");
+    }
+    java.util.List<String> stores = new java.util.ArrayList<>();
+    for (JsonNode id : list) {
+      if (!id.isTextual() || id.asText().isEmpty() || id.asText().length() > 128) {
+        throw ApiException.invalid(at + ".vector_store_ids", "'" + at + ".vector_store_ids' must hold vector store"
+            + " ids.");
+      }
+      stores.add(id.asText());
+    }
+    JsonNode max = tool.get("max_num_results");
+    int maxResults = 10;
+    if (max != null && !max.isNull()) {
+      if (!max.isIntegralNumber() || max.asInt() < 1 || max.asInt() > 50) {
+        throw ApiException.invalid(at + ".max_num_results", "'" + at + ".max_num_results' must be 1 to 50.");
+      }
+      maxResults = max.asInt();
+    }
+    JsonNode filters = tool.get("filters");
+    JsonNode ranking = tool.get("ranking_options");
+    boolean results = include instanceof ArrayNode asked
+        && java.util.stream.StreamSupport.stream(asked.spliterator(), false)
+            .anyMatch(item -> "file_search_call.results".equals(item.asText()));
+    return new FileSearch(java.util.List.copyOf(stores), maxResults, filters == null || filters.isNull() ? null : filters,
+        ranking == null || ranking.isNull() ? null : ranking, results);
   }
 
   /** {@code text.format}: plain text, a JSON object, or a JSON schema (the backend's structured output). */

@@ -71,7 +71,7 @@ class ResponsesTranslationTest {
   void wholeResponseWithTextThenAFunctionCall() throws Exception {
     ResponsesRequests.Translated t = translate("{\"model\":\"m\",\"input\":\"x\",\"store\":false}", null);
     List<ObjectNode> kept = new ArrayList<>();
-    ResponsesAnswer answer = new ResponsesAnswer(t, kept::add);
+    ResponsesAnswer answer = new ResponsesAnswer(t, null, kept::add);
     answer.push(Buffer.buffer("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hm.\"}}]}\n\n"
         + "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_9\",\"type\":"
         + "\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":1}\"}}]}}]}\n\n"
@@ -91,7 +91,7 @@ class ResponsesTranslationTest {
   @Test
   void failureAfterTheStartIsResponseFailed() throws Exception {
     ResponsesAnswer answer = new ResponsesAnswer(translate("{\"model\":\"m\",\"input\":\"x\",\"stream\":true}", null),
-        r -> { });
+        null, r -> { });
     String out = answer.push(Buffer.buffer("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}\n\n"
         + "data: {\"error\":{\"code\":500,\"message\":\"boom\"}}\n\n")).toString() + answer.finish();
     String[] events = out.split("\n\n");
