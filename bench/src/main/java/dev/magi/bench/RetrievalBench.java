@@ -77,6 +77,12 @@ public final class RetrievalBench {
         await(store.upsert(collection, chunks));
       }
       double ingestSeconds = (System.nanoTime() - started) / 1e9;
+      if (store instanceof dev.magi.retrieval.LuceneVectorStore disk && options.containsKey("--compact")) {
+        long merging = System.nanoTime();
+        await(disk.compact(collection, Integer.parseInt(options.get("--compact"))));
+        System.out.printf("compacted to %s segments in %.1f s%n", options.get("--compact"),
+            (System.nanoTime() - merging) / 1e9);
+      }
       long[] latencies = new long[searches];
       for (int i = 0; i < searches; i++) {
         float[] query = near(random, centres[random.nextInt(clusters)]);

@@ -61,6 +61,29 @@ class LuceneVectorStoreTest extends VectorStoreContract {
   }
 
   @Test
+  void anIdleCollectionIsMergedIntoFewSegmentsAndStaysSearchable(@TempDir Path dir) throws Exception {
+    LuceneVectorStore store = new LuceneVectorStore(VERTX, dir, 200);
+    try {
+      Await.result(store.createCollection("busy", 3));
+      for (int i = 0; i < 6; i++) {
+        Await.result(store.upsert("busy", List.of(new Chunk("d" + i + ":0", "d" + i, 0, "text " + i,
+            new float[] {1, i, 0}, Map.of()))));
+      }
+      assertTrue(Await.result(store.segments("busy")) > LuceneVectorStore.COMPACT_TO, "a segment a commit");
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      while (Await.result(store.segments("busy")) > LuceneVectorStore.COMPACT_TO) {
+        assertTrue(System.nanoTime() < deadline, "the idle collection was never merged");
+        Thread.sleep(50);
+      }
+      assertEquals(6, Await.result(store.count("busy")));
+      assertEquals("d0", Await.result(store.search("busy", new float[] {1, 0, 0}, 1, Optional.empty())).get(0)
+          .documentId());
+    } finally {
+      Await.result(store.close());
+    }
+  }
+
+  @Test
   void vectorsWiderThanLucenesDefaultLimitAreTaken(@TempDir Path dir) {
     LuceneVectorStore wide = new LuceneVectorStore(VERTX, dir);
     try {

@@ -9,6 +9,7 @@ import dev.magi.proxy.api.CallerContext;
 import dev.magi.proxy.api.Json;
 import dev.magi.retrieval.Filter;
 import dev.magi.retrieval.Match;
+import dev.magi.retrieval.SearchQuery;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.List;
@@ -122,15 +123,17 @@ public final class ChatRetrieval {
   }
 
   /**
-   * The best {@code limit} passages: the vector search's, or, with a rerank model, its choice among
+   * The best {@code limit} passages: the search's (by meaning and by word, fused), or, with a rerank
+   * model, its choice among
    * more. Completes on whatever context the search or the rerank model answered on.
    */
   private Future<Found> search(String store, String query, int limit, Optional<Filter> filter) {
     if (reranking.isEmpty()) {
-      return service.search(store, query, limit, filter).map(found -> new Found(found, Optional.empty()));
+      return service.search(store, query, limit, filter, SearchQuery.Ranker.AUTO, 0)
+          .map(found -> new Found(found, Optional.empty()));
     }
     Reranking rerank = reranking.get();
-    return service.search(store, query, candidates(limit), filter).compose(found -> {
+    return service.search(store, query, candidates(limit), filter, SearchQuery.Ranker.AUTO, 0).compose(found -> {
       if (found.size() <= 1) {
         return Future.succeededFuture(new Found(found, Optional.empty()));
       }
