@@ -31,12 +31,33 @@ public final class PgVectorStore implements VectorStore, FileStore {
   /** Longest any call waits for the database. */
   public static final long TIMEOUT_MILLIS = 2000;
 
+  /**
+   * When a collection gets its HNSW index: once it holds {@code rows} chunks and has seen no write for
+   * {@code idleMillis}. Until then its searches are exact scans, and its ingest does not pay for the
+   * graph row by row: a bulk load goes in at the table's speed, and the graph is built once after it,
+   * with more memory and a parallel worker.
+   */
+  public record IndexPolicy(int rows, long idleMillis) {
+    /** 5,000 chunks (an exact scan of them takes a few milliseconds), 30 s without a write. */
+    public static final IndexPolicy DEFAULT = new IndexPolicy(5000, 30_000);
+  }
+
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(
+      PgVectorStore.class.getName());
   private final Pool pool;
+  private final Vertx vertx;
+  private final IndexPolicy indexPolicy;
   /** Whether pgvector can scan its HNSW index on until enough rows pass a filter (0.8 and later). */
   private volatile boolean iterativeScan;
+  /** By collection: when it was last written, and the timer that waits for it to be idle. */
+  private final Map<String, Long> lastWrite = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Long> indexTimers = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Set<String> indexing = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-  private PgVectorStore(Pool pool) {
+  private PgVectorStore(Pool pool, Vertx vertx, IndexPolicy indexPolicy) {
     this.pool = pool;
+    this.vertx = vertx;
+    this.indexPolicy = indexPolicy;
   }
 
   /**
@@ -46,6 +67,12 @@ public final class PgVectorStore implements VectorStore, FileStore {
    * @throws IllegalArgumentException when the URL cannot be read
    */
   public static PgVectorStore connect(Vertx vertx, String url, Optional<String> password, int maxConnections) {
+    return connect(vertx, url, password, maxConnections, IndexPolicy.DEFAULT);
+  }
+
+  /** As {@link #connect(Vertx, String, Optional, int)}, building collections' HNSW indexes as {@code policy} says. */
+  public static PgVectorStore connect(Vertx vertx, String url, Optional<String> password, int maxConnections,
+      IndexPolicy policy) {
     PgConnectOptions options = PgConnectOptions.fromUri(url);
     password.ifPresent(options::setPassword);
     options.setReconnectAttempts(0);
@@ -56,7 +83,7 @@ public final class PgVectorStore implements VectorStore, FileStore {
         .connectingTo(options)
         .using(vertx)
         .build();
-    return new PgVectorStore(pool);
+    return new PgVectorStore(pool, vertx, policy);
   }
 
   /**
@@ -92,6 +119,8 @@ public final class PgVectorStore implements VectorStore, FileStore {
           for (Row row : existing) {
             String collection = row.getString(0);
             upgraded = upgraded.compose(done -> keywords(pool, collection));
+            // A bulk load that a stop interrupted before its index was built gets it now.
+            indexWhenIdle(collection);
           }
           return bounded(upgraded, TimeUnit.MINUTES.toMillis(30));
         });
@@ -131,9 +160,7 @@ public final class PgVectorStore implements VectorStore, FileStore {
     return bounded(pool.withTransaction(connection -> connection.query("CREATE TABLE IF NOT EXISTS " + table
             + " (id text PRIMARY KEY, document_id text NOT NULL, chunk_index integer NOT NULL, content text NOT NULL,"
             + " attributes jsonb NOT NULL DEFAULT '{}', embedding vector(" + dimensions + ") NOT NULL)").execute()
-        .compose(created -> connection.query("CREATE INDEX IF NOT EXISTS " + collection + "_embedding ON " + table
-            + " USING hnsw (embedding vector_cosine_ops)").execute())
-        .compose(indexed -> connection.query("CREATE INDEX IF NOT EXISTS " + collection + "_document ON " + table
+        .compose(created -> connection.query("CREATE INDEX IF NOT EXISTS " + collection + "_document ON " + table
             + " (document_id)").execute())
         .compose(indexed -> keywords(connection, collection)))
         .mapEmpty());
@@ -141,6 +168,11 @@ public final class PgVectorStore implements VectorStore, FileStore {
 
   @Override
   public Future<Void> dropCollection(String collection) {
+    Long timer = indexTimers.remove(collection);
+    if (timer != null) {
+      vertx.cancelTimer(timer);
+    }
+    lastWrite.remove(collection);
     return bounded(pool.query("DROP TABLE IF EXISTS " + table(collection)).execute().mapEmpty());
   }
 
@@ -162,7 +194,72 @@ public final class PgVectorStore implements VectorStore, FileStore {
       List<Chunk> batch = chunks.subList(from, Math.min(chunks.size(), from + UPSERT_BATCH));
       done = done.compose(v -> upsertBatch(collection, batch));
     }
-    return done;
+    return done.onSuccess(v -> indexWhenIdle(collection));
+  }
+
+  /** Plans the collection's HNSW index for when its writes stop ({@link IndexPolicy}). */
+  private void indexWhenIdle(String collection) {
+    lastWrite.put(collection, System.nanoTime());
+    indexTimers.computeIfAbsent(collection, c -> vertx.setTimer(indexPolicy.idleMillis(), id -> idleCheck(c)));
+  }
+
+  private void idleCheck(String collection) {
+    Long last = lastWrite.get(collection);
+    long idle = last == null ? Long.MAX_VALUE : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - last);
+    if (idle < indexPolicy.idleMillis()) {
+      indexTimers.put(collection, vertx.setTimer(indexPolicy.idleMillis() - idle, id -> idleCheck(collection)));
+      return;
+    }
+    indexTimers.remove(collection);
+    lastWrite.remove(collection);
+    indexIfLarge(collection).onFailure(failure -> LOG.warning(() -> "vector index of " + collection
+        + " not built: " + failure.getMessage()));
+  }
+
+  /**
+   * Builds the collection's HNSW index when it holds enough chunks and has none (or only one a failed
+   * build left invalid): concurrently, so that writes and searches go on, with 512 MB of
+   * {@code maintenance_work_mem} and one parallel worker for this session only.
+   */
+  Future<Void> indexIfLarge(String collection) {
+    if (!indexing.add(collection)) {
+      return Future.succeededFuture();
+    }
+    String table = table(collection);
+    String index = "magi." + collection + "_embedding";
+    return bounded(pool.query("SELECT (SELECT count(*) FROM " + table + ") AS rows, (SELECT i.indisvalid FROM"
+            + " pg_index i WHERE i.indexrelid = to_regclass('" + index + "')) AS valid").execute())
+        .compose(rows -> {
+          Row row = rows.iterator().next();
+          Boolean valid = row.getBoolean("valid");
+          if (Boolean.TRUE.equals(valid) || row.getLong("rows") < indexPolicy.rows()) {
+            return Future.<Void>succeededFuture();
+          }
+          long began = System.nanoTime();
+          LOG.info(() -> "building the vector index of " + collection + " (" + row.getLong("rows") + " chunks)");
+          return bounded(pool.withConnection(connection -> (valid == null ? Future.succeededFuture()
+                  : connection.query("DROP INDEX CONCURRENTLY IF EXISTS " + index).execute())
+              .compose(dropped -> connection.query("SET maintenance_work_mem = '512MB'").execute())
+              .compose(set -> connection.query("SET max_parallel_maintenance_workers = 1").execute())
+              .compose(set -> connection.query("CREATE INDEX CONCURRENTLY IF NOT EXISTS " + collection + "_embedding"
+                  + " ON " + table + " USING hnsw (embedding vector_cosine_ops)").execute())
+              .eventually(() -> connection.query("RESET maintenance_work_mem; RESET max_parallel_maintenance_workers")
+                  .execute())), TimeUnit.HOURS.toMillis(1))
+              .<Void>mapEmpty()
+              .onSuccess(built -> LOG.info(() -> "vector index of " + collection + " built in "
+                  + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - began) + " s"));
+        })
+        .eventually(() -> {
+          indexing.remove(collection);
+          return Future.succeededFuture();
+        });
+  }
+
+  /** Whether {@code collection} has a valid HNSW index (else its searches scan it exactly). */
+  public Future<Boolean> indexed(String collection) {
+    return bounded(pool.query("SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass('magi."
+        + VectorStore.checkCollection(collection) + "_embedding')").execute())
+        .map(rows -> rows.size() == 1 && Boolean.TRUE.equals(rows.iterator().next().getBoolean(0)));
   }
 
   private Future<Void> upsertBatch(String collection, List<Chunk> chunks) {
@@ -409,6 +506,8 @@ public final class PgVectorStore implements VectorStore, FileStore {
 
   @Override
   public Future<Void> close() {
+    indexTimers.values().forEach(vertx::cancelTimer);
+    indexTimers.clear();
     return pool.close();
   }
 

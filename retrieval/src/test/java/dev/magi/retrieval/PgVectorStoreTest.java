@@ -1,12 +1,23 @@
 package dev.magi.retrieval;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.magi.testkit.Await;
 import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
-/** The contract against the real PostgreSQL with pgvector on this machine ({@code scripts/provision-services}). */
+/**
+ * The contract against the real PostgreSQL with pgvector on this machine ({@code scripts/provision-services});
+ * and the HNSW index, built once a collection is large enough and idle, not row by row.
+ */
 class PgVectorStoreTest extends VectorStoreContract {
 
   static final String URL = System.getenv().getOrDefault("MAGI_TEST_DATABASE_URL",
@@ -28,5 +39,33 @@ class PgVectorStoreTest extends VectorStoreContract {
     PgVectorStore store = PgVectorStore.connect(vertx, URL, Optional.empty(), 4);
     Await.result(store.initialise());
     return store;
+  }
+
+  @Test
+  void aLargeEnoughIdleCollectionGetsItsVectorIndexOnceAndIsSearchedThroughIt() throws Exception {
+    PgVectorStore store = PgVectorStore.connect(vertx, URL, Optional.empty(), 4, new PgVectorStore.IndexPolicy(30, 200));
+    Await.result(store.initialise());
+    String name = "t_index_" + Long.toHexString(System.nanoTime());
+    Await.result(store.createCollection(name, 3));
+    try {
+      Await.result(store.upsert(name, List.of(new Chunk("a:0", "a", 0, "a", new float[] {1, 0, 0}, Map.of()))));
+      Thread.sleep(400);
+      assertFalse(Await.result(store.indexed(name)), "a small collection is searched exactly");
+      List<Chunk> more = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        more.add(new Chunk("d" + i + ":0", "d" + i, 0, "d" + i, new float[] {0, 1, i}, Map.of()));
+      }
+      Await.result(store.upsert(name, more));
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      while (!Await.result(store.indexed(name))) {
+        assertTrue(System.nanoTime() < deadline, "the index was never built");
+        Thread.sleep(50);
+      }
+      assertEquals("a", Await.result(store.search(name, new float[] {1, 0, 0}, 1, Optional.empty())).get(0)
+          .documentId());
+    } finally {
+      Await.result(store.dropCollection(name));
+      Await.result(store.close());
+    }
   }
 }
