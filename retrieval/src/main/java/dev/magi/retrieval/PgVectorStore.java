@@ -28,6 +28,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PgVectorStore implements VectorStore, FileStore {
 
+  /**
+   * How many candidates a vector search walks the HNSW graph for, at least ({@code hnsw.ef_search}; pgvector's
+   * default, 40, gave recall@10 0.86 on 100,000 clustered vectors).
+   */
+  static final int EF_SEARCH = 100;
+
   /** Longest any call waits for the database. */
   public static final long TIMEOUT_MILLIS = 2000;
 
@@ -324,7 +330,7 @@ public final class PgVectorStore implements VectorStore, FileStore {
           + String.join(" UNION ALL ", ranked) + ") ranked JOIN " + table + " t ON t.id = ranked.id"
           + " GROUP BY t.id, t.document_id, t.content, t.attributes ORDER BY score DESC, t.id LIMIT " + query.limit();
     }
-    String settings = "SET LOCAL hnsw.ef_search = " + Math.max(40, Math.min(1000, depth))
+    String settings = "SET LOCAL hnsw.ef_search = " + Math.max(EF_SEARCH, Math.min(1000, depth))
         + (iterativeScan && query.filter().isPresent() ? "; SET LOCAL hnsw.iterative_scan = relaxed_order" : "");
     String statement = sql;
     return bounded(pool.withTransaction(connection -> connection.query(settings).execute()
