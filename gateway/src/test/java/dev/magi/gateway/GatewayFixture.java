@@ -82,9 +82,7 @@ final class GatewayFixture implements AutoCloseable {
   GatewayFixture start(String yaml, Map<String, String> env) {
     Map<String, String> all = new java.util.HashMap<>(env);
     all.put("MAGI_PORT", "0");
-    if (!all.containsKey("DATABASE_URL") && !yaml.contains("database_url:")) {
-      all.putIfAbsent("MAGI_RETRIEVAL_STORE", "memory");
-    }
+    inMemoryUnlessDatabase(all, yaml);
     MagiConfig config = ConfigLoader.fromYaml(yaml, all);
     gateway = Await.result(Gateway.start(vertx, config));
     return this;
@@ -97,9 +95,7 @@ final class GatewayFixture implements AutoCloseable {
   GatewayFixture startFromFile(java.nio.file.Path file) {
     Map<String, String> env = new java.util.HashMap<>(Map.of("MAGI_PORT", "0", "MAGI_CONFIG", file.toString()));
     try {
-      if (!java.nio.file.Files.readString(file).contains("database_url:")) {
-        env.put("MAGI_RETRIEVAL_STORE", "memory");
-      }
+      inMemoryUnlessDatabase(env, java.nio.file.Files.readString(file));
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -107,6 +103,16 @@ final class GatewayFixture implements AutoCloseable {
     gateway = Await.result(Gateway.start(vertx, config, () -> ConfigLoader.load(java.util.List.of(), env),
         java.util.Optional.of(file), config.metrics().enabled() ? new dev.magi.gateway.metrics.GatewayMetrics() : null));
     return this;
+  }
+
+  /**
+   * Vector stores in memory unless the test names a database or a store: gateways of one test JVM share its
+   * working directory, and a store on disk belongs to one process.
+   */
+  private static void inMemoryUnlessDatabase(Map<String, String> env, String yaml) {
+    if (!env.containsKey("DATABASE_URL") && !yaml.contains("database_url:")) {
+      env.putIfAbsent("MAGI_RETRIEVAL_STORE", "memory");
+    }
   }
 
   Gateway gateway() {

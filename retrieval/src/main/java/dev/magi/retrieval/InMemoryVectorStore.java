@@ -93,16 +93,18 @@ public final class InMemoryVectorStore implements VectorStore, FileStore {
 
   /** BM25 ({@code k1} 1.2, {@code b} 0.75) over {@code chunks}: those containing a word of {@code text}, best first. */
   private static List<Match> byKeyword(List<Chunk> chunks, String text, int limit) {
-    List<String> terms = Words.of(text).stream().distinct().limit(Words.MAX_QUERY_WORDS).toList();
+    List<String> terms = Words.ofQuery(text);
     if (terms.isEmpty() || chunks.isEmpty()) {
       return List.of();
     }
     List<Map<String, Integer>> frequencies = new ArrayList<>();
+    int[] lengths = new int[chunks.size()];
     Map<String, Integer> documentFrequency = new java.util.HashMap<>();
     long totalLength = 0;
-    for (Chunk chunk : chunks) {
+    for (int i = 0; i < chunks.size(); i++) {
       Map<String, Integer> counts = new java.util.HashMap<>();
-      List<String> words = Words.of(chunk.text());
+      List<String> words = Words.of(chunks.get(i).text());
+      lengths[i] = words.size();
       totalLength += words.size();
       for (String word : words) {
         counts.merge(word, 1, Integer::sum);
@@ -118,7 +120,7 @@ public final class InMemoryVectorStore implements VectorStore, FileStore {
     List<Match> matches = new ArrayList<>();
     for (int i = 0; i < chunks.size(); i++) {
       Map<String, Integer> counts = frequencies.get(i);
-      int length = counts.values().stream().mapToInt(Integer::intValue).sum();
+      int length = lengths[i];
       double score = 0;
       for (String term : terms) {
         Integer tf = counts.get(term);

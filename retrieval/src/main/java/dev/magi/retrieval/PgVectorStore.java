@@ -295,37 +295,37 @@ public final class PgVectorStore implements VectorStore, FileStore {
     String table = table(collection);
     List<Object> parameters = new ArrayList<>();
     String filter = query.filter().map(f -> sql(f, parameters)).orElse("TRUE");
-    String words = String.join(" | ", Words.of(query.text() == null ? "" : query.text()).stream().distinct()
-        .limit(Words.MAX_QUERY_WORDS).toList());
-    boolean byVector = query.ranker() != SearchQuery.Ranker.KEYWORD;
-    boolean byKeyword = query.ranker() != SearchQuery.Ranker.VECTOR && !words.isEmpty();
+    String words = String.join(" | ", Words.ofQuery(query.text() == null ? "" : query.text()));
     int depth = query.ranker() == SearchQuery.Ranker.AUTO ? query.candidates() : query.limit();
-    List<String> ranked = new ArrayList<>();
-    if (byVector) {
-      parameters.add(new PGvector(query.vector()).getValue());
-      String vector = "$" + parameters.size() + "::vector";
-      ranked.add("SELECT id, row_number() OVER (ORDER BY d) AS r FROM (SELECT id, embedding <=> " + vector + " AS d FROM "
-          + table + " WHERE " + filter + " ORDER BY embedding <=> " + vector + " LIMIT " + depth + ") v");
-    }
-    if (byKeyword) {
-      parameters.add(words);
-      String tsquery = "to_tsquery('simple', $" + parameters.size() + ")";
-      ranked.add("SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS r FROM (SELECT id, ts_rank(words, "
-          + tsquery + ", 1) AS rank FROM " + table + " WHERE words @@ " + tsquery + " AND " + filter
-          + " ORDER BY rank DESC, id LIMIT " + depth + ") k");
-    }
-    if (ranked.isEmpty()) {
-      return Future.succeededFuture(List.of());
-    }
     String sql;
     if (query.ranker() == SearchQuery.Ranker.VECTOR) {
       // By meaning alone: the score is the cosine similarity.
+      parameters.add(new PGvector(query.vector()).getValue());
       String vector = "$" + parameters.size() + "::vector";
       sql = "SELECT id, document_id, content, attributes, 1 - (embedding <=> " + vector + ") AS score FROM " + table
           + " WHERE " + filter + " ORDER BY embedding <=> " + vector + " LIMIT " + query.limit();
     } else {
       // One query: each ranking, fused by reciprocal rank (SearchQuery.Ranker).
-      String score = "sum(1.0 / (" + RankFusion.K + " + ranked.r)) * " + (RankFusion.K + 1) + " / " + ranked.size() + ".0";
+      List<String> ranked = new ArrayList<>();
+      if (query.ranker() == SearchQuery.Ranker.AUTO) {
+        parameters.add(new PGvector(query.vector()).getValue());
+        String vector = "$" + parameters.size() + "::vector";
+        ranked.add("SELECT id, row_number() OVER (ORDER BY d) AS r FROM (SELECT id, embedding <=> " + vector
+            + " AS d FROM " + table + " WHERE " + filter + " ORDER BY embedding <=> " + vector + " LIMIT " + depth
+            + ") v");
+      }
+      if (!words.isEmpty()) {
+        parameters.add(words);
+        String tsquery = "to_tsquery('simple', $" + parameters.size() + ")";
+        ranked.add("SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS r FROM (SELECT id, ts_rank(words, "
+            + tsquery + ", 1) AS rank FROM " + table + " WHERE words @@ " + tsquery + " AND " + filter
+            + " ORDER BY rank DESC, id LIMIT " + depth + ") k");
+      }
+      if (ranked.isEmpty()) {
+        return Future.succeededFuture(List.of());
+      }
+      String score = "sum(1.0 / (" + RankFusion.K + " + ranked.r)) * " + (RankFusion.K + 1) + " / " + ranked.size()
+          + ".0";
       sql = "SELECT t.id, t.document_id, t.content, t.attributes, " + score + " AS score FROM ("
           + String.join(" UNION ALL ", ranked) + ") ranked JOIN " + table + " t ON t.id = ranked.id"
           + " GROUP BY t.id, t.document_id, t.content, t.attributes ORDER BY score DESC, t.id LIMIT " + query.limit();

@@ -16,6 +16,11 @@ final class Words {
   private Words() {
   }
 
+  /** The distinct words of a query that count: at most {@link #MAX_QUERY_WORDS}, in their order. */
+  static List<String> ofQuery(String text) {
+    return of(text).stream().distinct().limit(MAX_QUERY_WORDS).toList();
+  }
+
   static List<String> of(String text) {
     List<String> words = new ArrayList<>();
     Matcher matcher = WORD.matcher(text);

@@ -49,7 +49,7 @@ class PgVectorStoreTest extends VectorStoreContract {
     Await.result(store.createCollection(name, 3));
     try {
       Await.result(store.upsert(name, List.of(new Chunk("a:0", "a", 0, "a", new float[] {1, 0, 0}, Map.of()))));
-      Thread.sleep(400);
+      Await.result(store.indexIfLarge(name));
       assertFalse(Await.result(store.indexed(name)), "a small collection is searched exactly");
       List<Chunk> more = new ArrayList<>();
       for (int i = 0; i < 40; i++) {

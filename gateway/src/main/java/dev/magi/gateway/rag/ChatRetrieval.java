@@ -95,12 +95,7 @@ public final class ChatRetrieval {
           found.rerankSkipped().ifPresent(why -> response.putHeader("x-magi-rerank", "skipped: " + oneLine(why)));
           List<Match> matches = found.matches();
           response.putHeader("x-magi-retrieval-count", Integer.toString(matches.size()));
-          if (!matches.isEmpty()) {
-            ArrayNode messages = Json.array();
-            messages.addObject().put("role", "system").put("content", context(matches));
-            body.get("messages").forEach(messages::add);
-            body.set("messages", messages);
-          }
+          withContext(body, matches);
           return rebuilt(request, body);
         })
         .recover(failure -> {
@@ -144,8 +139,22 @@ public final class ChatRetrieval {
     });
   }
 
+  /**
+   * Puts {@code matches} first in a chat's {@code messages}, as a system message of numbered passages;
+   * no message when there are none.
+   */
+  public static void withContext(ObjectNode chat, List<Match> matches) {
+    if (!matches.isEmpty()) {
+      // A new list: the one given may be shared with the request as the client sent it.
+      ArrayNode messages = Json.array();
+      messages.addObject().put("role", "system").put("content", context(matches));
+      chat.get("messages").forEach(messages::add);
+      chat.set("messages", messages);
+    }
+  }
+
   /** The system message: numbered passages, most relevant first. */
-  public static String context(List<Match> matches) {
+  static String context(List<Match> matches) {
     StringBuilder text = new StringBuilder("Use the following passages to answer. Cite them as [n] when you use"
         + " them; if they do not help, answer without them.\n");
     for (int i = 0; i < matches.size(); i++) {

@@ -1,12 +1,10 @@
 package dev.magi.gateway.responses;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.magi.gateway.rag.ChatRetrieval;
 import dev.magi.gateway.rag.RetrievalService;
 import dev.magi.gateway.rag.VectorStoresApi;
 import dev.magi.proxy.api.ApiException;
-import dev.magi.proxy.api.Json;
 import dev.magi.retrieval.Filter;
 import dev.magi.retrieval.Match;
 import dev.magi.retrieval.SearchQuery;
@@ -64,10 +62,7 @@ public final class FileSearchRunner {
           found.sort(Comparator.comparingDouble(Match::score).reversed());
           List<Match> best = found.subList(0, Math.min(tool.maxResults(), found.size()));
           return filenames(service, best).map(names -> {
-            if (!best.isEmpty()) {
-              ArrayNode messages = (ArrayNode) request.chat().get("messages");
-              messages.insert(0, Json.object().put("role", "system").put("content", ChatRetrieval.context(best)));
-            }
+            ChatRetrieval.withContext(request.chat(), best);
             List<FileSearchResults.Passage> passages = best.stream().map(match -> new FileSearchResults.Passage(
                 match.documentId(), names.getOrDefault(match.documentId(), match.documentId()), match.score(),
                 match.text(), match.attributes())).toList();
