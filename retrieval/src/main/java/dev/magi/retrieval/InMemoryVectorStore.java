@@ -77,8 +77,9 @@ public final class InMemoryVectorStore implements VectorStore, FileStore {
           query.scoreThreshold());
       case KEYWORD -> RankFusion.byRank(byKeyword(candidates, query.text(), query.limit()), query.limit(),
           query.scoreThreshold());
-      case AUTO -> RankFusion.fuse(List.of(byVector(candidates, query.vector(), query.candidates()),
-          byKeyword(candidates, query.text(), query.candidates())), query.limit(), query.scoreThreshold());
+      case AUTO -> RankFusion.hybrid(
+          query.weights().vector() > 0 ? byVector(candidates, query.vector(), query.candidates()) : List.of(),
+          query.weights().text() > 0 ? byKeyword(candidates, query.text(), query.candidates()) : List.of(), query);
     });
   }
 

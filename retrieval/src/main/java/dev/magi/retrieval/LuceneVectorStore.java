@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -426,8 +425,10 @@ public final class LuceneVectorStore implements VectorStore, FileStore {
             query.scoreThreshold());
         case KEYWORD -> RankFusion.byRank(byKeyword(searcher, query.text(), query.limit(), filter), query.limit(),
             query.scoreThreshold());
-        case AUTO -> RankFusion.fuse(List.of(byVector(searcher, query.vector(), query.candidates(), filter),
-            byKeyword(searcher, query.text(), query.candidates(), filter)), query.limit(), query.scoreThreshold());
+        case AUTO -> RankFusion.hybrid(
+            query.weights().vector() > 0 ? byVector(searcher, query.vector(), query.candidates(), filter) : List.of(),
+            query.weights().text() > 0 ? byKeyword(searcher, query.text(), query.candidates(), filter) : List.of(),
+            query);
       });
     });
   }
@@ -443,15 +444,16 @@ public final class LuceneVectorStore implements VectorStore, FileStore {
   }
 
   private List<Match> byKeyword(IndexSearcher searcher, String text, int limit, Query filter) throws IOException {
-    Set<String> terms = new LinkedHashSet<>();
-    try (TokenStream tokens = analyzer.tokenStream(TEXT, text)) {
-      CharTermAttribute term = tokens.addAttribute(CharTermAttribute.class);
-      tokens.reset();
-      while (tokens.incrementToken() && terms.size() < Words.MAX_QUERY_WORDS) {
-        terms.add(term.toString());
+    List<String> tokens = new ArrayList<>();
+    try (TokenStream stream = analyzer.tokenStream(TEXT, text)) {
+      CharTermAttribute term = stream.addAttribute(CharTermAttribute.class);
+      stream.reset();
+      while (stream.incrementToken() && tokens.size() < 4 * Words.MAX_QUERY_WORDS) {
+        tokens.add(term.toString());
       }
-      tokens.end();
+      stream.end();
     }
+    List<String> terms = Words.ofQuery(tokens);
     if (terms.isEmpty()) {
       return List.of();
     }
@@ -545,6 +547,11 @@ public final class LuceneVectorStore implements VectorStore, FileStore {
   Future<Integer> segments(String collection) {
     VectorStore.checkCollection(collection);
     return blocking(() -> collection(collection).segments());
+  }
+
+  /** Whether {@code collection}'s segments are merged as its idle compaction leaves them (searches are fastest). */
+  public Future<Boolean> compacted(String collection) {
+    return segments(collection).map(segments -> segments <= COMPACT_TO);
   }
 
   @Override

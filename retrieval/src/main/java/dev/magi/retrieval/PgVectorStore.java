@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Collections in PostgreSQL with pgvector, over the non-blocking Vert.x client. Each collection is a
  * table {@code magi.<id>} with a {@code vector(<dimensions>)} column under an HNSW index with cosine
- * ops, and a JSONB column of attributes. All values, filter keys included, are bound parameters;
+ * ops (in half precision: {@link #indexIfLarge}), and a JSONB column of attributes. All values, filter keys included, are bound parameters;
  * table names come only from validated collection ids. Vectors travel in pgvector's text form with a
  * {@code ::vector} cast (the Vert.x client cannot bind {@code PGvector} objects).
  *
@@ -82,11 +82,17 @@ public final class PgVectorStore implements VectorStore, FileStore {
     PgConnectOptions options = PgConnectOptions.fromUri(url);
     password.ifPresent(options::setPassword);
     options.setReconnectAttempts(0);
+    // Searches and inserts run the same few statements again and again: plan each once per connection.
+    options.setCachePreparedStatements(true);
     Pool pool = PgBuilder.pool()
         .with(new io.vertx.core.net.NetClientOptions().setConnectTimeout((int) TIMEOUT_MILLIS))
         .with(new PoolOptions().setMaxSize(maxConnections).setConnectionTimeout((int) TIMEOUT_MILLIS)
             .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
         .connectingTo(options)
+        // Every connection walks the HNSW graph for EF_SEARCH candidates, so that most searches need no
+        // transaction to SET LOCAL it (a placeholder until pgvector loads, which then takes its value).
+        .withConnectHandler(connection -> connection.query("SET hnsw.ef_search = " + EF_SEARCH).execute()
+            .onComplete(set -> connection.close()))
         .using(vertx)
         .build();
     return new PgVectorStore(pool, vertx, policy);
@@ -182,25 +188,52 @@ public final class PgVectorStore implements VectorStore, FileStore {
     return bounded(pool.query("DROP TABLE IF EXISTS " + table(collection)).execute().mapEmpty());
   }
 
-  /** Rows per insert batch. */
+  /** Rows per insert batch, at most. */
   static final int UPSERT_BATCH = 200;
+  /**
+   * Connections one upsert writes on at once. Inserting into a table with an HNSW index is bound by the
+   * server's CPU (the graph takes each row in turn, about 190 rows/s per connection at 768 dimensions on
+   * the project machine), so a write spreads its batches over two backends.
+   */
+  static final int WRITERS = 2;
   /** Time allowed per row on top of {@link #TIMEOUT_MILLIS}: HNSW indexing of 768 dimensions is not free. */
   static final long MILLIS_PER_ROW = 25;
 
   /**
-   * Inserts in batches of {@link #UPSERT_BATCH}, one after the other. Each batch may take
-   * {@link #TIMEOUT_MILLIS} plus {@link #MILLIS_PER_ROW} per row: with the HNSW index built as rows
-   * arrive, 500 rows of 768 dimensions take longer than 2 s on two cores (measured by bench/retrieval.sh).
-   * A database that is down still fails within the connection timeouts.
+   * Inserts in batches of at most {@link #UPSERT_BATCH}, of equal size, {@link #WRITERS} at a time. A
+   * chunk id given twice keeps its last chunk. Each batch may take {@link #TIMEOUT_MILLIS} plus
+   * {@link #MILLIS_PER_ROW} per row: into an indexed table, 200 rows of 768 dimensions take about a second
+   * on two cores (measured by bench/retrieval.sh). A database that is down still fails within the
+   * connection timeouts. When a batch fails, the others may have been written: the caller retries the
+   * whole write, which replaces them.
    */
   @Override
   public Future<Void> upsert(String collection, List<Chunk> chunks) {
-    Future<Void> done = Future.succeededFuture();
-    for (int from = 0; from < chunks.size(); from += UPSERT_BATCH) {
-      List<Chunk> batch = chunks.subList(from, Math.min(chunks.size(), from + UPSERT_BATCH));
-      done = done.compose(v -> upsertBatch(collection, batch));
+    Map<String, Chunk> byId = new java.util.LinkedHashMap<>();
+    chunks.forEach(chunk -> byId.put(chunk.id(), chunk));
+    List<Chunk> unique = new ArrayList<>(byId.values());
+    int batches = (unique.size() + UPSERT_BATCH - 1) / UPSERT_BATCH;
+    batches = (batches + WRITERS - 1) / WRITERS * WRITERS;
+    int size = Math.max(1, (unique.size() + batches - 1) / batches);
+    java.util.Queue<List<Chunk>> queue = new java.util.ArrayDeque<>();
+    for (int from = 0; from < unique.size(); from += size) {
+      queue.add(unique.subList(from, Math.min(unique.size(), from + size)));
     }
-    return done.onSuccess(v -> indexWhenIdle(collection));
+    List<Future<Void>> writers = new ArrayList<>(WRITERS);
+    for (int i = 0; i < WRITERS; i++) {
+      writers.add(drain(collection, queue));
+    }
+    return Future.all(writers).<Void>mapEmpty().onSuccess(v -> indexWhenIdle(collection));
+  }
+
+  /** Writes the queue's batches one after the other, until it is empty or a batch fails. */
+  private Future<Void> drain(String collection, java.util.Queue<List<Chunk>> queue) {
+    List<Chunk> batch;
+    synchronized (queue) {
+      batch = queue.poll();
+    }
+    return batch == null ? Future.succeededFuture()
+        : upsertBatch(collection, batch).compose(v -> drain(collection, queue));
   }
 
   /** Plans the collection's HNSW index for when its writes stop ({@link IndexPolicy}). */
@@ -225,30 +258,42 @@ public final class PgVectorStore implements VectorStore, FileStore {
   /**
    * Builds the collection's HNSW index when it holds enough chunks and has none (or only one a failed
    * build left invalid): concurrently, so that writes and searches go on, with 512 MB of
-   * {@code maintenance_work_mem} and one parallel worker for this session only.
+   * {@code maintenance_work_mem} and one parallel worker for this session only. The index holds the
+   * vectors in half precision ({@code halfvec}): half the pages to walk, so searches are faster (p99 at
+   * 100,000 × 768 on the project machine: see bench/retrieval.sh) at no measurable cost in recall, and
+   * vectors of up to 4,000 dimensions can be indexed (2,000 in full precision). An index in full
+   * precision that an earlier version built is dropped once the new one is ready.
    */
   Future<Void> indexIfLarge(String collection) {
     if (!indexing.add(collection)) {
       return Future.succeededFuture();
     }
     String table = table(collection);
-    String index = "magi." + collection + "_embedding";
+    String index = vectorIndex(collection);
     return bounded(pool.query("SELECT (SELECT count(*) FROM " + table + ") AS rows, (SELECT i.indisvalid FROM"
-            + " pg_index i WHERE i.indexrelid = to_regclass('" + index + "')) AS valid").execute())
+            + " pg_index i WHERE i.indexrelid = to_regclass('magi." + index + "')) AS valid, (SELECT atttypmod FROM"
+            + " pg_attribute WHERE attrelid = to_regclass('" + table + "') AND attname = 'embedding') AS dimensions,"
+            + " to_regclass('magi." + collection + "_embedding') IS NOT NULL AS full_precision").execute())
         .compose(rows -> {
           Row row = rows.iterator().next();
           Boolean valid = row.getBoolean("valid");
-          if (Boolean.TRUE.equals(valid) || row.getLong("rows") < indexPolicy.rows()) {
+          int dimensions = row.getInteger("dimensions");
+          if (Boolean.TRUE.equals(valid) || row.getLong("rows") < indexPolicy.rows()
+              || dimensions > MAX_INDEXED_DIMENSIONS) {
             return Future.<Void>succeededFuture();
           }
           long began = System.nanoTime();
           LOG.info(() -> "building the vector index of " + collection + " (" + row.getLong("rows") + " chunks)");
           return bounded(pool.withConnection(connection -> (valid == null ? Future.succeededFuture()
-                  : connection.query("DROP INDEX CONCURRENTLY IF EXISTS " + index).execute())
+                  : connection.query("DROP INDEX CONCURRENTLY IF EXISTS magi." + index).execute())
               .compose(dropped -> connection.query("SET maintenance_work_mem = '512MB'").execute())
               .compose(set -> connection.query("SET max_parallel_maintenance_workers = 1").execute())
-              .compose(set -> connection.query("CREATE INDEX CONCURRENTLY IF NOT EXISTS " + collection + "_embedding"
-                  + " ON " + table + " USING hnsw (embedding vector_cosine_ops)").execute())
+              .compose(set -> connection.query("CREATE INDEX CONCURRENTLY IF NOT EXISTS " + index
+                  + " ON " + table + " USING hnsw ((" + half("embedding", dimensions) + ") halfvec_cosine_ops)")
+                  .execute())
+              .compose(built -> row.getBoolean("full_precision")
+                  ? connection.query("DROP INDEX CONCURRENTLY IF EXISTS magi." + collection + "_embedding").execute()
+                  : Future.succeededFuture())
               .eventually(() -> connection.query("RESET maintenance_work_mem; RESET max_parallel_maintenance_workers")
                   .execute())), TimeUnit.HOURS.toMillis(1))
               .<Void>mapEmpty()
@@ -261,10 +306,23 @@ public final class PgVectorStore implements VectorStore, FileStore {
         });
   }
 
+  /** Most dimensions pgvector indexes in half precision; larger collections are searched exactly. */
+  static final int MAX_INDEXED_DIMENSIONS = 4000;
+
+  /** The name of a collection's HNSW index (in the {@code magi} schema). */
+  private static String vectorIndex(String collection) {
+    return VectorStore.checkCollection(collection) + "_embedding_half";
+  }
+
+  /** {@code vector} in half precision, as the index holds it (searches order by this same expression). */
+  private static String half(String vector, int dimensions) {
+    return "(" + vector + ")::halfvec(" + dimensions + ")";
+  }
+
   /** Whether {@code collection} has a valid HNSW index (else its searches scan it exactly). */
   public Future<Boolean> indexed(String collection) {
     return bounded(pool.query("SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass('magi."
-        + VectorStore.checkCollection(collection) + "_embedding')").execute())
+        + vectorIndex(collection) + "')").execute())
         .map(rows -> rows.size() == 1 && Boolean.TRUE.equals(rows.iterator().next().getBoolean(0)));
   }
 
@@ -302,41 +360,54 @@ public final class PgVectorStore implements VectorStore, FileStore {
       // By meaning alone: the score is the cosine similarity.
       parameters.add(new PGvector(query.vector()).getValue());
       String vector = "$" + parameters.size() + "::vector";
+      int dimensions = query.vector().length;
       sql = "SELECT id, document_id, content, attributes, 1 - (embedding <=> " + vector + ") AS score FROM " + table
-          + " WHERE " + filter + " ORDER BY embedding <=> " + vector + " LIMIT " + query.limit();
+          + " WHERE " + filter + " ORDER BY " + half("embedding", dimensions) + " <=> " + half(vector, dimensions)
+          + " LIMIT " + query.limit();
     } else {
-      // One query: each ranking, fused by reciprocal rank (SearchQuery.Ranker).
+      // One query: each ranking, fused by reciprocal rank with its weight (SearchQuery.Ranker, RankFusion).
       List<String> ranked = new ArrayList<>();
-      if (query.ranker() == SearchQuery.Ranker.AUTO) {
+      double total = 0;
+      boolean hybrid = query.ranker() == SearchQuery.Ranker.AUTO;
+      if (hybrid && query.weights().vector() > 0) {
         parameters.add(new PGvector(query.vector()).getValue());
-        String vector = "$" + parameters.size() + "::vector";
-        ranked.add("SELECT id, row_number() OVER (ORDER BY d) AS r FROM (SELECT id, embedding <=> " + vector
-            + " AS d FROM " + table + " WHERE " + filter + " ORDER BY embedding <=> " + vector + " LIMIT " + depth
-            + ") v");
+        String distance = half("embedding", query.vector().length) + " <=> "
+            + half("$" + parameters.size() + "::vector", query.vector().length);
+        ranked.add("SELECT id, row_number() OVER (ORDER BY d) AS r, " + query.weights().vector() + "::float8 AS w"
+            + " FROM (SELECT id, " + distance + " AS d FROM " + table + " WHERE " + filter + " ORDER BY " + distance
+            + " LIMIT " + depth + ") v");
+        total += query.weights().vector();
       }
-      if (!words.isEmpty()) {
+      double textWeight = hybrid ? query.weights().text() : 1;
+      if (!words.isEmpty() && textWeight > 0) {
         parameters.add(words);
         String tsquery = "to_tsquery('simple', $" + parameters.size() + ")";
-        ranked.add("SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS r FROM (SELECT id, ts_rank(words, "
-            + tsquery + ", 1) AS rank FROM " + table + " WHERE words @@ " + tsquery + " AND " + filter
-            + " ORDER BY rank DESC, id LIMIT " + depth + ") k");
+        ranked.add("SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS r, " + textWeight + "::float8 AS w"
+            + " FROM (SELECT id, ts_rank(words, " + tsquery + ", 1) AS rank FROM " + table + " WHERE words @@ "
+            + tsquery + " AND " + filter + " ORDER BY rank DESC, id LIMIT " + depth + ") k");
+        total += textWeight;
       }
       if (ranked.isEmpty()) {
         return Future.succeededFuture(List.of());
       }
-      String score = "sum(1.0 / (" + RankFusion.K + " + ranked.r)) * " + (RankFusion.K + 1) + " / " + ranked.size()
-          + ".0";
+      String score = "sum(ranked.w / (" + RankFusion.K + " + ranked.r)) * " + (RankFusion.K + 1) + " / " + total;
       sql = "SELECT t.id, t.document_id, t.content, t.attributes, " + score + " AS score FROM ("
           + String.join(" UNION ALL ", ranked) + ") ranked JOIN " + table + " t ON t.id = ranked.id"
           + " GROUP BY t.id, t.document_id, t.content, t.attributes ORDER BY score DESC, t.id LIMIT " + query.limit();
     }
-    String settings = "SET LOCAL hnsw.ef_search = " + Math.max(EF_SEARCH, Math.min(1000, depth))
-        + (iterativeScan && query.filter().isPresent() ? "; SET LOCAL hnsw.iterative_scan = relaxed_order" : "");
     String statement = sql;
-    return bounded(pool.withTransaction(connection -> connection.query(settings).execute()
-        .compose(set -> connection.preparedQuery(statement).execute(Tuple.wrap(parameters)))).map(rows -> {
+    boolean iterative = iterativeScan && query.filter().isPresent();
+    // The connection's ef_search serves most searches in one statement; a deeper or filtered one sets its
+    // own for its transaction.
+    Future<io.vertx.sqlclient.RowSet<Row>> rows = depth <= EF_SEARCH && !iterative
+        ? pool.preparedQuery(statement).execute(Tuple.wrap(parameters))
+        : pool.withTransaction(connection -> connection.query("SET LOCAL hnsw.ef_search = "
+                + Math.max(EF_SEARCH, Math.min(1000, depth))
+                + (iterative ? "; SET LOCAL hnsw.iterative_scan = relaxed_order" : "")).execute()
+            .compose(set -> connection.preparedQuery(statement).execute(Tuple.wrap(parameters))));
+    return bounded(rows.map(found -> {
           List<Match> matches = new ArrayList<>();
-          for (Row row : rows) {
+          for (Row row : found) {
             Object attributes = row.getValue("attributes");
             Map<String, Object> map = attributes instanceof JsonObject json ? json.getMap() : Map.of();
             matches.add(new Match(row.getString("id"), row.getString("document_id"), row.getString("content"), map,

@@ -20,32 +20,54 @@ public final class RankFusion {
   }
 
   /**
-   * The fused ranking of {@code rankings} (each best first), at most {@code limit}, without those scoring
-   * below {@code threshold}.
+   * The fused ranking of {@code rankings} (each best first, each counting as much as its weight), at most
+   * {@code limit}, without those scoring below {@code threshold}. A chunk first in every ranking scores 1.
    */
-  public static List<Match> fuse(List<List<Match>> rankings, int limit, double threshold) {
+  public static List<Match> fuse(List<List<Match>> rankings, double[] weights, int limit, double threshold) {
     Map<String, Match> first = new LinkedHashMap<>();
     Map<String, Double> scores = new LinkedHashMap<>();
-    for (List<Match> ranking : rankings) {
+    double best = 0;
+    for (int r = 0; r < rankings.size(); r++) {
+      List<Match> ranking = rankings.get(r);
+      best += weights[r] / (K + 1);
       for (int i = 0; i < ranking.size(); i++) {
         Match match = ranking.get(i);
         first.putIfAbsent(match.chunkId(), match);
-        scores.merge(match.chunkId(), 1.0 / (K + i + 1), Double::sum);
+        scores.merge(match.chunkId(), weights[r] / (K + i + 1), Double::sum);
       }
     }
-    double best = rankings.size() / (double) (K + 1);
+    double scale = best;
     List<Match> fused = new ArrayList<>();
     scores.forEach((id, score) -> {
       Match match = first.get(id);
-      fused.add(new Match(match.chunkId(), match.documentId(), match.text(), match.attributes(), score / best));
+      fused.add(new Match(match.chunkId(), match.documentId(), match.text(), match.attributes(), score / scale));
     });
     fused.sort(Comparator.comparingDouble(Match::score).reversed());
     return keep(fused, limit, threshold);
   }
 
+  /**
+   * The hybrid ranking of {@code query} ({@link SearchQuery.Ranker#AUTO}): {@code byVector} and
+   * {@code byKeyword} fused with its weights. A ranking of weight 0 is left out (its search need not run:
+   * pass an empty list).
+   */
+  public static List<Match> hybrid(List<Match> byVector, List<Match> byKeyword, SearchQuery query) {
+    List<List<Match>> rankings = new ArrayList<>(2);
+    double[] weights = new double[2];
+    if (query.weights().vector() > 0) {
+      weights[rankings.size()] = query.weights().vector();
+      rankings.add(byVector);
+    }
+    if (query.weights().text() > 0) {
+      weights[rankings.size()] = query.weights().text();
+      rankings.add(byKeyword);
+    }
+    return fuse(rankings, weights, query.limit(), query.scoreThreshold());
+  }
+
   /** A ranking's matches with their scores replaced by the scaled reciprocal rank (the first scores 1). */
   public static List<Match> byRank(List<Match> ranking, int limit, double threshold) {
-    return fuse(List.of(ranking), limit, threshold);
+    return fuse(List.of(ranking), new double[] {1}, limit, threshold);
   }
 
   /**

@@ -16,9 +16,29 @@ final class Words {
   private Words() {
   }
 
-  /** The distinct words of a query that count: at most {@link #MAX_QUERY_WORDS}, in their order. */
+  /**
+   * English words too common to say what a query is about ("how do I ...", "what is the ..."): left out
+   * of a query's words, else a question's grammar ranks every chunk that shares it. Chunks keep them.
+   */
+  static final java.util.Set<String> STOP = java.util.Set.of("a", "about", "an", "and", "are", "as", "at", "be",
+      "by", "can", "could", "did", "do", "does", "for", "from", "get", "gets", "had", "has", "have", "how", "i", "if",
+      "in", "into", "is", "it", "its", "me", "my", "of", "on", "or", "our", "should", "so", "that", "the", "their",
+      "them", "then", "there", "these", "they", "this", "to", "up", "us", "was", "we", "were", "what", "when",
+      "where", "which", "who", "why", "will", "with", "would", "you", "your");
+
+  /**
+   * The distinct words of a query that count: at most {@link #MAX_QUERY_WORDS}, in their order, without
+   * {@link #STOP stop words} unless the query has nothing else.
+   */
   static List<String> ofQuery(String text) {
-    return of(text).stream().distinct().limit(MAX_QUERY_WORDS).toList();
+    return ofQuery(of(text));
+  }
+
+  /** {@link #ofQuery(String)} of words already split (and lower case). */
+  static List<String> ofQuery(List<String> words) {
+    List<String> distinct = words.stream().distinct().toList();
+    List<String> meaningful = distinct.stream().filter(word -> !STOP.contains(word)).toList();
+    return (meaningful.isEmpty() ? distinct : meaningful).stream().limit(MAX_QUERY_WORDS).toList();
   }
 
   static List<String> of(String text) {

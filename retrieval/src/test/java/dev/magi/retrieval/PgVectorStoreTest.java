@@ -68,4 +68,41 @@ class PgVectorStoreTest extends VectorStoreContract {
       Await.result(store.close());
     }
   }
+
+  @Test
+  void anIndexInFullPrecisionFromAnEarlierVersionIsReplacedByOneInHalfPrecision() throws Exception {
+    PgVectorStore store = PgVectorStore.connect(vertx, URL, Optional.empty(), 4, new PgVectorStore.IndexPolicy(30,
+        60_000));
+    io.vertx.sqlclient.Pool sql = io.vertx.pgclient.PgBuilder.pool().connectingTo(URL).using(vertx).build();
+    Await.result(store.initialise());
+    String name = "t_upgrade_" + Long.toHexString(System.nanoTime());
+    Await.result(store.createCollection(name, 3));
+    try {
+      List<Chunk> chunks = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        chunks.add(new Chunk("d" + i + ":0", "d" + i, 0, "d" + i, new float[] {1, i, 0}, Map.of()));
+      }
+      Await.result(store.upsert(name, chunks));
+      Await.result(sql.query("CREATE INDEX " + name + "_embedding ON magi." + name
+          + " USING hnsw (embedding vector_cosine_ops)").execute());
+      assertFalse(Await.result(store.indexed(name)), "the old index is not the one searches use");
+
+      Await.result(store.indexIfLarge(name));
+
+      assertTrue(Await.result(store.indexed(name)));
+      List<String> indexes = new ArrayList<>();
+      Await.result(sql.query("SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'magi' AND"
+          + " tablename = '" + name + "' AND indexdef LIKE '%hnsw%'").execute()).forEach(row -> indexes.add(
+              row.getString(0)));
+      assertEquals(1, indexes.size(), indexes.toString());
+      assertTrue(indexes.get(0).startsWith(name + "_embedding_half ") && indexes.get(0).contains("halfvec(3)"),
+          indexes.get(0));
+      assertEquals("d0", Await.result(store.search(name, new float[] {1, 0, 0}, 1, Optional.empty())).get(0)
+          .documentId());
+    } finally {
+      Await.result(store.dropCollection(name));
+      Await.result(store.close());
+      Await.result(sql.close());
+    }
+  }
 }

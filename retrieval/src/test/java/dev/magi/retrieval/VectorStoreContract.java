@@ -118,6 +118,26 @@ abstract class VectorStoreContract {
   }
 
   @Test
+  void hybridWeightsDecideBetweenMeaningAndWords() {
+    seedWords();
+    float[] bread = {1, 0, 0};
+
+    assertEquals("manual", search(new SearchQuery(bread, "E1234", 3, Optional.empty(), SearchQuery.Ranker.AUTO, 0,
+        new SearchQuery.Weights(1, 3))).get(0), "the words count three times as much");
+    assertEquals("manual", search(new SearchQuery(bread, "E1234", 3, Optional.empty(), SearchQuery.Ranker.AUTO, 0,
+        new SearchQuery.Weights(3, 1))).get(0), "in both rankings (third by meaning) beats first in one");
+    assertEquals("bread", search(new SearchQuery(bread, "E1234", 3, Optional.empty(), SearchQuery.Ranker.AUTO, 0,
+        new SearchQuery.Weights(1, 0.01))).get(0), "unless the words count for little");
+    List<Match> wordsOnly = Await.result(store.search(collection, new SearchQuery(bread, "E1234", 3,
+        Optional.empty(), SearchQuery.Ranker.AUTO, 0, new SearchQuery.Weights(0, 1))));
+    assertEquals(List.of("manual"), wordsOnly.stream().map(Match::documentId).toList(),
+        "a ranking of weight 0 does not run");
+    assertEquals(1.0, wordsOnly.get(0).score(), 1e-6);
+    assertEquals(List.of("bread", "faq", "manual"), search(new SearchQuery(bread, "E1234", 3, Optional.empty(),
+        SearchQuery.Ranker.AUTO, 0, new SearchQuery.Weights(1, 0))));
+  }
+
+  @Test
   void aVectorSearchKeepsMatchesOfNegativeSimilarity() {
     seed();
 
