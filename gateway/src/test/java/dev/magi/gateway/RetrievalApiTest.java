@@ -220,6 +220,7 @@ class RetrievalApiTest {
       again.start(config(chatServer(again), embedServer(again), "disk"), storeEnvironment("disk"));
       JsonNode code = json(again.post("/v1/vector_stores/" + store + "/search", "{\"query\":\"what is E1234\"}"));
       assertEquals(manual, code.at("/data/0/file_id").asText(), "the exact code finds the PDF: " + code);
+      assertEquals("manual.pdf", code.at("/data/0/filename").asText(), "a file's match is named by the file");
       assertTrue(code.at("/data/0/content/0/text").asText().contains("the pump ran dry"), code.toString());
       JsonNode meaning = json(again.post("/v1/vector_stores/" + store + "/search",
           "{\"query\":\"# FAQ\\n\\nOur office in Lyon opens at nine.\",\"ranking_options\":{\"ranker\":\"vector\"}}"));
@@ -227,6 +228,21 @@ class RetrievalApiTest {
       JsonNode html = json(again.post("/v1/vector_stores/" + store + "/search",
           "{\"query\":\"1987\",\"ranking_options\":{\"ranker\":\"keyword\"}}"));
       assertTrue(html.at("/data/0/content/0/text").asText().contains("We repair pumps since 1987."), html.toString());
+      // OpenAI's hybrid_search weights: by words alone, the code's PDF; by meaning alone, the FAQ's own text.
+      JsonNode wordsOnly = json(again.post("/v1/vector_stores/" + store + "/search", "{\"query\":\"# FAQ\\n\\n"
+          + "Our office in Lyon opens at nine. E1234\",\"ranking_options\":{\"hybrid_search\":"
+          + "{\"embedding_weight\":0,\"text_weight\":1}}}"));
+      JsonNode meaningOnly = json(again.post("/v1/vector_stores/" + store + "/search", "{\"query\":\"# FAQ\\n\\n"
+          + "Our office in Lyon opens at nine. E1234\",\"ranking_options\":{\"hybrid_search\":"
+          + "{\"embedding_weight\":1,\"text_weight\":0}}}"));
+      JsonNode byVector = json(again.post("/v1/vector_stores/" + store + "/search", "{\"query\":\"# FAQ\\n\\n"
+          + "Our office in Lyon opens at nine. E1234\",\"ranking_options\":{\"ranker\":\"vector\"}}"));
+      assertEquals(byVector.findValuesAsText("file_id"), meaningOnly.findValuesAsText("file_id"),
+          "with the words' weight at 0, the order is the vector ranking's");
+      assertEquals(1.0, meaningOnly.at("/data/0/score").asDouble(), 1e-6, meaningOnly.toString());
+      assertTrue(wordsOnly.get("data").size() >= 2, "both files share words with the query: " + wordsOnly);
+      assertEquals(400, again.post("/v1/vector_stores/" + store + "/search", "{\"query\":\"x\",\"ranking_options\":"
+          + "{\"hybrid_search\":{\"embedding_weight\":0,\"text_weight\":0}}}").statusCode());
       assertFalse(html.toString().contains("x()"), "no script text");
     }
   }
@@ -441,12 +457,31 @@ class RetrievalApiTest {
           {"/search", "{\"query\":\"\"}", "query"},
           {"/search", "{\"query\":\"q\",\"max_num_results\":500}", "max_num_results"},
           {"/search", "{\"query\":\"q\",\"filters\":{\"type\":\"drop\",\"key\":\"a\",\"value\":1}}", "filters.type"},
+          // Types are checked, never coerced; the param is the path of the value at fault.
+          {"/search", "{\"query\":\"q\",\"max_num_results\":\"5\"}", "max_num_results"},
+          {"/search", "{\"query\":\"q\",\"max_num_results\":5.5}", "max_num_results"},
+          {"/search", "{\"query\":\"q\",\"max_num_results\":100000000000000000000000}", "max_num_results"},
+          {"/search", "{\"query\":\"q\",\"ranking_options\":{\"score_threshold\":\"high\"}}",
+              "ranking_options.score_threshold"},
+          {"/search", "{\"query\":\"q\",\"ranking_options\":{\"hybrid_search\":{\"text_weight\":-1}}}",
+              "ranking_options.hybrid_search.text_weight"},
+          {"/search", "{\"query\":\"q\",\"filters\":{\"type\":\"and\",\"filters\":[{\"type\":\"eq\",\"key\":7,"
+              + "\"value\":1}]}}", "filters.filters[0].key"},
+          {"/documents", "{\"documents\":[{\"text\":\"t\"},{\"text\":5}]}", "documents[1].text"},
+          {"/documents", "{\"documents\":{\"text\":\"t\"}}", "documents"},
+          {"/files", "{\"file_id\":[\"file-1\"]}", "file_id"},
       };
       for (String[] c : cases) {
         HttpResponse<String> response = magi.post("/v1/vector_stores/" + id + c[0], c[1]);
         assertEquals(400, response.statusCode(), c[1]);
         assertEquals(c[2], json(response).at("/error/param").asText(), response.body());
       }
+      HttpResponse<String> twice = magi.post("/v1/vector_stores/" + id + "/search", "{\"query\":\"q\",\"query\":\"r\"}");
+      assertEquals(400, twice.statusCode(), "a key given twice is refused");
+      assertFalse(twice.body().contains("java") || twice.body().contains("jackson"), twice.body());
+      HttpResponse<String> typed = magi.post("/v1/vector_stores/" + id + "/search", "{\"query\":\"q\",\"max_num_results\":\"5\"}");
+      assertEquals("'max_num_results' must be a number.", json(typed).at("/error/message").asText(),
+          "the message names what is expected, not a Java type");
       HttpResponse<String> injected = magi.post("/v1/vector_stores/" + id + "/search", "{\"query\":\"q\",\"filters\":"
           + "{\"type\":\"eq\",\"key\":\"topic') OR 1=1; --\",\"value\":\"x\"}}");
       assertEquals(200, injected.statusCode());

@@ -1,5 +1,6 @@
 package dev.magi.gateway.config;
 
+import dev.magi.retrieval.RetrievalService;
 import static dev.magi.gateway.config.ConfigValues.between;
 import static dev.magi.gateway.config.ConfigValues.bytesBetween;
 import static dev.magi.gateway.config.ConfigValues.list;
@@ -664,21 +665,12 @@ public record MagiConfig(Server server, List<String> apiKeys, List<ClientKey> cl
    * @param maxDocumentBytes largest document or file accepted
    * @param rerankModel a rerank model that reorders the vector search's candidates before a chat gets
    *     them as context; empty: the vector order
-   * @param store where vector stores and files live: {@link Store#POSTGRES} with a database URL, else
-   *     {@link Store#DISK} unless {@code store: memory} says otherwise
+   * @param store where vector stores and files live: {@link RetrievalService.Store#POSTGRES} with a
+   *     database URL, else {@link RetrievalService.Store#DISK} unless {@code store: memory} says otherwise
    */
   public record Retrieval(Optional<String> databaseUrl, Optional<String> password, String embeddingModel,
-      int chunkTokens, int overlapTokens, long maxDocumentBytes, Optional<String> rerankModel, Store store) {
-
-    /** Where vector stores and files live. */
-    public enum Store {
-      /** PostgreSQL with pgvector, at {@code database_url}. */
-      POSTGRES,
-      /** On disk under the data directory ({@code <models.data>/retrieval}), with Lucene: the default. */
-      DISK,
-      /** In memory: lost when Magi stops (for tests and throwaway setups). */
-      MEMORY
-    }
+      int chunkTokens, int overlapTokens, long maxDocumentBytes, Optional<String> rerankModel,
+      RetrievalService.Store store) {
 
     /** Checks the URL and the bounds. */
     public Retrieval {
@@ -716,16 +708,16 @@ public record MagiConfig(Server server, List<String> apiKeys, List<ClientKey> cl
       });
       Optional<String> url = text(databaseUrl);
       String kind = or(store, "auto").trim().toLowerCase(java.util.Locale.ROOT);
-      Store where = switch (kind) {
-        case "auto" -> url.isPresent() ? Store.POSTGRES : Store.DISK;
+      RetrievalService.Store where = switch (kind) {
+        case "auto" -> url.isPresent() ? RetrievalService.Store.POSTGRES : RetrievalService.Store.DISK;
         case "postgres", "postgresql" -> {
           if (url.isEmpty()) {
             throw new ConfigException("store", "postgres needs database_url (DATABASE_URL)");
           }
-          yield Store.POSTGRES;
+          yield RetrievalService.Store.POSTGRES;
         }
-        case "disk" -> Store.DISK;
-        case "memory" -> Store.MEMORY;
+        case "disk" -> RetrievalService.Store.DISK;
+        case "memory" -> RetrievalService.Store.MEMORY;
         default -> throw new ConfigException("store", "must be auto, postgres, disk or memory, got '" + store + "'");
       };
       return new Retrieval(url, password, or(embeddingModel, "nomic-embed-text"), or(chunkTokens, 800),

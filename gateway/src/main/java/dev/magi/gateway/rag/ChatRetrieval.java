@@ -9,7 +9,7 @@ import dev.magi.proxy.api.CallerContext;
 import dev.magi.proxy.api.Json;
 import dev.magi.retrieval.Filter;
 import dev.magi.retrieval.Match;
-import dev.magi.retrieval.SearchQuery;
+import dev.magi.retrieval.RetrievalService;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.List;
@@ -78,8 +78,7 @@ public final class ChatRetrieval {
     Optional<Filter> filter;
     try {
       filter = field.has("filters") && !field.get("filters").isNull()
-          ? Optional.of(VectorStoresApi.filter(field.get("filters"), "retrieval.filters", 0, new int[1]))
-          : Optional.empty();
+          ? VectorStoreRequests.filter(field.get("filters"), "retrieval.filters") : Optional.empty();
     } catch (ApiException e) {
       return Future.failedFuture(e);
     }
@@ -124,19 +123,20 @@ public final class ChatRetrieval {
    */
   private Future<Found> search(String store, String query, int limit, Optional<Filter> filter) {
     if (reranking.isEmpty()) {
-      return service.search(store, query, limit, filter, SearchQuery.Ranker.AUTO, 0)
+      return service.search(store, RetrievalService.SearchRequest.hybrid(query, limit, filter))
           .map(found -> new Found(found, Optional.empty()));
     }
     Reranking rerank = reranking.get();
-    return service.search(store, query, candidates(limit), filter, SearchQuery.Ranker.AUTO, 0).compose(found -> {
-      if (found.size() <= 1) {
-        return Future.succeededFuture(new Found(found, Optional.empty()));
-      }
-      return rerank.reranker().rank(rerank.model(), query, found.stream().map(Match::text).toList(), limit)
-          .map(order -> new Found(order.stream().map(found::get).toList(), Optional.empty()))
-          .recover(failure -> Future.succeededFuture(new Found(found.subList(0, Math.min(limit, found.size())),
-              Optional.of(String.valueOf(failure.getMessage())))));
-    });
+    return service.search(store, RetrievalService.SearchRequest.hybrid(query, candidates(limit), filter))
+        .compose(found -> {
+          if (found.size() <= 1) {
+            return Future.succeededFuture(new Found(found, Optional.empty()));
+          }
+          return rerank.reranker().rank(rerank.model(), query, found.stream().map(Match::text).toList(), limit)
+              .map(order -> new Found(order.stream().map(found::get).toList(), Optional.empty()))
+              .recover(failure -> Future.succeededFuture(new Found(found.subList(0, Math.min(limit, found.size())),
+                  Optional.of(String.valueOf(failure.getMessage())))));
+        });
   }
 
   /**

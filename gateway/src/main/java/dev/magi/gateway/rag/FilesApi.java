@@ -3,6 +3,7 @@ package dev.magi.gateway.rag;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.magi.gateway.api.Replies;
 import dev.magi.gateway.config.MagiConfig;
+import dev.magi.retrieval.RetrievalService;
 import dev.magi.proxy.api.ApiException;
 import dev.magi.proxy.api.CallerContext;
 import dev.magi.proxy.api.Json;

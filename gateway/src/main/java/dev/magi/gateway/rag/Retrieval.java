@@ -1,6 +1,7 @@
 package dev.magi.gateway.rag;
 
 import dev.magi.gateway.config.MagiConfig;
+import dev.magi.retrieval.RetrievalService;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
 import java.time.Clock;
@@ -38,8 +39,10 @@ public final class Retrieval {
     io.vertx.core.http.HttpClient loopback = vertx.createHttpClient(new HttpClientOptions().setKeepAliveTimeout(3));
     Loopback gateway = new Loopback(loopback, port::get, gatewayKey);
     LoopbackEmbedder embedder = new LoopbackEmbedder(gateway);
-    this.service = new RetrievalService(vertx, config.retrieval(), config.models().dataDir(), embedder,
-        Clock.systemUTC(), events);
+    MagiConfig.Retrieval settings = config.retrieval();
+    this.service = new RetrievalService(vertx, new RetrievalService.Settings(settings.store(), settings.databaseUrl(),
+        settings.password(), config.models().dataDir(), settings.embeddingModel(), settings.maxDocumentBytes()),
+        embedder, Clock.systemUTC(), events::retrieval);
     this.api = new VectorStoresApi(service, config.retrieval());
     this.files = new FilesApi(service, config.retrieval(), privateDirectory(config.models().dataDir().resolve(
         "uploads")));

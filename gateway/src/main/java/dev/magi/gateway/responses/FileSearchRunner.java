@@ -1,20 +1,15 @@
 package dev.magi.gateway.responses;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.magi.gateway.rag.ChatRetrieval;
-import dev.magi.gateway.rag.RetrievalService;
+import dev.magi.gateway.rag.VectorStoreRequests;
 import dev.magi.gateway.rag.VectorStoresApi;
 import dev.magi.proxy.api.ApiException;
-import dev.magi.retrieval.Filter;
 import dev.magi.retrieval.Match;
-import dev.magi.retrieval.SearchQuery;
-import dev.magi.retrieval.StoredFile;
+import dev.magi.retrieval.RetrievalService;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 
 /**
  * Runs a Responses request's {@code file_search} tool in Magi, before the model is asked: searches its
@@ -39,21 +34,15 @@ public final class FileSearchRunner {
     if (query.isBlank()) {
       return Future.failedFuture(ApiException.invalid("input", "A file_search needs a user message to search with."));
     }
-    Optional<Filter> filter;
-    SearchQuery.Ranker ranker;
-    double threshold;
+    RetrievalService.SearchRequest asked;
     try {
-      filter = tool.filters() == null ? Optional.empty()
-          : Optional.of(VectorStoresApi.filter(tool.filters(), "tools.filters", 0, new int[1]));
-      JsonNode ranking = tool.rankingOptions();
-      ranker = VectorStoresApi.ranker(ranking == null ? null : ranking.get("ranker"));
-      threshold = VectorStoresApi.scoreThreshold(ranking == null ? null : ranking.get("score_threshold"));
+      asked = VectorStoreRequests.fileSearch(query, tool.maxResults(), tool.filters(), tool.rankingOptions());
     } catch (ApiException e) {
       return Future.failedFuture(e);
     }
     List<Future<List<Match>>> searches = new ArrayList<>();
     for (String store : tool.vectorStoreIds()) {
-      searches.add(service.search(store, query, tool.maxResults(), filter, ranker, threshold));
+      searches.add(service.search(store, asked));
     }
     return Future.all(searches).recover(failure -> Future.failedFuture(VectorStoresApi.toApi(failure)))
         .compose(all -> {
@@ -61,7 +50,7 @@ public final class FileSearchRunner {
           searches.forEach(search -> found.addAll(search.result()));
           found.sort(Comparator.comparingDouble(Match::score).reversed());
           List<Match> best = found.subList(0, Math.min(tool.maxResults(), found.size()));
-          return filenames(service, best).map(names -> {
+          return service.filenames(best).map(names -> {
             ChatRetrieval.withContext(request.chat(), best);
             List<FileSearchResults.Passage> passages = best.stream().map(match -> new FileSearchResults.Passage(
                 match.documentId(), names.getOrDefault(match.documentId(), match.documentId()), match.score(),
@@ -69,19 +58,5 @@ public final class FileSearchRunner {
             return new FileSearchResults(query, passages, tool.includeResults());
           });
         });
-  }
-
-  /** The names of the uploaded files among {@code matches}' documents, by id. */
-  private static Future<Map<String, String>> filenames(RetrievalService service, List<Match> matches) {
-    if (matches.stream().noneMatch(match -> match.documentId().startsWith("file-"))) {
-      return Future.succeededFuture(Map.of());
-    }
-    return service.listFiles().map(files -> {
-      Map<String, String> names = new java.util.HashMap<>();
-      for (StoredFile file : files) {
-        names.put(file.id(), file.filename());
-      }
-      return names;
-    }).otherwise(Map.of());
   }
 }

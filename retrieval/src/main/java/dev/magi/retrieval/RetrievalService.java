@@ -1,25 +1,8 @@
-package dev.magi.gateway.rag;
+package dev.magi.retrieval;
 
-import dev.magi.gateway.config.MagiConfig;
-import dev.magi.gateway.metrics.EventMeters;
-import dev.magi.retrieval.Attachment;
-import dev.magi.retrieval.Chunk;
-import dev.magi.retrieval.Chunker;
-import dev.magi.retrieval.CollectionInfo;
-import dev.magi.retrieval.Embedder;
-import dev.magi.retrieval.FileStore;
-import dev.magi.retrieval.Filter;
-import dev.magi.retrieval.DocumentText;
-import dev.magi.retrieval.InMemoryVectorStore;
-import dev.magi.retrieval.LuceneVectorStore;
-import dev.magi.retrieval.Match;
-import dev.magi.retrieval.PgVectorStore;
-import dev.magi.retrieval.SearchQuery;
-import dev.magi.retrieval.RetrievalUnavailableException;
-import dev.magi.retrieval.StoredFile;
-import dev.magi.retrieval.VectorStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -30,25 +13,84 @@ import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
- * Vector stores as the API sees them: create (learning the model's dimensions), ingest documents
- * (chunk, embed, upsert), search (embed the query, search the collection by meaning, by words or both).
- * The store is pgvector when {@code DATABASE_URL} is set, else Lucene on disk under the data directory
- * ({@code retrieval.store: memory} keeps it in memory).
+ * Retrieval as its APIs use it: vector stores created (an embedding of a probe tells the model's
+ * dimensions), documents ingested (chunked, embedded, stored; a file attached is ingested in the
+ * background and its attachment records how that ended), searched (the query embedded, then searched
+ * by meaning, by its words or both), and uploaded files read into text. The store is chosen by
+ * {@link Settings#store()}: PostgreSQL with pgvector, Lucene on disk, or memory.
+ *
+ * <p>Every method returns a future and never blocks: the stores' blocking work runs on workers.
+ * Failures: {@link java.util.NoSuchElementException} for a store, file or attachment that does not
+ * exist, {@link IllegalArgumentException} for a request the store cannot take (its message says why,
+ * in words fit for a client), {@link RetrievalUnavailableException} when the store cannot be reached.
  */
 public final class RetrievalService {
 
   private static final Logger LOG = Logger.getLogger(RetrievalService.class.getName());
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** How uploaded files' ids begin (and so the ids of the documents ingested from them). */
+  private static final String FILE_PREFIX = "file-";
 
   private final VectorStore store;
   private final FileStore files;
   private final Embedder embedder;
-  private final MagiConfig.Retrieval config;
+  private final Settings settings;
   private final Clock clock;
-  private final MagiConfig.Retrieval.Store kind;
   private volatile Future<Void> ready;
   private final Vertx vertx;
-  private final EventMeters events;
+  private final Meter meter;
+
+  /** Where vector stores and files live. */
+  public enum Store {
+    /** PostgreSQL with pgvector, at {@link Settings#databaseUrl()}. */
+    POSTGRES("postgresql"),
+    /** On disk under the data directory ({@code <data>/retrieval}), with Lucene. */
+    DISK("disk"),
+    /** In memory: lost when Magi stops (for tests and throwaway setups). */
+    MEMORY("memory");
+
+    private final String label;
+
+    Store(String label) {
+      this.label = label;
+    }
+
+    /** Its name in metrics and logs: {@code postgresql}, {@code disk} or {@code memory}. */
+    public String label() {
+      return label;
+    }
+  }
+
+  /**
+   * What the service needs to know.
+   *
+   * @param store where vector stores and files live
+   * @param databaseUrl PostgreSQL's address ({@code postgresql://user@host:port/db}); needed for
+   *     {@link Store#POSTGRES}
+   * @param password overrides the URL's password when present
+   * @param dataDir the data directory, under which the disk store lives ({@code retrieval/})
+   * @param embeddingModel the model a vector store embeds with when its creator names none
+   * @param maxDocumentBytes the most an uploaded file may hold
+   */
+  public record Settings(Store store, Optional<String> databaseUrl, Optional<String> password, Path dataDir,
+      String embeddingModel, long maxDocumentBytes) {
+  }
+
+  /** Where operations are measured: each one's name, store, outcome and duration. */
+  @FunctionalInterface
+  public interface Meter {
+    /** Measures nothing. */
+    Meter NONE = (operation, store, outcome, nanos) -> { };
+
+    /**
+     * @param operation {@code create}, {@code delete}, {@code ingest}, {@code search}, {@code upload},
+     *     {@code attach} or {@code detach}
+     * @param store {@link Store#label()}
+     * @param outcome {@code ok}, {@code unavailable} (the store could not be reached) or {@code error}
+     *     (the request's own fault, or a missing record)
+     */
+    void measured(String operation, String store, String outcome, long nanos);
+  }
 
   /** A document to ingest: {@code id} (generated when absent), text, attributes. */
   public record Document(Optional<String> id, String text, Map<String, Object> attributes) {
@@ -57,25 +99,22 @@ public final class RetrievalService {
   /**
    * Opens the store: on disk, that reads its catalogue (blocking: call it off the event loops).
    *
-   * @param dataDir the data directory, under which the disk store lives ({@code retrieval/})
-   * @param events where operations are measured ({@link EventMeters#NONE}: nowhere)
+   * @param meter where operations are measured ({@link Meter#NONE}: nowhere)
    */
-  public RetrievalService(Vertx vertx, MagiConfig.Retrieval config, java.nio.file.Path dataDir, Embedder embedder,
-      Clock clock, EventMeters events) {
+  public RetrievalService(Vertx vertx, Settings settings, Embedder embedder, Clock clock, Meter meter) {
     this.vertx = vertx;
-    this.events = events;
-    this.config = config;
+    this.meter = meter;
+    this.settings = settings;
     this.embedder = embedder;
     this.clock = clock;
-    this.kind = config.store();
-    switch (config.store()) {
+    switch (settings.store()) {
       case POSTGRES -> {
-        PgVectorStore pg = PgVectorStore.connect(vertx, config.databaseUrl().orElseThrow(), config.password(), 8);
+        PgVectorStore pg = PgVectorStore.connect(vertx, settings.databaseUrl().orElseThrow(), settings.password(), 8);
         this.store = pg;
         this.files = pg;
       }
       case DISK -> {
-        LuceneVectorStore disk = new LuceneVectorStore(vertx, dataDir.resolve("retrieval"));
+        LuceneVectorStore disk = new LuceneVectorStore(vertx, settings.dataDir().resolve("retrieval"));
         this.store = disk;
         this.files = disk;
       }
@@ -89,11 +128,7 @@ public final class RetrievalService {
 
   /** The kind of store, as the metrics label it: {@code postgresql}, {@code disk} or {@code memory}. */
   public String storeName() {
-    return switch (kind) {
-      case POSTGRES -> "postgresql";
-      case DISK -> "disk";
-      case MEMORY -> "memory";
-    };
+    return settings.store().label();
   }
 
   /**
@@ -108,13 +143,13 @@ public final class RetrievalService {
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
-    return result.onComplete(done -> events.retrieval(operation, storeName(), done.succeeded() ? "ok"
+    return result.onComplete(done -> meter.measured(operation, storeName(), done.succeeded() ? "ok"
         : unavailable(done.cause()) ? "unavailable" : "error", System.nanoTime() - began));
   }
 
   /** Whether vector stores survive a restart (PostgreSQL, disk), or live in memory. */
   public boolean persistent() {
-    return kind != MagiConfig.Retrieval.Store.MEMORY;
+    return settings.store() != Store.MEMORY;
   }
 
   /** Prepares the store (schema, extension); a failure is retried by the next call. */
@@ -143,7 +178,7 @@ public final class RetrievalService {
   /** Creates a vector store; an embedding of a probe text tells its dimensions. */
   public Future<CollectionInfo> create(String name, Optional<String> model, Map<String, String> metadata) {
     return measured("create", () -> {
-      String embeddingModel = model.orElse(config.embeddingModel());
+      String embeddingModel = model.orElse(settings.embeddingModel());
       String id = "vs_" + HexFormat.of().formatHex(randomBytes(12));
       return ready()
           .compose(v -> embedder.embed(embeddingModel, List.of("dimensions probe")))
@@ -208,22 +243,31 @@ public final class RetrievalService {
     });
   }
 
-  /** The best matches by meaning alone: {@link #search(String, String, int, Optional, SearchQuery.Ranker, double)}. */
-  public Future<List<Match>> search(String id, String query, int limit, Optional<Filter> filter) {
-    return search(id, query, limit, filter, SearchQuery.Ranker.VECTOR, 0);
+  /**
+   * A search as a client asks it: the query's text (embedded with the store's model unless only its
+   * words are searched), and how the matches are found, filtered and ranked ({@link SearchQuery}).
+   */
+  public record SearchRequest(String text, int limit, Optional<Filter> filter, SearchQuery.Ranker ranker,
+      double scoreThreshold, SearchQuery.Weights weights) {
+
+    /** A hybrid search (by meaning and by words, counting alike) with no threshold. */
+    public static SearchRequest hybrid(String text, int limit, Optional<Filter> filter) {
+      return new SearchRequest(text, limit, filter, SearchQuery.Ranker.AUTO, 0, SearchQuery.Weights.EQUAL);
+    }
+
+    /** Whether the search needs the query's embedding: unless it goes by words alone. */
+    boolean byMeaning() {
+      return ranker == SearchQuery.Ranker.VECTOR || ranker == SearchQuery.Ranker.AUTO && weights.vector() > 0;
+    }
   }
 
-  /**
-   * The best matches for {@code query}: embedded with the store's model unless the ranker is keywords
-   * alone, then searched by meaning, by its words, or both fused.
-   */
-  public Future<List<Match>> search(String id, String query, int limit, Optional<Filter> filter,
-      SearchQuery.Ranker ranker, double scoreThreshold) {
-    return measured("search", () -> get(id).compose(info -> (ranker == SearchQuery.Ranker.KEYWORD
-            ? Future.succeededFuture(java.util.Collections.<float[]>singletonList(null))
-            : embedder.embed(info.embeddingModel(), List.of(query)))
-        .compose(vectors -> store.search(id, new SearchQuery(vectors.get(0), query, limit, filter, ranker,
-            scoreThreshold)))));
+  /** The best matches for {@code request} in vector store {@code id}, best first. */
+  public Future<List<Match>> search(String id, SearchRequest request) {
+    return measured("search", () -> get(id).compose(info -> (request.byMeaning()
+            ? embedder.embed(info.embeddingModel(), List.of(request.text()))
+            : Future.succeededFuture(java.util.Collections.<float[]>singletonList(null)))
+        .compose(vectors -> store.search(id, new SearchQuery(vectors.get(0), request.text(), request.limit(),
+            request.filter(), request.ranker(), request.scoreThreshold(), request.weights())))));
   }
 
   /**
@@ -235,12 +279,29 @@ public final class RetrievalService {
    */
   public Future<StoredFile> upload(String filename, String purpose, byte[] content) {
     return measured("upload", () -> vertx.<String>executeBlocking(() -> DocumentText.extract(filename, content,
-            (int) Math.min(Integer.MAX_VALUE - 8, config.maxDocumentBytes())), false)
+            (int) Math.min(Integer.MAX_VALUE - 8, settings.maxDocumentBytes())), false)
         .compose(text -> {
-          StoredFile file = new StoredFile("file-" + HexFormat.of().formatHex(randomBytes(12)), filename, purpose,
+          StoredFile file = new StoredFile(FILE_PREFIX + HexFormat.of().formatHex(randomBytes(12)), filename, purpose,
               content.length, clock.instant().getEpochSecond(), text);
           return ready().compose(v -> files.saveFile(file)).map(file);
         }));
+  }
+
+  /**
+   * The names of the uploaded files among {@code matches}' documents, by file id (documents added as
+   * text have none). Never fails: a store that cannot be read gives no names.
+   */
+  public Future<Map<String, String>> filenames(List<Match> matches) {
+    if (matches.stream().noneMatch(match -> match.documentId().startsWith(FILE_PREFIX))) {
+      return Future.succeededFuture(Map.of());
+    }
+    return listFiles().map(all -> {
+      Map<String, String> names = new java.util.HashMap<>();
+      for (StoredFile file : all) {
+        names.put(file.id(), file.filename());
+      }
+      return names;
+    }).otherwise(Map.of());
   }
 
   public Future<List<StoredFile>> listFiles() {
