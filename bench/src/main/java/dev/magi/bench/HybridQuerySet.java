@@ -104,32 +104,20 @@ final class HybridQuerySet {
       }
     }
     float[] noise = direction("text:" + text);
-    double norm = 0;
     for (int i = 0; i < DIMENSIONS; i++) {
       vector[i] = (float) (vector[i] / Math.max(1, Math.sqrt(topics.size())) + NOISE * noise[i]);
-      norm += vector[i] * vector[i];
     }
-    float scale = (float) (1 / Math.sqrt(norm));
-    for (int i = 0; i < DIMENSIONS; i++) {
-      vector[i] *= scale;
-    }
-    return vector;
+    return SyntheticEmbeddings.normalise(vector);
   }
 
   /** A fixed random unit vector for {@code name}. */
   private static float[] direction(String name) {
     SplittableRandom random = new SplittableRandom(name.hashCode() * 0x9E3779B97F4A7C15L);
     float[] v = new float[DIMENSIONS];
-    double norm = 0;
     for (int i = 0; i < DIMENSIONS; i++) {
       v[i] = (float) random.nextGaussian();
-      norm += v[i] * v[i];
     }
-    float scale = (float) (1 / Math.sqrt(norm));
-    for (int i = 0; i < DIMENSIONS; i++) {
-      v[i] *= scale;
-    }
-    return v;
+    return SyntheticEmbeddings.normalise(v);
   }
 
   private static <T> T await(Future<T> future) throws Exception {

@@ -93,7 +93,8 @@ abstract class SyntheticEmbeddings {
     return normalise(v);
   }
 
-  private static float[] normalise(float[] v) {
+  /** {@code v} scaled to length 1, in place. */
+  static float[] normalise(float[] v) {
     double norm = 0;
     for (float x : v) {
       norm += x * x;
