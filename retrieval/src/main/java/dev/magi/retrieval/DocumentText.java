@@ -68,41 +68,55 @@ public final class DocumentText {
   }
 
   private static String html(byte[] content) {
-    try {
+    return read("HTML page", () -> {
       Document page = Jsoup.parse(new ByteArrayInputStream(content), null, "");
       page.select("script, style, noscript, template, svg, head").remove();
       String title = page.title();
       String body = tidy(page.wholeText());
       return title.isBlank() || body.startsWith(title) ? body : title.strip() + "\n\n" + body;
-    } catch (IOException e) {
-      throw new IllegalArgumentException("The HTML page could not be read: " + reason(e));
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException("The HTML page could not be read: it is malformed.");
-    } catch (StackOverflowError e) {
-      throw new IllegalArgumentException("The HTML page is nested too deeply to be read.");
-    }
+    });
   }
 
   private static String pdf(byte[] content) {
-    try (PDDocument document = Loader.loadPDF(content, "", null, null, IOUtils.createTempFileOnlyStreamCache())) {
-      int pages = document.getNumberOfPages();
-      if (pages > MAX_PDF_PAGES) {
-        throw new IllegalArgumentException("The PDF has " + pages + " pages; at most " + MAX_PDF_PAGES + " are read.");
+    return read("PDF", () -> {
+      try (PDDocument document = Loader.loadPDF(content, "", null, null, IOUtils.createTempFileOnlyStreamCache())) {
+        int pages = document.getNumberOfPages();
+        if (pages > MAX_PDF_PAGES) {
+          throw new IllegalArgumentException("The PDF has " + pages + " pages; at most " + MAX_PDF_PAGES
+              + " are read.");
+        }
+        PDFTextStripper stripper = new PDFTextStripper();
+        stripper.setSortByPosition(true);
+        return tidy(stripper.getText(document));
+      } catch (org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException e) {
+        throw new IllegalArgumentException("The PDF is encrypted with a password.");
       }
-      PDFTextStripper stripper = new PDFTextStripper();
-      stripper.setSortByPosition(true);
-      return tidy(stripper.getText(document));
-    } catch (org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException e) {
-      throw new IllegalArgumentException("The PDF is encrypted with a password.");
+    });
+  }
+
+  /** Reads a document with a parser that must not take the process down. */
+  @FunctionalInterface
+  private interface Parser {
+    String text() throws IOException;
+  }
+
+  /**
+   * What {@code parser} reads from a {@code kind} of document; every way it can fail becomes an
+   * {@link IllegalArgumentException} fit for a client: its own, the I/O error's message made printable,
+   * or a fixed one for an unchecked error (whose message may name the library's internals) and for
+   * nesting too deep for the stack.
+   */
+  private static String read(String kind, Parser parser) {
+    try {
+      return parser.text();
     } catch (IllegalArgumentException e) {
       throw e;
     } catch (IOException e) {
-      throw new IllegalArgumentException("The PDF could not be read: " + reason(e));
+      throw new IllegalArgumentException("The " + kind + " could not be read: " + reason(e));
     } catch (RuntimeException e) {
-      // Not the library's message: an unchecked one may name its internals.
-      throw new IllegalArgumentException("The PDF could not be read: it is malformed.");
+      throw new IllegalArgumentException("The " + kind + " could not be read: it is malformed.");
     } catch (StackOverflowError e) {
-      throw new IllegalArgumentException("The PDF is nested too deeply to be read.");
+      throw new IllegalArgumentException("The " + kind + " is nested too deeply to be read.");
     }
   }
 

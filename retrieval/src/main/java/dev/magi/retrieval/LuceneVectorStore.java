@@ -298,13 +298,18 @@ public final class LuceneVectorStore implements VectorStore, FileStore {
     return vertx.executeBlocking(work, false);
   }
 
+  /** Where {@code collection}'s index lives. */
+  private Path collectionPath(String collection) {
+    return root.resolve("collections").resolve(collection);
+  }
+
   /** The open index of {@code collection}, opening it from disk the first time. */
   private Index collection(String collection) throws IOException {
     VectorStore.checkCollection(collection);
     synchronized (collections) {
       Index index = collections.get(collection);
       if (index == null) {
-        Path path = root.resolve("collections").resolve(collection);
+        Path path = collectionPath(collection);
         if (!Files.isDirectory(path)) {
           throw new IllegalArgumentException("no collection " + collection);
         }
@@ -325,7 +330,7 @@ public final class LuceneVectorStore implements VectorStore, FileStore {
     return blocking(() -> {
       synchronized (collections) {
         if (!collections.containsKey(collection)) {
-          collections.put(collection, open(root.resolve("collections").resolve(collection), dimensions));
+          collections.put(collection, open(collectionPath(collection), dimensions));
         }
       }
       return null;
@@ -341,7 +346,7 @@ public final class LuceneVectorStore implements VectorStore, FileStore {
         if (index != null) {
           index.close();
         }
-        Path path = root.resolve("collections").resolve(collection);
+        Path path = collectionPath(collection);
         if (Files.exists(path)) {
           try (Stream<Path> files = Files.walk(path)) {
             for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {

@@ -19,9 +19,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Collections in PostgreSQL with pgvector, over the non-blocking Vert.x client. Each collection is a
  * table {@code magi.<id>} with a {@code vector(<dimensions>)} column under an HNSW index with cosine
- * ops (in half precision: {@link #indexIfLarge}), and a JSONB column of attributes. All values, filter keys included, are bound parameters;
- * table names come only from validated collection ids. Vectors travel in pgvector's text form with a
- * {@code ::vector} cast (the Vert.x client cannot bind {@code PGvector} objects).
+ * ops (in half precision: {@link #indexIfLarge}), and a JSONB column of attributes. All values, filter
+ * keys included, are bound parameters; table names come only from validated collection ids. Vectors
+ * travel in pgvector's text form with a {@code ::vector} cast (the Vert.x client cannot bind
+ * {@code PGvector} objects).
  *
  * <p>A database that is down or hung makes every call fail with {@link RetrievalUnavailableException}
  * within {@link #TIMEOUT_MILLIS}; the pool reconnects by itself when it is back.
@@ -297,10 +298,9 @@ public final class PgVectorStore implements VectorStore, FileStore {
                   : connection.query("DROP INDEX CONCURRENTLY IF EXISTS magi." + index).execute())
               .compose(dropped -> connection.query("SET maintenance_work_mem = '512MB'").execute())
               .compose(set -> connection.query("SET max_parallel_maintenance_workers = 1").execute())
-              .compose(set -> connection.query("CREATE INDEX CONCURRENTLY IF NOT EXISTS " + index
-                  + " ON " + table + " USING hnsw ((" + half("embedding", dimensions) + ") halfvec_cosine_ops) WITH (m = 16,"
-                  + " ef_construction = " + EF_CONSTRUCTION + ")")
-                  .execute())
+              .compose(set -> connection.query("CREATE INDEX CONCURRENTLY IF NOT EXISTS " + index + " ON " + table
+                  + " USING hnsw ((" + half("embedding", dimensions) + ") halfvec_cosine_ops)"
+                  + " WITH (m = 16, ef_construction = " + EF_CONSTRUCTION + ")").execute())
               .compose(built -> row.getBoolean("full_precision")
                   ? connection.query("DROP INDEX CONCURRENTLY IF EXISTS magi." + collection + "_embedding").execute()
                   : Future.succeededFuture())
@@ -324,9 +324,14 @@ public final class PgVectorStore implements VectorStore, FileStore {
     return VectorStore.checkCollection(collection) + "_embedding_half";
   }
 
-  /** {@code vector} in half precision, as the index holds it (searches order by this same expression). */
+  /** {@code vector} in half precision, as the index holds it. */
   private static String half(String vector, int dimensions) {
     return "(" + vector + ")::halfvec(" + dimensions + ")";
+  }
+
+  /** The cosine distance from {@code vector} that the HNSW index answers: both sides in half precision. */
+  private static String indexedDistance(String vector, int dimensions) {
+    return half("embedding", dimensions) + " <=> " + half(vector, dimensions);
   }
 
   /** Whether {@code collection} has a valid HNSW index (else its searches scan it exactly). */
@@ -370,10 +375,9 @@ public final class PgVectorStore implements VectorStore, FileStore {
       // By meaning alone: the score is the cosine similarity.
       parameters.add(new PGvector(query.vector()).getValue());
       String vector = "$" + parameters.size() + "::vector";
-      int dimensions = query.vector().length;
       sql = "SELECT id, document_id, content, attributes, 1 - (embedding <=> " + vector + ") AS score FROM " + table
-          + " WHERE " + filter + " ORDER BY " + half("embedding", dimensions) + " <=> " + half(vector, dimensions)
-          + " LIMIT " + query.limit();
+          + " WHERE " + filter + " ORDER BY " + indexedDistance(vector, query.vector().length) + " LIMIT "
+          + query.limit();
     } else {
       // One query: each ranking, fused by reciprocal rank with its weight (SearchQuery.Ranker, RankFusion).
       List<String> ranked = new ArrayList<>();
@@ -381,8 +385,7 @@ public final class PgVectorStore implements VectorStore, FileStore {
       boolean hybrid = query.ranker() == SearchQuery.Ranker.AUTO;
       if (hybrid && query.weights().vector() > 0) {
         parameters.add(new PGvector(query.vector()).getValue());
-        String distance = half("embedding", query.vector().length) + " <=> "
-            + half("$" + parameters.size() + "::vector", query.vector().length);
+        String distance = indexedDistance("$" + parameters.size() + "::vector", query.vector().length);
         ranked.add("SELECT id, row_number() OVER (ORDER BY d) AS r, " + query.weights().vector() + "::float8 AS w"
             + " FROM (SELECT id, " + distance + " AS d FROM " + table + " WHERE " + filter + " ORDER BY " + distance
             + " LIMIT " + depth + ") v");

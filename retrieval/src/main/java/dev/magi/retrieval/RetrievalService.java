@@ -74,6 +74,11 @@ public final class RetrievalService {
    */
   public record Settings(Store store, Optional<String> databaseUrl, Optional<String> password, Path dataDir,
       String embeddingModel, long maxDocumentBytes) {
+
+    /** Where the disk store keeps its indexes: {@code <data>/retrieval}. */
+    public Path diskDirectory() {
+      return dataDir.resolve("retrieval");
+    }
   }
 
   /** Where operations are measured: each one's name, store, outcome and duration. */
@@ -114,7 +119,7 @@ public final class RetrievalService {
         this.files = pg;
       }
       case DISK -> {
-        LuceneVectorStore disk = new LuceneVectorStore(vertx, settings.dataDir().resolve("retrieval"));
+        LuceneVectorStore disk = new LuceneVectorStore(vertx, settings.diskDirectory());
         this.store = disk;
         this.files = disk;
       }
@@ -255,18 +260,17 @@ public final class RetrievalService {
       return new SearchRequest(text, limit, filter, SearchQuery.Ranker.AUTO, 0, SearchQuery.Weights.EQUAL);
     }
 
-    /** Whether the search needs the query's embedding: unless it goes by words alone. */
-    boolean byMeaning() {
-      return ranker == SearchQuery.Ranker.VECTOR || ranker == SearchQuery.Ranker.AUTO && weights.vector() > 0;
-    }
   }
 
-  /** The best matches for {@code request} in vector store {@code id}, best first. */
+  /**
+   * The best matches for {@code request} in vector store {@code id}, best first. The query is embedded
+   * only when a ranking by meaning runs.
+   */
   public Future<List<Match>> search(String id, SearchRequest request) {
-    return measured("search", () -> get(id).compose(info -> (request.byMeaning()
-            ? embedder.embed(info.embeddingModel(), List.of(request.text()))
-            : Future.succeededFuture(java.util.Collections.<float[]>singletonList(null)))
-        .compose(vectors -> store.search(id, new SearchQuery(vectors.get(0), request.text(), request.limit(),
+    return measured("search", () -> get(id).compose(info -> (SearchQuery.byMeaning(request.ranker(),
+            request.weights()) ? embedder.embed(info.embeddingModel(), List.of(request.text())).map(v -> v.get(0))
+            : Future.<float[]>succeededFuture(null))
+        .compose(vector -> store.search(id, new SearchQuery(vector, request.text(), request.limit(),
             request.filter(), request.ranker(), request.scoreThreshold(), request.weights())))));
   }
 

@@ -61,7 +61,7 @@ public record SearchQuery(float[] vector, String text, int limit, Optional<Filte
     Objects.requireNonNull(filter, "filter");
     Objects.requireNonNull(ranker, "ranker");
     Objects.requireNonNull(weights, "weights");
-    if (ranker == Ranker.VECTOR || ranker == Ranker.AUTO && weights.vector() > 0) {
+    if (byMeaning(ranker, weights)) {
       Objects.requireNonNull(vector, "vector");
     }
     if (ranker != Ranker.VECTOR) {
@@ -70,6 +70,11 @@ public record SearchQuery(float[] vector, String text, int limit, Optional<Filte
     if (limit < 1) {
       throw new IllegalArgumentException("limit must be at least 1, got " + limit);
     }
+  }
+
+  /** Whether a search ranked so runs a ranking by meaning (and needs the query's embedding). */
+  public static boolean byMeaning(Ranker ranker, Weights weights) {
+    return ranker == Ranker.VECTOR || ranker == Ranker.AUTO && weights.vector() > 0;
   }
 
   /** A search by meaning only. */

@@ -1,6 +1,5 @@
 package dev.magi.gateway.config;
 
-import dev.magi.retrieval.RetrievalService;
 import static dev.magi.gateway.config.ConfigValues.between;
 import static dev.magi.gateway.config.ConfigValues.bytesBetween;
 import static dev.magi.gateway.config.ConfigValues.list;
@@ -14,6 +13,7 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import dev.magi.models.Profile;
 import dev.magi.registry.LaunchSettings;
 import dev.magi.registry.ModelSettings;
+import dev.magi.retrieval.RetrievalService;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;

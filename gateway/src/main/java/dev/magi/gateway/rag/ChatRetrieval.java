@@ -118,8 +118,8 @@ public final class ChatRetrieval {
 
   /**
    * The best {@code limit} passages: the search's (by meaning and by word, fused), or, with a rerank
-   * model, its choice among
-   * more. Completes on whatever context the search or the rerank model answered on.
+   * model, its choice among more. Completes on whatever context the search or the rerank model answered
+   * on.
    */
   private Future<Found> search(String store, String query, int limit, Optional<Filter> filter) {
     if (reranking.isEmpty()) {

@@ -39,10 +39,10 @@ public final class Retrieval {
     io.vertx.core.http.HttpClient loopback = vertx.createHttpClient(new HttpClientOptions().setKeepAliveTimeout(3));
     Loopback gateway = new Loopback(loopback, port::get, gatewayKey);
     LoopbackEmbedder embedder = new LoopbackEmbedder(gateway);
-    MagiConfig.Retrieval settings = config.retrieval();
-    this.service = new RetrievalService(vertx, new RetrievalService.Settings(settings.store(), settings.databaseUrl(),
-        settings.password(), config.models().dataDir(), settings.embeddingModel(), settings.maxDocumentBytes()),
-        embedder, Clock.systemUTC(), events::retrieval);
+    MagiConfig.Retrieval given = config.retrieval();
+    RetrievalService.Settings settings = new RetrievalService.Settings(given.store(), given.databaseUrl(),
+        given.password(), config.models().dataDir(), given.embeddingModel(), given.maxDocumentBytes());
+    this.service = new RetrievalService(vertx, settings, embedder, Clock.systemUTC(), events::retrieval);
     this.api = new VectorStoresApi(service, config.retrieval());
     this.files = new FilesApi(service, config.retrieval(), privateDirectory(config.models().dataDir().resolve(
         "uploads")));
@@ -50,7 +50,7 @@ public final class Retrieval {
         model, new LoopbackReranker(gateway))));
     this.where = switch (config.retrieval().store()) {
       case POSTGRES -> withoutCredentials(config.retrieval().databaseUrl().orElseThrow());
-      case DISK -> config.models().dataDir().resolve("retrieval").toString();
+      case DISK -> settings.diskDirectory().toString();
       case MEMORY -> "memory";
     };
     if (service.persistent()) {

@@ -30,7 +30,8 @@ public final class VectorStoreRequests {
   static final int MAX_FILTER_TERMS = 64;
   static final int MAX_QUERY_PARTS = 16;
   static final int MAX_QUERY_CHARS = 32_768;
-  static final int MAX_RESULTS = 50;
+  /** Most matches a search returns (OpenAI's bound). */
+  public static final int MAX_RESULTS = 50;
   static final Pattern DOCUMENT_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
 
   private VectorStoreRequests() {

@@ -3,6 +3,7 @@ package dev.magi.gateway.responses;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.magi.gateway.rag.VectorStoreRequests;
 import dev.magi.proxy.api.ApiException;
 import dev.magi.proxy.api.Json;
 
@@ -390,8 +391,9 @@ public final class ResponsesRequests {
     JsonNode max = tool.get("max_num_results");
     int maxResults = 10;
     if (max != null && !max.isNull()) {
-      if (!max.isIntegralNumber() || max.asInt() < 1 || max.asInt() > 50) {
-        throw ApiException.invalid(at + ".max_num_results", "'" + at + ".max_num_results' must be 1 to 50.");
+      if (!max.isIntegralNumber() || max.asInt() < 1 || max.asInt() > VectorStoreRequests.MAX_RESULTS) {
+        throw ApiException.invalid(at + ".max_num_results", "'" + at + ".max_num_results' must be 1 to "
+            + VectorStoreRequests.MAX_RESULTS + ".");
       }
       maxResults = max.asInt();
     }
