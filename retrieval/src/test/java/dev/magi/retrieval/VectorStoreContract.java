@@ -118,6 +118,16 @@ abstract class VectorStoreContract {
   }
 
   @Test
+  void aQuestionsStopWordsDoNotCountAsKeywordsUnlessItHasNothingElse() {
+    seedWords();
+
+    assertEquals(List.of("bread"), search(new SearchQuery(null, "What is the bread?", 3, Optional.empty(),
+        SearchQuery.Ranker.KEYWORD, 0)), "'what', 'is' and 'the' match nothing; two other chunks hold 'the'");
+    assertEquals(List.of("faq", "manual"), search(new SearchQuery(null, "the", 3, Optional.empty(),
+        SearchQuery.Ranker.KEYWORD, 0)).stream().sorted().toList(), "a query of stop words alone keeps them");
+  }
+
+  @Test
   void hybridWeightsDecideBetweenMeaningAndWords() {
     seedWords();
     float[] bread = {1, 0, 0};
