@@ -113,7 +113,8 @@ public final class Main {
     DescriptorTable.reserve(DescriptorTable.DEFAULT_RESERVE);
     dev.magi.gateway.metrics.GatewayMetrics metrics = config.metrics().enabled()
         ? new dev.magi.gateway.metrics.GatewayMetrics() : null;
-    Vertx vertx = metrics == null ? Vertx.vertx(Gateway.vertxOptions()) : metrics.vertxBuilder(Gateway.vertxOptions()).build();
+    io.vertx.core.transport.Transport transport = config.server().transport().resolve();
+    Vertx vertx = Gateway.newVertx(config.server().transport(), metrics);
     Gateway gateway;
     try {
       gateway = Gateway.start(vertx, config, source, file, metrics).toCompletionStage().toCompletableFuture()
@@ -151,7 +152,7 @@ public final class Main {
       }
     }, "magi-shutdown"));
     out.println("Magi listening on http://" + config.server().host() + ":" + gateway.port() + " ("
-        + (vertx.isNativeTransportEnabled() ? "native epoll" : "NIO") + " transport)");
+        + transport.name() + " transport)");
     describeBackends(config, out);
     out.flush();
     return 0;

@@ -446,10 +446,11 @@ public record MagiConfig(Server server, List<String> apiKeys, List<ClientKey> cl
    *     Default: derived from the open-file limit ({@link #derivedMaxConnections(long)})
    * @param drainTimeout on SIGTERM, how long requests in flight may run to their end before they are cut
    * @param corsOrigins origins a browser app may call {@code /v1/} from ({@code *} for any); empty: none
+   * @param transport what sockets are read and written with; default {@link NetworkTransport#AUTO}
    */
   public record Server(String host, int port, int eventLoops, int accessLogEvery, Duration idleGcAfter,
       Duration headerTimeout, Duration bodyTimeout, Duration idleTimeout, int maxConnections, Duration drainTimeout,
-      List<String> corsOrigins) {
+      List<String> corsOrigins, NetworkTransport transport) {
 
     /** Checks bounds and copies the list. */
     public Server {
@@ -478,13 +479,14 @@ public record MagiConfig(Server server, List<String> apiKeys, List<ClientKey> cl
         @JsonProperty("idle_gc_after") Duration idleGcAfter, @JsonProperty("header_timeout") Duration headerTimeout,
         @JsonProperty("body_timeout") Duration bodyTimeout, @JsonProperty("idle_timeout") Duration idleTimeout,
         @JsonProperty("max_connections") Integer maxConnections, @JsonProperty("drain_timeout") Duration drainTimeout,
-        @JsonProperty("cors_origins") List<String> corsOrigins) {
+        @JsonProperty("cors_origins") List<String> corsOrigins, @JsonProperty("transport") String transport) {
       return new Server(or(host, "127.0.0.1").trim(), or(port, 8000),
           or(eventLoops, Runtime.getRuntime().availableProcessors()), or(accessLogEvery, 100),
           or(idleGcAfter, Duration.ofSeconds(10)), or(headerTimeout, Duration.ofSeconds(10)),
           or(bodyTimeout, Duration.ofSeconds(30)), or(idleTimeout, Duration.ofSeconds(75)),
           or(maxConnections, derivedMaxConnections(ConfigValues.openFileLimit())),
-          or(drainTimeout, Duration.ofSeconds(30)), ConfigValues.nonBlank("cors_origins", corsOrigins));
+          or(drainTimeout, Duration.ofSeconds(30)), ConfigValues.nonBlank("cors_origins", corsOrigins),
+          NetworkTransport.of(transport));
     }
 
     /**

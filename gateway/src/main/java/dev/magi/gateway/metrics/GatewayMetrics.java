@@ -23,7 +23,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * The gateway's one meter registry, in Prometheus's terms (Micrometer's Prometheus registry), and what
  * {@code GET /metrics} answers: the per-request series ({@link RequestMeters}), the state of the router
  * and the models read at each scrape ({@link StateGauges}), the JVM's and the process's own, and Vert.x's
- * worker pools when the Vert.x instance was built with {@link #vertxOptions}.
+ * worker pools when the Vert.x instance was built with {@link #vertxBuilder}.
  *
  * <p>Thread-safe. A scrape formats every series: call {@link #scrape()} on a worker, not an event loop.
  */
