@@ -75,16 +75,16 @@ public final class Gateway {
   }
 
   /**
-   * The Vert.x a gateway runs on, over {@code transport} ({@code server.transport}): io_uring or epoll
-   * spend fewer system calls and less garbage per read and write on the proxy's hot path than NIO.
+   * The Vert.x a gateway runs on, over {@code transport} ({@link NetworkTransport#resolve()} of
+   * {@code server.transport}): io_uring or epoll spend fewer system calls and less garbage per read
+   * and write on the proxy's hot path than NIO.
    *
    * @param metrics where Vert.x's own meters go; null when metrics are off
-   * @throws dev.magi.gateway.config.ConfigException when a native transport named explicitly cannot run here
    */
-  public static Vertx newVertx(NetworkTransport transport, GatewayMetrics metrics) {
+  public static Vertx newVertx(io.vertx.core.transport.Transport transport, GatewayMetrics metrics) {
     VertxOptions options = new VertxOptions();
     io.vertx.core.VertxBuilder builder = metrics == null ? Vertx.builder().with(options) : metrics.vertxBuilder(options);
-    return builder.withTransport(transport.resolve()).build();
+    return builder.withTransport(transport).build();
   }
 
   /**

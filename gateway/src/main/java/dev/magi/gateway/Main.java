@@ -114,7 +114,7 @@ public final class Main {
     dev.magi.gateway.metrics.GatewayMetrics metrics = config.metrics().enabled()
         ? new dev.magi.gateway.metrics.GatewayMetrics() : null;
     io.vertx.core.transport.Transport transport = config.server().transport().resolve();
-    Vertx vertx = Gateway.newVertx(config.server().transport(), metrics);
+    Vertx vertx = Gateway.newVertx(transport, metrics);
     Gateway gateway;
     try {
       gateway = Gateway.start(vertx, config, source, file, metrics).toCompletionStage().toCompletableFuture()

@@ -31,7 +31,7 @@ final class GatewayFixture implements AutoCloseable {
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   /** The same transport as {@code magi serve}: what ships is what is tested. */
-  final Vertx vertx = Gateway.newVertx(dev.magi.gateway.config.NetworkTransport.AUTO, null);
+  final Vertx vertx = Gateway.newVertx(dev.magi.gateway.config.NetworkTransport.AUTO.resolve(), null);
   private final List<String> blockedWarnings = new CopyOnWriteArrayList<>();
   private final Handler blockedThreadWatcher = new Handler() {
     @Override

@@ -44,7 +44,7 @@ class TransportTest {
     // The library must load; only the kernel (or a seccomp profile) may refuse io_uring itself.
     assertFalse(refused instanceof LinkageError || refused instanceof ClassNotFoundException,
         () -> "the io_uring library is not in the jar: " + refused);
-    Vertx vertx = Gateway.newVertx(NetworkTransport.AUTO, null);
+    Vertx vertx = Gateway.newVertx(NetworkTransport.AUTO.resolve(), null);
     try {
       assertTrue(vertx.isNativeTransportEnabled(), () -> "no native transport: " + vertx.unavailableNativeTransportCause());
     } finally {
